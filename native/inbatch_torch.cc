@@ -1,0 +1,357 @@
+// A generic N-API binding of libtorch: tensors, the ops a transformer encoder
+// and its losses need, autograd, in-place optimizer updates and RNG control.
+// It knows nothing about any model; all model code lives in TypeScript.
+#include <napi.h>
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+namespace {
+
+class Tensor : public Napi::ObjectWrap<Tensor> {
+ public:
+  static Napi::FunctionReference constructor;
+  torch::Tensor value;
+  int64_t accounted = 0;
+
+  static void Init(Napi::Env env, Napi::Object exports) {
+    Napi::Function fn = DefineClass(env, "Tensor", {});
+    constructor = Napi::Persistent(fn);
+    constructor.SuppressDestruct();
+    exports.Set("Tensor", fn);
+  }
+
+  explicit Tensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tensor>(info) {}
+
+  ~Tensor() { release(); }
+
+  // Tell V8 how much native memory this handle keeps alive, so that the
+  // garbage collector runs when it should even for code that never disposes.
+  void attach(Napi::Env env, torch::Tensor t) {
+    value = std::move(t);
+    accounted = value.defined() ? static_cast<int64_t>(value.numel() * value.element_size()) : 0;
+    if (accounted > 0) Napi::MemoryManagement::AdjustExternalMemory(env, accounted);
+    env_ = env;
+  }
+
+  void release() {
+    if (accounted > 0 && env_ != nullptr) {
+      Napi::MemoryManagement::AdjustExternalMemory(env_, -accounted);
+    }
+    accounted = 0;
+    value = torch::Tensor();
+  }
+
+ private:
+  napi_env env_ = nullptr;
+};
+
+Napi::FunctionReference Tensor::constructor;
+
+Napi::Value wrap(Napi::Env env, torch::Tensor t) {
+  Napi::Object obj = Tensor::constructor.New({});
+  Tensor::Unwrap(obj)->attach(env, std::move(t));
+  return obj;
+}
+
+torch::Tensor& unwrap(const Napi::Value& v) {
+  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(Tensor::constructor.Value())) {
+    throw Napi::TypeError::New(v.Env(), "expected a Tensor");
+  }
+  Tensor* t = Tensor::Unwrap(v.As<Napi::Object>());
+  if (!t->value.defined()) throw Napi::Error::New(v.Env(), "tensor was disposed");
+  return t->value;
+}
+
+std::vector<int64_t> shapeOf(const Napi::Value& v) {
+  if (!v.IsArray()) throw Napi::TypeError::New(v.Env(), "expected a shape array");
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<int64_t> out(a.Length());
+  for (uint32_t i = 0; i < a.Length(); ++i) out[i] = a.Get(i).As<Napi::Number>().Int64Value();
+  return out;
+}
+
+torch::Dtype dtypeOf(const std::string& name) {
+  if (name == "float32") return torch::kFloat32;
+  if (name == "float64") return torch::kFloat64;
+  if (name == "float16") return torch::kFloat16;
+  if (name == "bfloat16") return torch::kBFloat16;
+  if (name == "int64") return torch::kInt64;
+  if (name == "int32") return torch::kInt32;
+  if (name == "bool") return torch::kBool;
+  if (name == "uint8") return torch::kUInt8;
+  throw std::runtime_error("unknown dtype " + name);
+}
+
+std::string dtypeName(torch::Dtype d) {
+  switch (d) {
+    case torch::kFloat32: return "float32";
+    case torch::kFloat64: return "float64";
+    case torch::kFloat16: return "float16";
+    case torch::kBFloat16: return "bfloat16";
+    case torch::kInt64: return "int64";
+    case torch::kInt32: return "int32";
+    case torch::kBool: return "bool";
+    case torch::kUInt8: return "uint8";
+    default: return "other";
+  }
+}
+
+torch::TensorOptions optionsOf(const Napi::CallbackInfo& info, size_t dtypeArg, size_t deviceArg) {
+  auto opts = torch::TensorOptions().dtype(torch::kFloat32);
+  if (info.Length() > dtypeArg && info[dtypeArg].IsString()) opts = opts.dtype(dtypeOf(info[dtypeArg].As<Napi::String>()));
+  if (info.Length() > deviceArg && info[deviceArg].IsString()) opts = opts.device(torch::Device(info[deviceArg].As<Napi::String>().Utf8Value()));
+  return opts;
+}
+
+double num(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().DoubleValue(); }
+int64_t int64(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int64Value(); }
+bool flag(const Napi::CallbackInfo& info, size_t i) { return info.Length() > i && info[i].ToBoolean().Value(); }
+
+// Every binding goes through this, so libtorch errors become JS exceptions.
+template <typename F>
+Napi::Value guarded(const Napi::CallbackInfo& info, F body) {
+  try {
+    return body();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(info.Env(), std::string("libtorch: ") + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), std::string("libtorch: ") + e.what());
+  }
+}
+
+#define OP(name) Napi::Value name(const Napi::CallbackInfo& info) { return guarded(info, [&]() -> Napi::Value {
+#define END }); }
+#define T(i) unwrap(info[i])
+#define RET(expr) return wrap(info.Env(), (expr))
+
+// ---- creation and data exchange -------------------------------------------
+
+OP(fromData)
+  auto shape = shapeOf(info[1]);
+  auto device = info.Length() > 2 && info[2].IsString() ? torch::Device(info[2].As<Napi::String>().Utf8Value()) : torch::Device("cpu");
+  Napi::TypedArray arr = info[0].As<Napi::TypedArray>();
+  void* data = static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+  torch::Dtype dt;
+  switch (arr.TypedArrayType()) {
+    case napi_float32_array: dt = torch::kFloat32; break;
+    case napi_float64_array: dt = torch::kFloat64; break;
+    case napi_bigint64_array: dt = torch::kInt64; break;
+    case napi_int32_array: dt = torch::kInt32; break;
+    case napi_uint8_array: dt = torch::kUInt8; break;
+    case napi_uint16_array: dt = torch::kFloat16; break;  // raw IEEE half bits
+    default: throw std::runtime_error("unsupported typed array");
+  }
+  int64_t n = 1;
+  for (auto s : shape) n *= s;
+  if (n != static_cast<int64_t>(arr.ElementLength())) throw std::runtime_error("data length does not match shape");
+  RET(torch::from_blob(data, shape, torch::TensorOptions().dtype(dt)).clone().to(device));
+END
+
+OP(toData)
+  torch::Tensor t = T(0).detach().to(torch::kCPU).contiguous();
+  Napi::Env env = info.Env();
+  size_t n = static_cast<size_t>(t.numel());
+  switch (t.scalar_type()) {
+    case torch::kFloat32: {
+      auto out = Napi::Float32Array::New(env, n);
+      std::memcpy(out.Data(), t.data_ptr<float>(), n * 4);
+      return out;
+    }
+    case torch::kFloat64: {
+      auto out = Napi::Float64Array::New(env, n);
+      std::memcpy(out.Data(), t.data_ptr<double>(), n * 8);
+      return out;
+    }
+    case torch::kInt64: {
+      auto out = Napi::BigInt64Array::New(env, n);
+      std::memcpy(out.Data(), t.data_ptr<int64_t>(), n * 8);
+      return out;
+    }
+    case torch::kInt32: {
+      auto out = Napi::Int32Array::New(env, n);
+      std::memcpy(out.Data(), t.data_ptr<int32_t>(), n * 4);
+      return out;
+    }
+    case torch::kUInt8:
+    case torch::kBool: {
+      auto out = Napi::Uint8Array::New(env, n);
+      std::memcpy(out.Data(), t.data_ptr(), n);
+      return out;
+    }
+    default: {
+      auto f = t.to(torch::kFloat32).contiguous();
+      auto out = Napi::Float32Array::New(env, n);
+      std::memcpy(out.Data(), f.data_ptr<float>(), n * 4);
+      return out;
+    }
+  }
+END
+
+OP(item) return Napi::Number::New(info.Env(), T(0).item<double>()); END
+OP(zeros) RET(torch::zeros(shapeOf(info[0]), optionsOf(info, 1, 2))); END
+OP(ones) RET(torch::ones(shapeOf(info[0]), optionsOf(info, 1, 2))); END
+OP(full) RET(torch::full(shapeOf(info[0]), num(info, 1), optionsOf(info, 2, 3))); END
+OP(randn) RET(torch::randn(shapeOf(info[0]), optionsOf(info, 1, 2))); END
+OP(eye) RET(torch::eye(int64(info, 0), optionsOf(info, 1, 2))); END
+OP(arange) RET(torch::arange(int64(info, 0), optionsOf(info, 1, 2))); END
+
+OP(shape)
+  auto sizes = T(0).sizes();
+  Napi::Array out = Napi::Array::New(info.Env(), sizes.size());
+  for (size_t i = 0; i < sizes.size(); ++i) out.Set(static_cast<uint32_t>(i), Napi::Number::New(info.Env(), static_cast<double>(sizes[i])));
+  return out;
+END
+OP(dtype) return Napi::String::New(info.Env(), dtypeName(T(0).scalar_type())); END
+OP(device) return Napi::String::New(info.Env(), T(0).device().str()); END
+OP(toDtype) RET(T(0).to(dtypeOf(info[1].As<Napi::String>()))); END
+OP(toDevice) RET(T(0).to(torch::Device(info[1].As<Napi::String>().Utf8Value()))); END
+
+OP(dispose)
+  if (info[0].IsObject()) Tensor::Unwrap(info[0].As<Napi::Object>())->release();
+  return info.Env().Undefined();
+END
+
+// ---- autograd ---------------------------------------------------------------
+
+OP(setRequiresGrad) T(0).requires_grad_(flag(info, 1)); return info.Env().Undefined(); END
+OP(requiresGrad) return Napi::Boolean::New(info.Env(), T(0).requires_grad()); END
+OP(grad)
+  torch::Tensor g = T(0).grad();
+  if (!g.defined()) return info.Env().Null();
+  RET(g);
+END
+OP(clearGrad)
+  torch::Tensor& t = T(0);
+  if (t.grad().defined()) t.mutable_grad() = torch::Tensor();
+  return info.Env().Undefined();
+END
+OP(backward) T(0).backward(); return info.Env().Undefined(); END
+OP(detach) RET(T(0).detach()); END
+OP(setGradEnabled) torch::autograd::GradMode::set_enabled(flag(info, 0)); return info.Env().Undefined(); END
+OP(isGradEnabled) return Napi::Boolean::New(info.Env(), torch::autograd::GradMode::is_enabled()); END
+
+// ---- elementwise and reductions ---------------------------------------------
+
+OP(add) RET(T(0) + T(1)); END
+OP(sub) RET(T(0) - T(1)); END
+OP(mul) RET(T(0) * T(1)); END
+OP(div) RET(T(0) / T(1)); END
+OP(addScalar) RET(T(0) + num(info, 1)); END
+OP(mulScalar) RET(T(0) * num(info, 1)); END
+OP(pow) RET(T(0).pow(num(info, 1))); END
+OP(sqrt) RET(T(0).sqrt()); END
+OP(tanh) RET(T(0).tanh()); END
+OP(exp) RET(T(0).exp()); END
+OP(log) RET(T(0).log()); END
+OP(gelu) RET(torch::gelu(T(0))); END  // exact erf form, as BERT
+OP(relu) RET(torch::relu(T(0))); END
+OP(softmax) RET(torch::softmax(T(0), int64(info, 1))); END
+OP(logSoftmax) RET(torch::log_softmax(T(0), int64(info, 1))); END
+OP(clampMin) RET(T(0).clamp_min(num(info, 1))); END
+
+OP(sum)
+  if (info.Length() < 2 || info[1].IsUndefined() || info[1].IsNull()) RET(T(0).sum());
+  RET(T(0).sum(shapeOf(info[1]), flag(info, 2)));
+END
+OP(mean)
+  if (info.Length() < 2 || info[1].IsUndefined() || info[1].IsNull()) RET(T(0).mean());
+  RET(T(0).mean(shapeOf(info[1]), flag(info, 2)));
+END
+OP(max) RET(std::get<0>(T(0).max(int64(info, 1), flag(info, 2)))); END
+OP(argmax) RET(T(0).argmax(int64(info, 1), flag(info, 2))); END
+OP(topk)
+  auto r = torch::topk(T(0), int64(info, 1), int64(info, 2), true, true);
+  Napi::Array out = Napi::Array::New(info.Env(), 2);
+  out.Set(0u, wrap(info.Env(), std::get<0>(r)));
+  out.Set(1u, wrap(info.Env(), std::get<1>(r)));
+  return out;
+END
+OP(eq) RET(T(0).eq(T(1))); END
+
+// ---- shape ------------------------------------------------------------------
+
+OP(reshape) RET(T(0).reshape(shapeOf(info[1]))); END
+OP(transpose) RET(T(0).transpose(int64(info, 1), int64(info, 2))); END
+OP(permute) RET(T(0).permute(shapeOf(info[1]))); END
+OP(contiguous) RET(T(0).contiguous()); END
+OP(unsqueeze) RET(T(0).unsqueeze(int64(info, 1))); END
+OP(select) RET(T(0).select(int64(info, 1), int64(info, 2))); END
+OP(narrow) RET(T(0).narrow(int64(info, 1), int64(info, 2), int64(info, 3))); END
+OP(indexSelect) RET(T(0).index_select(int64(info, 1), T(2))); END
+OP(cat)
+  Napi::Array a = info[0].As<Napi::Array>();
+  std::vector<torch::Tensor> parts;
+  for (uint32_t i = 0; i < a.Length(); ++i) parts.push_back(unwrap(a.Get(i)));
+  RET(torch::cat(parts, int64(info, 1)));
+END
+OP(clone) RET(T(0).clone()); END
+
+// ---- neural network pieces --------------------------------------------------
+
+OP(matmul) RET(torch::matmul(T(0), T(1))); END
+OP(linear)
+  if (info.Length() > 2 && info[2].IsObject()) RET(torch::linear(T(0), T(1), T(2)));
+  RET(torch::linear(T(0), T(1)));
+END
+OP(embedding) RET(torch::embedding(T(0), T(1))); END
+OP(layerNorm) RET(torch::layer_norm(T(0), shapeOf(info[1]), T(2), T(3), num(info, 4))); END
+OP(dropout) RET(torch::dropout(T(0), num(info, 1), flag(info, 2))); END
+OP(normalize)
+  // x / max(||x||_2, eps) along dim, as torch.nn.functional.normalize
+  auto& x = T(0);
+  int64_t dim = int64(info, 1);
+  double eps = num(info, 2);
+  RET(x / x.norm(2, {dim}, true).clamp_min(eps).expand_as(x));
+END
+OP(crossEntropy) RET(torch::nll_loss(torch::log_softmax(T(0), 1), T(1))); END
+OP(maskedFill) RET(T(0).masked_fill(T(1), num(info, 2))); END
+OP(norm) RET(T(0).norm()); END
+
+// ---- in-place updates (optimizers, initialisation) -----------------------------
+
+OP(mulScalar_) torch::NoGradGuard g; T(0).mul_(num(info, 1)); return info.Env().Undefined(); END
+OP(add_) torch::NoGradGuard g; T(0).add_(T(1), num(info, 2)); return info.Env().Undefined(); END
+OP(addcmul_) torch::NoGradGuard g; T(0).addcmul_(T(1), T(2), num(info, 3)); return info.Env().Undefined(); END
+OP(addcdiv_) torch::NoGradGuard g; T(0).addcdiv_(T(1), T(2), num(info, 3)); return info.Env().Undefined(); END
+OP(copy_) torch::NoGradGuard g; T(0).copy_(T(1)); return info.Env().Undefined(); END
+OP(fill_) torch::NoGradGuard g; T(0).fill_(num(info, 1)); return info.Env().Undefined(); END
+OP(normal_) torch::NoGradGuard g; T(0).normal_(num(info, 1), num(info, 2)); return info.Env().Undefined(); END
+
+// ---- runtime ------------------------------------------------------------------
+
+OP(manualSeed) torch::manual_seed(static_cast<uint64_t>(int64(info, 0))); return info.Env().Undefined(); END
+OP(setNumThreads) torch::set_num_threads(static_cast<int>(int64(info, 0))); return info.Env().Undefined(); END
+OP(getNumThreads) return Napi::Number::New(info.Env(), torch::get_num_threads()); END
+OP(cudaIsAvailable) return Napi::Boolean::New(info.Env(), torch::cuda::is_available()); END
+OP(version) return Napi::String::New(info.Env(), TORCH_VERSION); END
+
+#undef OP
+#undef END
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  Tensor::Init(env, exports);
+#define REG(name) exports.Set(#name, Napi::Function::New(env, name, #name))
+  REG(fromData); REG(toData); REG(item); REG(zeros); REG(ones); REG(full); REG(randn); REG(eye); REG(arange);
+  REG(shape); REG(dtype); REG(device); REG(toDtype); REG(toDevice); REG(dispose);
+  REG(setRequiresGrad); REG(requiresGrad); REG(grad); REG(clearGrad); REG(backward); REG(detach);
+  REG(setGradEnabled); REG(isGradEnabled);
+  REG(add); REG(sub); REG(mul); REG(div); REG(addScalar); REG(mulScalar); REG(pow); REG(sqrt); REG(tanh);
+  REG(exp); REG(log); REG(gelu); REG(relu); REG(softmax); REG(logSoftmax); REG(clampMin);
+  REG(sum); REG(mean); REG(max); REG(argmax); REG(topk); REG(eq);
+  REG(reshape); REG(transpose); REG(permute); REG(contiguous); REG(unsqueeze); REG(select); REG(narrow);
+  REG(indexSelect); REG(cat); REG(clone);
+  REG(matmul); REG(linear); REG(embedding); REG(layerNorm); REG(dropout); REG(normalize); REG(crossEntropy);
+  REG(maskedFill); REG(norm);
+  REG(mulScalar_); REG(add_); REG(addcmul_); REG(addcdiv_); REG(copy_); REG(fill_); REG(normal_);
+  REG(manualSeed); REG(setNumThreads); REG(getNumThreads); REG(cudaIsAvailable); REG(version);
+#undef REG
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(inbatch_torch, Init)

@@ -1,0 +1,79 @@
+// PaddleNLP recall layout: dev.tsv (query<TAB>gold text), corpus.txt (one text per line),
+// and recall_result.txt (query<TAB>recalled text<TAB>cosine, recall_num lines per query).
+import { createReadStream, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { DataFileError } from './errors.js';
+
+export interface DevPair {
+  query: string;
+  gold: string;
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+export function readDevPairs(file: string): DevPair[] {
+  const out: DevPair[] = [];
+  readText(file).split('\n').forEach((raw, i) => {
+    const line = raw.replace(/\r$/, '');
+    if (line.trim() === '') return;
+    const cols = line.split('\t');
+    if (cols.length < 2) throw new DataFileError(file, i + 1, 'expected query<TAB>gold text, found one column');
+    if (!cols[0]!.trim() || !cols[1]!.trim()) throw new DataFileError(file, i + 1, `empty ${cols[0]!.trim() ? 'gold text' : 'query'}`);
+    out.push({ query: cols[0]!.trim(), gold: cols[1]!.trim() });
+  });
+  if (!out.length) throw new Error(`${file}: no query/gold pairs`);
+  return out;
+}
+
+/** Streams a corpus of one text per line, in chunks, so millions of lines are never held at once. */
+export async function* streamCorpus(file: string, chunkSize = 4096): AsyncGenerator<{ texts: string[]; firstLine: number }> {
+  const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let texts: string[] = [];
+  let lineNo = 0, first = 1;
+  for await (const raw of rl) {
+    lineNo++;
+    const text = raw.includes('\t') ? raw.split('\t')[0]!.trim() : raw.trim();
+    if (!text) continue;
+    if (!texts.length) first = lineNo;
+    texts.push(text);
+    if (texts.length >= chunkSize) {
+      yield { texts, firstLine: first };
+      texts = [];
+    }
+  }
+  if (texts.length) yield { texts, firstLine: first };
+}
+
+export function readCorpusLines(file: string): string[] {
+  const texts = readText(file).split('\n').map((l) => l.replace(/\r$/, '').trim()).filter(Boolean);
+  if (!texts.length) throw new Error(`${file}: empty corpus`);
+  return texts;
+}
+
+export interface RecallRow { query: string; text: string; score: number }
+
+export function formatRecallRows(rows: RecallRow[]): string {
+  return rows.map((r) => `${r.query}\t${r.text}\t${r.score.toFixed(6)}\n`).join('');
+}
+
+/** Groups recall_result lines by query, in file order. */
+export function readRecallResult(file: string): { query: string; texts: string[]; firstLine: number }[] {
+  const groups: { query: string; texts: string[]; firstLine: number }[] = [];
+  readText(file).split('\n').forEach((raw, i) => {
+    const line = raw.replace(/\r$/, '');
+    if (!line.trim()) return;
+    const cols = line.split('\t');
+    if (cols.length < 3) throw new DataFileError(file, i + 1, `expected query<TAB>text<TAB>cosine, found ${cols.length} column(s)`);
+    if (!Number.isFinite(Number(cols[2]))) throw new DataFileError(file, i + 1, `cosine "${cols[2]}" is not a number`);
+    const last = groups.at(-1);
+    if (last && last.query === cols[0]) last.texts.push(cols[1]!);
+    else groups.push({ query: cols[0]!, texts: [cols[1]!], firstLine: i + 1 });
+  });
+  return groups;
+}

@@ -1,0 +1,20 @@
+// The library API: everything the CLI does is available here.
+export * from './text/index.js';
+export * from './model/config.js';
+export { DualEncoder } from './model/dual-encoder.js';
+export { loadModel, saveModel, type LoadReport } from './model/folder.js';
+export { readPairs, parsePairs, type TextPair } from './data/pairs.js';
+export { DataFileError } from './data/errors.js';
+export * from './data/paddle-recall-files.js';
+export { inBatchNegativesLoss } from './train/inbatch-negatives.js';
+export { planEpoch } from './train/sampler.js';
+export { prepareTrainingData } from './train/training-data.js';
+export { Trainer, DEFAULT_TRAIN_OPTIONS, type TrainOptions, type Evaluator, type EvalResult } from './train/trainer.js';
+export { RecallEvaluator } from './train/recall-evaluator.js';
+export type { VectorIndex, SearchHit } from './index/vector-index.js';
+export { ExactIndex } from './index/exact.js';
+export { HnswIndex, DEFAULT_HNSW, type HnswOptions } from './index/hnsw.js';
+export { loadIndex } from './index/load-index.js';
+export * from './eval/recall-at-n.js';
+export * from './eval/trec-metrics.js';
+export { lineChartSvg } from './eval/svg-chart.js';

@@ -1,0 +1,81 @@
+// Brute-force inner-product search: the ground truth, and fine for small corpora.
+// Queries are scored in blocks against contiguous corpus storage for cache reuse.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic.js';
+import { readMatrix, writeMatrix } from './matrix-file.js';
+import { TopK } from './topk.js';
+import type { SearchHit, VectorIndex } from './vector-index.js';
+
+const QUERY_BLOCK = 16;
+
+export class ExactIndex implements VectorIndex {
+  readonly kind = 'exact';
+  private data: Float32Array;
+  private ids: number[] = [];
+
+  constructor(readonly dim: number, capacity = 1024) {
+    this.data = new Float32Array(dim * capacity);
+  }
+
+  get size(): number { return this.ids.length; }
+
+  add(vectors: Float32Array[], ids?: number[]): void {
+    const needed = (this.size + vectors.length) * this.dim;
+    if (needed > this.data.length) {
+      const grown = new Float32Array(Math.max(needed, this.data.length * 2));
+      grown.set(this.data.subarray(0, this.size * this.dim));
+      this.data = grown;
+    }
+    vectors.forEach((v, i) => {
+      if (v.length !== this.dim) throw new Error(`vector of length ${v.length} added to an index of dim ${this.dim}`);
+      this.data.set(v, (this.size) * this.dim);
+      this.ids.push(ids ? ids[i]! : this.ids.length);
+    });
+  }
+
+  search(queries: Float32Array[], k: number): SearchHit[][] {
+    const { dim, data } = this;
+    const n = this.size;
+    const results: SearchHit[][] = [];
+    for (let q0 = 0; q0 < queries.length; q0 += QUERY_BLOCK) {
+      const block = queries.slice(q0, q0 + QUERY_BLOCK);
+      const heaps = block.map(() => new TopK(Math.min(k, n)));
+      for (let row = 0; row < n; row++) {
+        const base = row * dim;
+        for (let b = 0; b < block.length; b++) {
+          const q = block[b]!;
+          let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+          let j = 0;
+          for (; j + 3 < dim; j += 4) {
+            s0 += q[j]! * data[base + j]!;
+            s1 += q[j + 1]! * data[base + j + 1]!;
+            s2 += q[j + 2]! * data[base + j + 2]!;
+            s3 += q[j + 3]! * data[base + j + 3]!;
+          }
+          for (; j < dim; j++) s0 += q[j]! * data[base + j]!;
+          const s = s0 + s1 + s2 + s3;
+          const heap = heaps[b]!;
+          if (s > heap.threshold) heap.push(row, s);
+        }
+      }
+      for (const heap of heaps) results.push(heap.sorted().map((h) => ({ id: this.ids[h.id]!, score: h.score })));
+    }
+    return results;
+  }
+
+  save(dir: string): void {
+    mkdirSync(dir, { recursive: true });
+    writeMatrix(join(dir, 'vectors.f32'), this.data.subarray(0, this.size * this.dim), this.size, this.dim);
+    writeFileAtomic(join(dir, 'index.json'), JSON.stringify({ kind: this.kind, dim: this.dim, size: this.size, ids: this.ids }));
+  }
+
+  static load(dir: string): ExactIndex {
+    const meta = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { dim: number; ids: number[] };
+    const m = readMatrix(join(dir, 'vectors.f32'));
+    const index = new ExactIndex(meta.dim, Math.max(1, m.rows));
+    index.data.set(m.data);
+    index.ids = meta.ids;
+    return index;
+  }
+}

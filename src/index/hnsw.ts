@@ -1,0 +1,75 @@
+// HNSW through hnswlib-node (the library PaddleNLP's recall uses): space "ip",
+// M links per node, ef_construction and ef as given. Saved with its id map.
+import { mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import hnswlib from 'hnswlib-node';
+import { writeFileAtomic } from '../util/atomic.js';
+import type { SearchHit, VectorIndex } from './vector-index.js';
+
+export interface HnswOptions {
+  m: number;
+  efConstruction: number;
+  ef: number;
+  seed?: number;
+}
+
+export const DEFAULT_HNSW: HnswOptions = { m: 100, efConstruction: 100, ef: 100, seed: 100 };
+
+export class HnswIndex implements VectorIndex {
+  readonly kind = 'hnsw';
+  private readonly index: InstanceType<typeof hnswlib.HierarchicalNSW>;
+  private ids: number[] = [];
+  private capacity: number;
+
+  constructor(readonly dim: number, capacity: number, readonly options: HnswOptions = DEFAULT_HNSW, init = true) {
+    this.index = new hnswlib.HierarchicalNSW('ip', dim);
+    this.capacity = Math.max(1, capacity);
+    if (init) this.index.initIndex(this.capacity, options.m, options.efConstruction, options.seed ?? 100);
+    this.index.setEf(options.ef);
+  }
+
+  get size(): number { return this.ids.length; }
+
+  add(vectors: Float32Array[], ids?: number[]): void {
+    if (this.size + vectors.length > this.capacity) {
+      this.capacity = Math.max(this.size + vectors.length, this.capacity * 2);
+      this.index.resizeIndex(this.capacity);
+    }
+    vectors.forEach((v, i) => {
+      if (v.length !== this.dim) throw new Error(`vector of length ${v.length} added to an index of dim ${this.dim}`);
+      const label = this.ids.length;
+      this.ids.push(ids ? ids[i]! : label);
+      this.index.addPoint(Array.from(v), label);
+    });
+  }
+
+  search(queries: Float32Array[], k: number): SearchHit[][] {
+    const kk = Math.min(k, this.size);
+    if (kk === 0) return queries.map(() => []);
+    if (this.options.ef < kk) this.index.setEf(kk);
+    return queries.map((q) => {
+      const { neighbors, distances } = this.index.searchKnn(Array.from(q), kk);
+      // hnswlib's "ip" distance is 1 - <q, v>
+      return neighbors.map((label, j) => ({ id: this.ids[label]!, score: 1 - distances[j]! }));
+    });
+  }
+
+  save(dir: string): void {
+    mkdirSync(dir, { recursive: true });
+    const tmp = join(dir, `.tmp-${process.pid}-index.hnsw`);
+    this.index.writeIndexSync(tmp);
+    renameSync(tmp, join(dir, 'index.hnsw'));
+    // index.json last, so it never describes a half-written graph
+    writeFileAtomic(join(dir, 'index.json'), JSON.stringify({ kind: this.kind, dim: this.dim, size: this.size, options: this.options, ids: this.ids }));
+  }
+
+  static load(dir: string): HnswIndex {
+    const meta = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { dim: number; size: number; options: HnswOptions; ids: number[] };
+    const index = new HnswIndex(meta.dim, meta.size, meta.options, false);
+    index.index.readIndexSync(join(dir, 'index.hnsw'));
+    index.index.setEf(meta.options.ef);
+    index.ids = meta.ids;
+    index.capacity = index.index.getMaxElements();
+    return index;
+  }
+}

@@ -1,0 +1,149 @@
+// BERT WordPiece tokenization, matching Hugging Face BertTokenizer:
+// clean text -> split CJK characters -> lowercase + strip accents ->
+// whitespace and punctuation split -> greedy longest-match WordPiece.
+
+export interface BertTokenizerOptions {
+  lowercase: boolean;
+  stripAccents: boolean;
+  handleChineseChars: boolean;
+  unkToken: string;
+  clsToken: string;
+  sepToken: string;
+  padToken: string;
+  continuingSubwordPrefix: string;
+  maxInputCharsPerWord: number;
+}
+
+export const DEFAULT_TOKENIZER_OPTIONS: BertTokenizerOptions = {
+  lowercase: true,
+  stripAccents: true,
+  handleChineseChars: true,
+  unkToken: '[UNK]',
+  clsToken: '[CLS]',
+  sepToken: '[SEP]',
+  padToken: '[PAD]',
+  continuingSubwordPrefix: '##',
+  maxInputCharsPerWord: 100,
+};
+
+export interface Encoding {
+  inputIds: number[];
+  tokenTypeIds: number[];
+  attentionMask: number[];
+}
+
+function isWhitespace(cp: number): boolean {
+  return cp === 0x20 || cp === 0x09 || cp === 0x0a || cp === 0x0d || /\p{Zs}/u.test(String.fromCodePoint(cp));
+}
+
+function isControl(cp: number): boolean {
+  if (cp === 0x09 || cp === 0x0a || cp === 0x0d) return false;
+  return /\p{Cc}|\p{Cf}/u.test(String.fromCodePoint(cp));
+}
+
+function isPunctuation(cp: number): boolean {
+  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126)) return true;
+  return /\p{P}/u.test(String.fromCodePoint(cp));
+}
+
+function isChineseChar(cp: number): boolean {
+  return (
+    (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0x3400 && cp <= 0x4dbf) || (cp >= 0x20000 && cp <= 0x2a6df) ||
+    (cp >= 0x2a700 && cp <= 0x2b73f) || (cp >= 0x2b740 && cp <= 0x2b81f) || (cp >= 0x2b820 && cp <= 0x2ceaf) ||
+    (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0x2f800 && cp <= 0x2fa1f)
+  );
+}
+
+export class BertTokenizer {
+  readonly options: BertTokenizerOptions;
+  readonly vocab: Map<string, number>;
+  readonly idToToken: string[];
+  readonly unkId: number;
+  readonly clsId: number;
+  readonly sepId: number;
+  readonly padId: number;
+
+  constructor(vocab: Map<string, number>, options: Partial<BertTokenizerOptions> = {}) {
+    this.options = { ...DEFAULT_TOKENIZER_OPTIONS, ...options };
+    this.vocab = vocab;
+    this.idToToken = [];
+    for (const [tok, id] of vocab) this.idToToken[id] = tok;
+    const need = (t: string) => {
+      const id = vocab.get(t);
+      if (id === undefined) throw new Error(`vocabulary has no ${t} token`);
+      return id;
+    };
+    this.unkId = need(this.options.unkToken);
+    this.clsId = need(this.options.clsToken);
+    this.sepId = need(this.options.sepToken);
+    this.padId = need(this.options.padToken);
+  }
+
+  get vocabSize(): number { return this.idToToken.length; }
+
+  /** Splits text into words the way BERT's BasicTokenizer does. */
+  basicTokenize(text: string): string[] {
+    let cleaned = '';
+    for (const ch of text) {
+      const cp = ch.codePointAt(0)!;
+      if (cp === 0 || cp === 0xfffd || isControl(cp)) continue;
+      if (isWhitespace(cp)) cleaned += ' ';
+      else if (this.options.handleChineseChars && isChineseChar(cp)) cleaned += ` ${ch} `;
+      else cleaned += ch;
+    }
+    const words: string[] = [];
+    for (let word of cleaned.split(' ')) {
+      if (!word) continue;
+      if (this.options.lowercase) word = word.toLowerCase();
+      if (this.options.stripAccents) word = word.normalize('NFD').replace(/\p{Mn}/gu, '');
+      let current = '';
+      for (const ch of word) {
+        if (isPunctuation(ch.codePointAt(0)!)) {
+          if (current) words.push(current);
+          words.push(ch);
+          current = '';
+        } else current += ch;
+      }
+      if (current) words.push(current);
+    }
+    return words;
+  }
+
+  /** Greedy longest-match-first WordPiece of one word. */
+  wordPiece(word: string): string[] {
+    const chars = Array.from(word);
+    if (chars.length > this.options.maxInputCharsPerWord) return [this.options.unkToken];
+    const pieces: string[] = [];
+    let start = 0;
+    while (start < chars.length) {
+      let end = chars.length;
+      let found: string | undefined;
+      while (start < end) {
+        let sub = chars.slice(start, end).join('');
+        if (start > 0) sub = this.options.continuingSubwordPrefix + sub;
+        if (this.vocab.has(sub)) { found = sub; break; }
+        end--;
+      }
+      if (found === undefined) return [this.options.unkToken];
+      pieces.push(found);
+      start = end;
+    }
+    return pieces;
+  }
+
+  tokenize(text: string): string[] {
+    return this.basicTokenize(text).flatMap((w) => this.wordPiece(w));
+  }
+
+  /** `[CLS] text [SEP]`, truncated to maxLength tokens in all. */
+  encode(text: string, maxLength: number): Encoding {
+    if (maxLength < 2) throw new Error(`max_seq_length must be at least 2, got ${maxLength}`);
+    const ids = this.tokenize(text).map((t) => this.vocab.get(t) ?? this.unkId).slice(0, maxLength - 2);
+    const inputIds = [this.clsId, ...ids, this.sepId];
+    return { inputIds, tokenTypeIds: new Array(inputIds.length).fill(0), attentionMask: new Array(inputIds.length).fill(1) };
+  }
+
+  decode(ids: number[]): string[] {
+    return ids.map((id) => this.idToToken[id] ?? this.options.unkToken);
+  }
+}

@@ -1,0 +1,3 @@
+export * from './bert-tokenizer.js';
+export * from './load-tokenizer.js';
+export * from './collate.js';

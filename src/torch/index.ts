@@ -1,0 +1,3 @@
+export * from './ops.js';
+export { Tensor, tidy, keep, type DType, type TensorData } from './tensor.js';
+export { loadNative, libtorchAvailable, LibtorchMissingError } from './native.js';

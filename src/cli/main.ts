@@ -3,8 +3,14 @@ import { runCommand, type Command } from './command.js';
 import { UsageError } from './flags.js';
 import { initCommand } from './init.js';
 import { trainCommand } from './train.js';
+import { recallCommand } from './recall.js';
+import { evaluateCommand } from './evaluate.js';
+import { mtebCommand } from './mteb.js';
+import { evaluateRunCommand } from './evaluate-run.js';
+import { compareCommand } from './compare.js';
+import { demoCommand } from './demo.js';
 
-const commands: Command[] = [initCommand, trainCommand];
+const commands: Command[] = [initCommand, trainCommand, recallCommand, evaluateCommand, mtebCommand, evaluateRunCommand, compareCommand, demoCommand];
 
 function usage(): string {
   return ['usage: inbatch <command> [flags]   (inbatch <command> --help for its flags)', '', 'commands:',

@@ -24,8 +24,10 @@ export class HnswIndex implements VectorIndex {
   constructor(readonly dim: number, capacity: number, readonly options: HnswOptions = DEFAULT_HNSW, init = true) {
     this.index = new hnswlib.HierarchicalNSW('ip', dim);
     this.capacity = Math.max(1, capacity);
-    if (init) this.index.initIndex(this.capacity, options.m, options.efConstruction, options.seed ?? 100);
-    this.index.setEf(options.ef);
+    if (init) {
+      this.index.initIndex(this.capacity, options.m, options.efConstruction, options.seed ?? 100);
+      this.index.setEf(options.ef);
+    }
   }
 
   get size(): number { return this.ids.length; }

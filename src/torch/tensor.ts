@@ -13,7 +13,9 @@ export class Tensor {
 
   constructor(native: NativeTensor) {
     this.native = native;
-    scopes[scopes.length - 1]?.add(this);
+    const scope = scopes[scopes.length - 1];
+    if (scope) scope.add(this);
+    else loadNative().trackMemory(native); // only the GC will free it: tell V8 its size
   }
 
   get shape(): number[] { return loadNative().shape(this.native); }
@@ -50,9 +52,11 @@ export function tidy<R>(fn: () => R): R {
   }
   const kept = new Set<Tensor>();
   collect(result, kept);
+  const outer = scopes[scopes.length - 1];
   for (const t of scope) {
-    if (kept.has(t)) scopes[scopes.length - 1]?.add(t);
-    else t.dispose();
+    if (!kept.has(t)) t.dispose();
+    else if (outer) outer.add(t);
+    else loadNative().trackMemory(t.native);
   }
   return result;
 }
@@ -60,5 +64,6 @@ export function tidy<R>(fn: () => R): R {
 /** Removes a tensor from the enclosing tidy scopes so that it outlives them. */
 export function keep<T extends Tensor>(t: T): T {
   for (const s of scopes) s.delete(t);
+  loadNative().trackMemory(t.native);
   return t;
 }

@@ -43,6 +43,8 @@ export interface TrainOptions {
   quiet?: boolean;
   /** when aborted (e.g. on SIGINT), the trainer writes a checkpoint at the current step and returns */
   signal?: AbortSignal;
+  /** stop near this many seconds: after a few steps the total is re-estimated so the schedule still ends at zero */
+  timeBudgetSeconds?: number;
   /** called after every optimisation step */
   onStep?: (state: Readonly<TrainerState>) => void;
 }
@@ -134,8 +136,8 @@ function restore(model: DualEncoder, opt: AdamW, dir: string): TrainerState {
 export class Trainer {
   readonly options: TrainOptions;
   private readonly optimizer: AdamW;
-  private readonly plans: EpochPlan[];
-  readonly totalSteps: number;
+  readonly plans: EpochPlan[];
+  totalSteps: number;
 
   constructor(readonly model: DualEncoder, readonly data: TrainingData, options: Partial<TrainOptions> & { saveDir: string }, readonly evaluator?: Evaluator) {
     this.options = { ...DEFAULT_TRAIN_OPTIONS, ...options };
@@ -155,7 +157,8 @@ export class Trainer {
     return this.plans[0]?.report ?? { deferred: 0, dropped: 0 };
   }
 
-  private batchesOf(rows: number[]): { queries: PaddedBatch; titles: PaddedBatch } {
+  /** The padded query and title batches of a list of row indices. */
+  collate(rows: number[]): { queries: PaddedBatch; titles: PaddedBatch } {
     const d = this.data;
     const pad = this.model.tokenizer.padId;
     const r = rows.map((i) => d.rows[i]!);
@@ -168,7 +171,7 @@ export class Trainer {
 
   /** One optimisation step on a list of row indices; returns loss and grad norm. */
   step(rows: number[], lr: number, stepSeed: number): { loss: number; gradNorm: number; tokens: number } {
-    const { queries, titles } = this.batchesOf(rows);
+    const { queries, titles } = this.collate(rows);
     T.manualSeed(stepSeed); // dropout masks depend only on (seed, step): resumes are exact
     const loss = T.tidy(() => {
       const q = this.model.forward(queries, true);
@@ -211,7 +214,9 @@ export class Trainer {
     const log = (record: object) => appendFileSync(logPath, JSON.stringify({ time: new Date().toISOString(), ...record }) + '\n');
     if (state.globalStep === 0) log({ event: 'start', total_steps: this.totalSteps, pairs: this.data.rows.length, sampler: this.samplerReport, options: o });
 
-    const warmup = Math.floor(this.totalSteps * o.warmupProportion);
+    let warmup = Math.floor(this.totalSteps * o.warmupProportion);
+    const loopStart = Date.now();
+    const firstStep = state.globalStep;
     const progress = new Progress('train', this.totalSteps, 'step', o.quiet);
     const evaluations: TrainResult['evaluations'] = [];
     const window = { loss: 0, steps: 0, pairs: 0, tokens: 0, start: Date.now() };
@@ -258,6 +263,15 @@ export class Trainer {
         }
         if (o.saveSteps > 0 && state.globalStep % o.saveSteps === 0) this.saveCheckpoint(state);
         if (o.evalSteps && state.globalStep % o.evalSteps === 0) await evaluate();
+        if (o.timeBudgetSeconds && state.globalStep - firstStep === 10) {
+          const perStep = (Date.now() - loopStart) / 1000 / 10;
+          const fit = state.globalStep + Math.floor((o.timeBudgetSeconds - (Date.now() - loopStart) / 1000) / perStep);
+          this.totalSteps = Math.max(state.globalStep + 1, Math.min(this.totalSteps, fit));
+          state.totalSteps = this.totalSteps;
+          warmup = Math.floor(this.totalSteps * o.warmupProportion);
+          progress.setTotal(this.totalSteps);
+          log({ event: 'time_budget', seconds: o.timeBudgetSeconds, seconds_per_step: perStep, total_steps: this.totalSteps });
+        }
         o.onStep?.(state);
         if (o.signal?.aborted) {
           const dir = this.saveCheckpoint(state);

@@ -1,0 +1,101 @@
+// BEIR / MTEB retrieval layout: queries and corpus as TSV (id<TAB>text[<TAB>title]) or
+// JSONL ({"_id", "title", "text"}), qrels as TSV (qid<TAB>docid<TAB>score, or TREC's
+// qid 0 docid score), and TREC run files (qid Q0 docid rank score tag).
+import { readFileSync } from 'node:fs';
+import type { Qrels, Run } from '../eval/trec-metrics.js';
+import { DataFileError } from './errors.js';
+
+export interface IdText { id: string; text: string }
+
+function lines(file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return text.split('\n').map((l) => l.replace(/\r$/, ''));
+}
+
+const HEADER_IDS = new Set(['id', '_id', 'qid', 'query-id', 'query_id', 'docid', 'corpus-id', 'doc_id']);
+
+/** id<TAB>text rows (TSV) or {_id, title, text} objects (JSONL); BEIR's title is joined before the text. */
+export function readIdTexts(file: string): IdText[] {
+  const out: IdText[] = [];
+  const seen = new Set<string>();
+  const jsonl = file.endsWith('.jsonl') || file.endsWith('.json');
+  lines(file).forEach((line, i) => {
+    if (!line.trim()) return;
+    let id: string, text: string;
+    if (jsonl) {
+      let obj: { _id?: unknown; id?: unknown; title?: unknown; text?: unknown };
+      try {
+        obj = JSON.parse(line);
+      } catch (e) {
+        throw new DataFileError(file, i + 1, `not valid JSON (${(e as Error).message})`);
+      }
+      const rawId = obj._id ?? obj.id;
+      if (rawId === undefined || rawId === null) throw new DataFileError(file, i + 1, 'missing "_id"');
+      if (typeof obj.text !== 'string') throw new DataFileError(file, i + 1, 'missing "text"');
+      id = String(rawId);
+      text = [typeof obj.title === 'string' ? obj.title : '', obj.text].filter(Boolean).join(' ').trim();
+    } else {
+      const cols = line.split('\t');
+      if (i === 0 && HEADER_IDS.has(cols[0]!.trim().toLowerCase())) return;
+      if (cols.length < 2) throw new DataFileError(file, i + 1, 'expected id<TAB>text, found one column');
+      id = cols[0]!.trim();
+      text = (cols.length >= 3 ? `${cols[2]!.trim()} ${cols[1]!.trim()}` : cols[1]!).trim();
+    }
+    if (!id) throw new DataFileError(file, i + 1, 'empty id');
+    if (!text) throw new DataFileError(file, i + 1, `empty text for id ${id}`);
+    if (seen.has(id)) throw new DataFileError(file, i + 1, `duplicate id ${id}`);
+    seen.add(id);
+    out.push({ id, text });
+  });
+  if (!out.length) throw new Error(`${file}: no rows`);
+  return out;
+}
+
+export function readQrels(file: string): Qrels {
+  const qrels: Qrels = new Map();
+  lines(file).forEach((line, i) => {
+    if (!line.trim()) return;
+    const cols = line.includes('\t') ? line.split('\t') : line.trim().split(/\s+/);
+    let qid: string, docid: string, score: string;
+    if (cols.length === 3) [qid, docid, score] = cols as [string, string, string];
+    else if (cols.length === 4) [qid, , docid, score] = cols as [string, string, string, string];
+    else throw new DataFileError(file, i + 1, `expected qid<TAB>docid<TAB>score (or TREC qid 0 docid score), found ${cols.length} column(s)`);
+    const s = Number(score);
+    if (!Number.isFinite(s) || score.trim() === '') {
+      if (i === 0) return; // a header row such as query-id corpus-id score
+      throw new DataFileError(file, i + 1, `score "${score}" is not a number`);
+    }
+    const q = qrels.get(qid.trim()) ?? new Map<string, number>();
+    q.set(docid.trim(), s);
+    qrels.set(qid.trim(), q);
+  });
+  if (!qrels.size) throw new Error(`${file}: no judgements`);
+  return qrels;
+}
+
+/** TREC run: qid Q0 docid rank score tag (whitespace separated). Ranks are recomputed from scores. */
+export function readTrecRun(file: string): Run {
+  const run: Run = new Map();
+  lines(file).forEach((line, i) => {
+    if (!line.trim()) return;
+    const cols = line.trim().split(/\s+/);
+    if (cols.length < 5) throw new DataFileError(file, i + 1, `expected "qid Q0 docid rank score [tag]", found ${cols.length} field(s)`);
+    const score = Number(cols[4]);
+    if (!Number.isFinite(score)) throw new DataFileError(file, i + 1, `score "${cols[4]}" is not a number`);
+    const list = run.get(cols[0]!) ?? [];
+    list.push({ id: cols[2]!, score });
+    run.set(cols[0]!, list);
+  });
+  return run;
+}
+
+export function formatTrecRun(run: Run, tag = 'inbatch'): string {
+  let out = '';
+  for (const [qid, docs] of run) docs.forEach((d, r) => { out += `${qid} Q0 ${d.id} ${r + 1} ${d.score.toFixed(6)} ${tag}\n`; });
+  return out;
+}

@@ -1,10 +1,14 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { libtorchAvailable } from '../src/torch/index.js';
 import { BertTokenizer } from '../src/text/bert-tokenizer.js';
 import { presetConfig, type InbatchSettings, type ModelConfig } from '../src/model/config.js';
+import { dualEncoderParameterShapes } from '../src/model/dual-encoder.js';
+import { writeVocabulary } from '../src/model/folder.js';
+import { writeSafetensors } from '../src/model/safetensors.js';
+import { Random } from '../src/util/random.js';
 
 export const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
 export const sharedData = resolve(repoRoot, '../shared/data');
@@ -44,4 +48,35 @@ export function microConfig(vocabSize: number, inbatch: Partial<InbatchSettings>
 /** Distinct single-character tokens from the CJK block, for synthetic vocabularies. */
 export function cjkChars(count: number, offset = 0): string[] {
   return Array.from({ length: count }, (_, i) => String.fromCodePoint(0x4e00 + offset + i));
+}
+
+/** A random model folder written without libtorch (for inference-side tests). */
+export function writeRandomModel(dir: string, config: ModelConfig, tokenizer: BertTokenizer, seed = 1): void {
+  mkdirSync(dir, { recursive: true });
+  const rng = new Random(seed);
+  const gauss = () => Math.sqrt(-2 * Math.log(rng.next() + 1e-12)) * Math.cos(2 * Math.PI * rng.next());
+  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [name, shape] of dualEncoderParameterShapes(config)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    // LayerNorm gains near 1 and biases small but non-zero, so every parameter matters in parity checks
+    const data = name.endsWith('LayerNorm.weight') ? Float32Array.from({ length: n }, () => 1 + 0.1 * gauss())
+      : Float32Array.from({ length: n }, () => (name.endsWith('.bias') ? 0.02 : 0.05) * gauss());
+    tensors.set(name, { shape, data });
+  }
+  writeSafetensors(join(dir, 'model.safetensors'), tensors);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
+  writeVocabulary(tokenizer, dir, config.inbatch.max_seq_length);
+}
+
+/** 200 mixed texts: Chinese, English, mixed, punctuation, emoji, very long, single characters. */
+export function mixedTexts(chars: string[], count = 200): string[] {
+  const rng = new Random(11);
+  const pick = () => chars[Math.floor(rng.next() * chars.length)]!;
+  const extras = ['hello', 'World!', '😀', '，', '？', 'ABC', '123', ' '];
+  return Array.from({ length: count }, (_, i) => {
+    const len = i % 50 === 0 ? 300 : 1 + Math.floor(rng.next() * 20);
+    let s = '';
+    for (let k = 0; k < len; k++) s += rng.next() < 0.15 ? extras[Math.floor(rng.next() * extras.length)] : pick();
+    return s.trim() || pick();
+  });
 }

@@ -9,8 +9,11 @@ import { mtebCommand } from './mteb.js';
 import { evaluateRunCommand } from './evaluate-run.js';
 import { compareCommand } from './compare.js';
 import { demoCommand } from './demo.js';
+import { exportCommand } from './export.js';
+import { embedCommand, similarityCommand } from './embed.js';
+import { serveCommand } from './serve.js';
 
-const commands: Command[] = [initCommand, trainCommand, recallCommand, evaluateCommand, mtebCommand, evaluateRunCommand, compareCommand, demoCommand];
+const commands: Command[] = [initCommand, trainCommand, recallCommand, evaluateCommand, mtebCommand, evaluateRunCommand, compareCommand, demoCommand, exportCommand, embedCommand, similarityCommand, serveCommand];
 
 function usage(): string {
   return ['usage: inbatch <command> [flags]   (inbatch <command> --help for its flags)', '', 'commands:',

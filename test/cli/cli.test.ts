@@ -53,6 +53,12 @@ test('init, train (snake_case flags too), recall, evaluate, mteb, evaluate-run a
     assert.equal(lines.length, heldOut.length * 10);
     assert.equal(lines[0]!.split('\t')[0], heldOut[0]!.query);
     assert.ok(existsSync(join(dir, 'recall', 'index', 'index.json')));
+    // a second run reuses the stored corpus embeddings and gives the same result
+    r = inbatch('recall', '--model', join(dir, 'run', 'model_final'), '--corpus-file', join(dir, 'corpus.txt'), '--similar-text-pair-file', join(dir, 'dev.tsv'),
+      '--recall-result-dir', join(dir, 'recall'), '--recall-result-file', 'again.txt', '--recall-num', '10', '--exact', '--reuse-embeddings');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /reused \d+ corpus embeddings/);
+    assert.equal(readFileSync(join(dir, 'recall', 'again.txt'), 'utf8'), lines.join('\n') + '\n');
 
     r = inbatch('evaluate', '--similar-text-pair-file', join(dir, 'dev.tsv'), '--recall-result-file', join(dir, 'recall', 'recall_result.txt'), '--recall-num', '10', '--json', '--model-name', 'trained');
     assert.equal(r.code, 0, r.err);

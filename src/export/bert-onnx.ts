@@ -1,0 +1,101 @@
+// The dual encoder as an ONNX graph, op for op the same as src/model/bert.ts:
+// embeddings -> N x (attention, add & norm, FFN, add & norm) -> pooling -> projection -> L2.
+// fp16: weights and matmuls in float16; LayerNorm, Softmax, the pooling sums and the final
+// normalisation run in float32 (Cast around them); inputs are int64 and the output float32.
+import type { ModelConfig } from '../model/config.js';
+import type { NamedArray } from '../model/safetensors.js';
+import { toHalf } from './float16.js';
+import { FLOAT, FLOAT16, GraphBuilder, INT64 } from './onnx-builder.js';
+
+export interface ExportOptions {
+  fp16: boolean;
+  opset: number;
+}
+
+function transposed(t: NamedArray): Float32Array {
+  const [rows, cols] = t.shape as [number, number];
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = t.data[r * cols + c]!;
+  return out;
+}
+
+export function buildEncoderGraph(config: ModelConfig, weights: Map<string, NamedArray>, o: ExportOptions): Uint8Array {
+  const g = new GraphBuilder();
+  const half = o.fp16;
+  const computeType = half ? FLOAT16 : FLOAT;
+  const get = (name: string) => {
+    const t = weights.get(name);
+    if (!t) throw new Error(`weights lack ${name}`);
+    return t;
+  };
+  const w = (name: string, data: Float32Array, dims: number[], keepFloat = false) => g.weight(name, half && !keepFloat ? toHalf(data) : data, dims);
+  const toFloat = (x: string) => (half ? g.op('Cast', [x], { to: FLOAT }) : x);
+  const toCompute = (x: string) => (half ? g.op('Cast', [x], { to: FLOAT16 }) : x);
+  const H = config.hidden_size, heads = config.num_attention_heads, d = H / heads;
+
+  const linear = (x: string, prefix: string, out: number, inp: number) => {
+    const wt = w(`${prefix}.weight_t`, transposed(get(`${prefix}.weight`)), [inp, out]);
+    return g.op('Add', [g.op('MatMul', [x, wt]), w(`${prefix}.bias`, get(`${prefix}.bias`).data, [out])]);
+  };
+  const layerNorm = (x: string, prefix: string) => toCompute(g.op('LayerNormalization', [
+    toFloat(x), w(`${prefix}.weight`, get(`${prefix}.weight`).data, [H], true), w(`${prefix}.bias`, get(`${prefix}.bias`).data, [H], true),
+  ], { axis: -1, epsilon: config.layer_norm_eps }));
+
+  const ids = g.input('input_ids', INT64, ['batch', 'sequence']);
+  const mask = g.input('attention_mask', INT64, ['batch', 'sequence']);
+  const types = g.input('token_type_ids', INT64, ['batch', 'sequence']);
+
+  // embeddings
+  const seqLen = g.op('Gather', [g.op('Shape', [ids]), g.int64s([1], [])], { axis: 0 });
+  const positions = g.op('Range', [g.int64s([0], []), seqLen, g.int64s([1], [])]);
+  const emb = (name: string, index: string) => g.op('Gather', [w(name, get(name).data, get(name).shape), index], { axis: 0 });
+  let h = g.op('Add', [g.op('Add', [emb('embeddings.word_embeddings.weight', ids), emb('embeddings.position_embeddings.weight', positions)]),
+    emb('embeddings.token_type_embeddings.weight', types)]);
+  h = layerNorm(h, 'embeddings.LayerNorm');
+
+  // [B, L] mask -> [B, 1, 1, L] additive bias (0 or -10000), in float32 for the softmax
+  const maskFloat = g.op('Cast', [mask], { to: FLOAT });
+  const bias = g.op('Unsqueeze', [g.op('Mul', [g.op('Sub', [maskFloat, g.scalar(1, false)]), g.scalar(10000, false)]), g.int64s([1, 2])]);
+  const headShape = g.int64s([0, 0, heads, d]);
+  const hiddenShape = g.int64s([0, 0, H]);
+
+  for (let i = 0; i < config.num_hidden_layers; i++) {
+    const p = `encoder.layer.${i}.`;
+    const split = (x: string, perm: number[]) => g.op('Transpose', [g.op('Reshape', [x, headShape])], { perm });
+    const q = split(linear(h, `${p}attention.self.query`, H, H), [0, 2, 1, 3]);
+    const k = split(linear(h, `${p}attention.self.key`, H, H), [0, 2, 3, 1]);
+    const v = split(linear(h, `${p}attention.self.value`, H, H), [0, 2, 1, 3]);
+    const scores = g.op('Add', [toFloat(g.op('Mul', [g.op('MatMul', [q, k]), g.scalar(1 / Math.sqrt(d), half)])), bias]);
+    const probs = toCompute(g.op('Softmax', [scores], { axis: -1 }));
+    const context = g.op('Reshape', [g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: [0, 2, 1, 3] }), hiddenShape]);
+    const attended = layerNorm(g.op('Add', [linear(context, `${p}attention.output.dense`, H, H), h]), `${p}attention.output.LayerNorm`);
+    const inner = linear(attended, `${p}intermediate.dense`, config.intermediate_size, H);
+    // exact GELU: 0.5 x (1 + erf(x / sqrt 2))
+    const gelu = g.op('Mul', [g.op('Mul', [inner, g.scalar(0.5, half)]),
+      g.op('Add', [g.op('Erf', [g.op('Mul', [inner, g.scalar(Math.SQRT1_2, half)])]), g.scalar(1, half)])]);
+    h = layerNorm(g.op('Add', [linear(gelu, `${p}output.dense`, H, config.intermediate_size), attended]), `${p}output.LayerNorm`);
+  }
+
+  // pooling
+  let pooled: string;
+  const cls = () => g.op('Gather', [h, g.int64s([0], [])], { axis: 1 });
+  switch (config.inbatch.pooling) {
+    case 'cls': pooled = cls(); break;
+    case 'pooler': pooled = g.op('Tanh', [linear(cls(), 'pooler.dense', H, H)]); break;
+    case 'mean': {
+      const m = g.op('Unsqueeze', [maskFloat, g.int64s([2])]);
+      const total = g.op('ReduceSum', [g.op('Mul', [toFloat(h), m]), g.int64s([1])], { keepdims: 0 });
+      const count = g.op('Max', [g.op('ReduceSum', [m, g.int64s([1])], { keepdims: 0 }), g.scalar(1e-9, false)]);
+      pooled = toCompute(g.op('Div', [total, count]));
+      break;
+    }
+  }
+  if (config.inbatch.output_emb_size > 0) pooled = linear(pooled, 'emb_reduce_linear', config.inbatch.output_emb_size, H);
+  const v32 = toFloat(pooled);
+  const squares = g.op('ReduceSum', [g.op('Mul', [v32, v32]), g.int64s([-1])], { keepdims: 1 });
+  const norm = g.op('Max', [g.op('Sqrt', [squares]), g.scalar(1e-12, false)]);
+  const out = g.rename(g.op('Div', [v32, norm]), 'embeddings');
+  const dim = config.inbatch.output_emb_size > 0 ? config.inbatch.output_emb_size : H;
+  g.output(out, FLOAT, ['batch', dim]);
+  return g.encode('inbatch-dual-encoder', o.opset, 'inbatch');
+}

@@ -1,0 +1,44 @@
+// inbatch export: a model folder -> an ONNX folder laid out like a transformers.js
+// feature-extraction model (config.json, tokenizer files, onnx/model.onnx, onnx/model_fp16.onnx).
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { canonicalName, readModelConfig, writeVocabulary } from '../model/folder.js';
+import { readSafetensors, type NamedArray } from '../model/safetensors.js';
+import { loadTokenizer } from '../text/load-tokenizer.js';
+import { writeDirAtomic } from '../util/atomic.js';
+import { buildEncoderGraph } from './bert-onnx.js';
+
+export interface ExportReport {
+  files: string[];
+  bytes: Record<string, number>;
+}
+
+export function exportModel(modelDir: string, outDir: string, options: { fp16: boolean; opset?: number }): ExportReport {
+  const config = readModelConfig(modelDir);
+  const tokenizer = loadTokenizer(modelDir);
+  const weightsPath = join(modelDir, 'model.safetensors');
+  if (!existsSync(weightsPath)) throw new Error(`${modelDir}: no model.safetensors`);
+  const weights = new Map<string, NamedArray>();
+  for (const [name, t] of readSafetensors(weightsPath).tensors) weights.set(canonicalName(name), t);
+  if (config.inbatch.output_emb_size > 0 && !weights.has('emb_reduce_linear.weight')) {
+    throw new Error(`${weightsPath}: no emb_reduce_linear (the projection); train the model or set inbatch.output_emb_size to 0`);
+  }
+  const opset = options.opset ?? 17;
+  if (opset < 17) throw new Error(`--opset ${opset}: LayerNormalization needs opset 17 or later`);
+  const report: ExportReport = { files: [], bytes: {} };
+  writeDirAtomic(outDir, (tmp) => {
+    mkdirSync(join(tmp, 'onnx'));
+    const variants: [string, boolean][] = [['model.onnx', false]];
+    if (options.fp16) variants.push(['model_fp16.onnx', true]);
+    for (const [file, fp16] of variants) {
+      const bytes = buildEncoderGraph(config, weights, { fp16, opset });
+      writeFileSync(join(tmp, 'onnx', file), bytes);
+      report.files.push(`onnx/${file}`);
+      report.bytes[`onnx/${file}`] = bytes.length;
+    }
+    writeFileSync(join(tmp, 'config.json'), JSON.stringify({ ...config, architectures: ['BertModel'] }, null, 2) + '\n');
+    writeVocabulary(tokenizer, tmp, config.inbatch.max_seq_length);
+    report.files.push('config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt');
+  });
+  return report;
+}

@@ -1,0 +1,98 @@
+// A small builder of ONNX graphs over onnx-proto: initializers, nodes, inputs, outputs.
+import onnxProto from 'onnx-proto';
+import { floatToHalf } from './float16.js';
+
+const { onnx } = onnxProto;
+export const { TensorProto } = onnx;
+export type Dim = number | string;
+
+export const FLOAT = onnx.TensorProto.DataType.FLOAT;
+export const FLOAT16 = onnx.TensorProto.DataType.FLOAT16;
+export const INT64 = onnx.TensorProto.DataType.INT64;
+
+type Attr = number | number[] | string | { tensor: onnxProto.onnx.ITensorProto };
+
+export class GraphBuilder {
+  private readonly nodes: onnxProto.onnx.INodeProto[] = [];
+  private readonly initializers: onnxProto.onnx.ITensorProto[] = [];
+  private readonly inputs: onnxProto.onnx.IValueInfoProto[] = [];
+  private readonly outputs: onnxProto.onnx.IValueInfoProto[] = [];
+  private counter = 0;
+
+  private fresh(hint: string): string {
+    return `${hint}_${this.counter++}`;
+  }
+
+  input(name: string, elemType: number, dims: Dim[]): string {
+    this.inputs.push(valueInfo(name, elemType, dims));
+    return name;
+  }
+
+  output(name: string, elemType: number, dims: Dim[]): void {
+    this.outputs.push(valueInfo(name, elemType, dims));
+  }
+
+  /** A float weight, stored as float32 or float16 (Uint16Array of half bits). */
+  weight(name: string, data: Float32Array | Uint16Array, dims: number[]): string {
+    const t: onnxProto.onnx.ITensorProto = { name, dims };
+    if (data instanceof Uint16Array) {
+      t.dataType = FLOAT16;
+      t.rawData = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    } else {
+      t.dataType = FLOAT;
+      t.rawData = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    }
+    this.initializers.push(t);
+    return name;
+  }
+
+  int64s(values: number[], dims: number[] = [values.length], name = this.fresh('const_i64')): string {
+    const data = BigInt64Array.from(values.map(BigInt));
+    this.initializers.push({ name, dims, dataType: INT64, rawData: new Uint8Array(data.buffer) });
+    return name;
+  }
+
+  scalar(value: number, half: boolean, name = this.fresh('const')): string {
+    return this.weight(name, half ? Uint16Array.of(floatToHalf(value)) : Float32Array.of(value), []);
+  }
+
+  op(opType: string, inputs: string[], attrs: Record<string, Attr> = {}, outputCount = 1): string {
+    const outs = Array.from({ length: outputCount }, () => this.fresh(opType.toLowerCase()));
+    this.nodes.push({ opType, input: inputs, output: outs, name: outs[0], attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)) });
+    return outs[0]!;
+  }
+
+  /** Renames the last node's output (to give a graph output its public name). */
+  rename(from: string, to: string): string {
+    for (const n of this.nodes) {
+      n.output = n.output!.map((o) => (o === from ? to : o));
+      n.input = n.input!.map((i) => (i === from ? to : i));
+    }
+    return to;
+  }
+
+  encode(graphName: string, opset: number, producer: string): Uint8Array {
+    const model = onnx.ModelProto.create({
+      irVersion: 8,
+      producerName: producer,
+      opsetImport: [{ domain: '', version: opset }],
+      graph: { name: graphName, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs },
+    });
+    return onnx.ModelProto.encode(model).finish();
+  }
+}
+
+function valueInfo(name: string, elemType: number, dims: Dim[]): onnxProto.onnx.IValueInfoProto {
+  return {
+    name,
+    type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+  };
+}
+
+function attribute(name: string, v: Attr): onnxProto.onnx.IAttributeProto {
+  const T = onnx.AttributeProto.AttributeType;
+  if (typeof v === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(v) };
+  if (Array.isArray(v)) return { name, type: T.INTS, ints: v };
+  if (typeof v === 'number') return Number.isInteger(v) ? { name, type: T.INT, i: v } : { name, type: T.FLOAT, f: v };
+  return { name, type: T.TENSOR, t: v.tensor };
+}

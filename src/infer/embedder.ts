@@ -1,0 +1,80 @@
+// Inference on onnxruntime-node: no libtorch needed. Loads a folder written by `inbatch export`.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { readModelConfig } from '../model/folder.js';
+import type { ModelConfig } from '../model/config.js';
+import type { BertTokenizer } from '../text/bert-tokenizer.js';
+import { padBatch } from '../text/collate.js';
+import { loadTokenizer } from '../text/load-tokenizer.js';
+
+export interface EmbedderOptions {
+  precision: 'fp32' | 'fp16';
+  /** intra-op threads (default: onnxruntime's choice) */
+  threads?: number;
+  provider: 'cpu' | 'cuda';
+  batchSize: number;
+}
+
+export interface Similarity { text: string; similarity: number }
+
+export class Embedder {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly tokenizer: BertTokenizer,
+    readonly config: ModelConfig,
+    readonly dim: number,
+    readonly options: EmbedderOptions,
+  ) {}
+
+  static async load(dir: string, options: Partial<EmbedderOptions> = {}): Promise<Embedder> {
+    const o: EmbedderOptions = { precision: 'fp32', provider: 'cpu', batchSize: 64, ...options };
+    const file = join(dir, 'onnx', o.precision === 'fp16' ? 'model_fp16.onnx' : 'model.onnx');
+    if (!existsSync(file)) throw new Error(`${file} not found (inbatch export --model DIR --output ${dir}${o.precision === 'fp16' ? ' --fp16' : ''})`);
+    const session = await ort.InferenceSession.create(file, {
+      executionProviders: [o.provider],
+      ...(o.threads ? { intraOpNumThreads: o.threads, interOpNumThreads: 1 } : {}),
+      graphOptimizationLevel: 'all',
+    });
+    const config = readModelConfig(dir);
+    const dim = config.inbatch.output_emb_size > 0 ? config.inbatch.output_emb_size : config.hidden_size;
+    return new Embedder(session, loadTokenizer(dir), config, dim, o);
+  }
+
+  /** L2-normalised embeddings in input order; batches are formed from texts of similar length. */
+  async embed(texts: string[]): Promise<Float32Array[]> {
+    const maxLen = this.config.inbatch.max_seq_length;
+    const encodings = texts.map((t) => this.tokenizer.encode(t, maxLen));
+    const order = encodings.map((_, i) => i).sort((a, b) => encodings[a]!.inputIds.length - encodings[b]!.inputIds.length);
+    const out: Float32Array[] = new Array(texts.length);
+    for (let start = 0; start < order.length; start += this.options.batchSize) {
+      const idx = order.slice(start, start + this.options.batchSize);
+      const b = padBatch(idx.map((i) => encodings[i]!), this.tokenizer.padId);
+      const dims = [b.batchSize, b.seqLength];
+      const result = await this.session.run({
+        input_ids: new ort.Tensor('int64', b.inputIds, dims),
+        attention_mask: new ort.Tensor('int64', b.attentionMask, dims),
+        token_type_ids: new ort.Tensor('int64', b.tokenTypeIds, dims),
+      });
+      const flat = result.embeddings!.data as Float32Array;
+      idx.forEach((i, row) => { out[i] = flat.slice(row * this.dim, (row + 1) * this.dim); });
+    }
+    return out;
+  }
+
+  /** Cosine similarity of the query to each text, in the order given. */
+  async similarity(query: string, texts: string[]): Promise<Similarity[]> {
+    const [q, ...rest] = await this.embed([query, ...texts]);
+    return texts.map((text, i) => ({ text, similarity: dot(q!, rest[i]!) }));
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}

@@ -1,0 +1,87 @@
+// The HTTP service: POST /embed, /similarity, /search; GET /health, /metrics.
+// Requests are validated by JSON schema; the server answers bad input with 4xx and never crashes on it.
+import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import type { Embedder } from '../infer/embedder.js';
+
+/** What the server needs of an Embedder. */
+export type ServingEmbedder = Pick<Embedder, 'dim' | 'embed'> & { options: Pick<Embedder['options'], 'precision'> };
+import type { VectorIndex } from '../index/vector-index.js';
+import { Metrics } from './metrics.js';
+import { MicroBatcher } from './micro-batcher.js';
+
+export interface ServerOptions {
+  embedder: ServingEmbedder;
+  /** an index and the texts of its ids, for /search */
+  index?: { index: VectorIndex; texts: string[] };
+  maxTexts: number;
+  /** largest request body in bytes (413 above) */
+  bodyLimit: number;
+  maxK: number;
+  logger?: boolean;
+}
+
+export const DEFAULT_SERVER = { maxTexts: 256, bodyLimit: 1 << 20, maxK: 1000 };
+
+export function buildServer(o: ServerOptions): FastifyInstance {
+  // strict validation: no type coercion ("one" is not ["one"]) and unknown fields are refused, not dropped
+  const app = Fastify({ bodyLimit: o.bodyLimit, logger: o.logger ?? false, ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } } });
+  const batcher = new MicroBatcher((texts) => o.embedder.embed(texts), 64, 2);
+  const metrics = new Metrics();
+  const texts = { type: 'array', minItems: 1, maxItems: o.maxTexts, items: { type: 'string', minLength: 1 } };
+
+  let inFlight = 0;
+  app.addHook('onRequest', async () => { inFlight++; });
+  app.addHook('onResponse', async (req, reply) => {
+    inFlight--;
+    metrics.observe(req.routeOptions.url ?? 'unknown', reply.statusCode, reply.elapsedTime / 1000);
+  });
+  app.setErrorHandler((err: FastifyError, _req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status >= 500) app.log.error(err);
+    void reply.status(status).send({ error: status >= 500 ? 'internal error' : err.code ?? 'bad request', message: status >= 500 ? 'the server failed to process the request' : err.message });
+  });
+  app.setNotFoundHandler((req, reply) => void reply.status(404).send({ error: 'not found', message: `no route ${req.method} ${req.url}` }));
+
+  app.post('/embed', { schema: { body: { type: 'object', required: ['texts'], additionalProperties: false, properties: { texts } } } }, async (req) => {
+    const body = req.body as { texts: string[] };
+    const vectors = await batcher.submit(body.texts);
+    return { dim: o.embedder.dim, embeddings: vectors.map((v) => Array.from(v)) };
+  });
+
+  app.post('/similarity', {
+    schema: { body: { type: 'object', required: ['query', 'texts'], additionalProperties: false, properties: { query: { type: 'string', minLength: 1 }, texts } } },
+  }, async (req) => {
+    const body = req.body as { query: string; texts: string[] };
+    const [q, ...rest] = await batcher.submit([body.query, ...body.texts]);
+    return { results: body.texts.map((text, i) => ({ text, similarity: dotProduct(q!, rest[i]!) })) };
+  });
+
+  app.post('/search', {
+    schema: { body: { type: 'object', required: ['query'], additionalProperties: false, properties: { query: { type: 'string', minLength: 1 }, k: { type: 'integer', minimum: 1, maximum: o.maxK } } } },
+  }, async (req, reply) => {
+    if (!o.index) return reply.status(503).send({ error: 'no index', message: 'start the server with --index DIR (from inbatch recall) to search' });
+    const body = req.body as { query: string; k?: number };
+    const [q] = await batcher.submit([body.query]);
+    const hits = o.index.index.search([q!], body.k ?? 10)[0]!;
+    return { results: hits.map((h) => ({ id: h.id, text: o.index!.texts[h.id] ?? null, score: h.score })) };
+  });
+
+  app.get('/health', async () => ({ status: 'ok', dim: o.embedder.dim, precision: o.embedder.options.precision, index: o.index ? { kind: o.index.index.kind, size: o.index.index.size } : null }));
+
+  app.get('/metrics', async (_req, reply) => {
+    void reply.type('text/plain; version=0.0.4');
+    return metrics.render({
+      inbatch_requests_in_flight: inFlight - 1, // not counting this /metrics request
+      inbatch_embed_batches_total: batcher.batches,
+      inbatch_texts_embedded_total: batcher.textsEmbedded,
+      process_resident_memory_bytes: process.memoryUsage().rss,
+    });
+  });
+  return app;
+}
+
+function dotProduct(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}

@@ -1,0 +1,151 @@
+// HTTP tests against the running server: every route and every bad input.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { exportModel } from '../../src/export/export-model.js';
+import { Embedder } from '../../src/infer/embedder.js';
+import { ExactIndex } from '../../src/index/exact.js';
+import { buildServer } from '../../src/serve/server.js';
+import { cjkChars, microConfig, repoRoot, tempDir, tokenizerOf, writeRandomModel } from '../helpers.js';
+
+const chars = cjkChars(60);
+const tok = tokenizerOf(chars);
+const work = tempDir();
+let app: FastifyInstance, bare: FastifyInstance, url: string, bareUrl: string, embedder: Embedder;
+const corpus = ['一丁七', '万丈三', '上下不', '与丏丐', '丑丒专'];
+
+before(async () => {
+  writeRandomModel(join(work.dir, 'm'), microConfig(tok.vocabSize, { pooling: 'mean' }), tok);
+  exportModel(join(work.dir, 'm'), join(work.dir, 'onnx'), { fp16: false });
+  embedder = await Embedder.load(join(work.dir, 'onnx'));
+  const index = new ExactIndex(embedder.dim);
+  index.add(await embedder.embed(corpus));
+  app = buildServer({ embedder, index: { index, texts: corpus }, maxTexts: 8, bodyLimit: 4096, maxK: 100 });
+  bare = buildServer({ embedder, maxTexts: 8, bodyLimit: 4096, maxK: 100 });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  await bare.listen({ port: 0, host: '127.0.0.1' });
+  url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  bareUrl = `http://127.0.0.1:${(bare.server.address() as AddressInfo).port}`;
+});
+
+after(async () => {
+  await app.close();
+  await bare.close();
+  await embedder.release();
+  work.cleanup();
+});
+
+async function post(path: string, body: unknown, base = url, raw?: string) {
+  const r = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw ?? JSON.stringify(body) });
+  return { status: r.status, json: (await r.json()) as Record<string, any> };
+}
+
+test('POST /embed returns normalised vectors equal to the Embedder\'s', async () => {
+  const r = await post('/embed', { texts: ['一丁', '万丈三上'] });
+  assert.equal(r.status, 200);
+  assert.equal(r.json.dim, 16);
+  const direct = await embedder.embed(['一丁', '万丈三上']);
+  r.json.embeddings.forEach((v: number[], i: number) => v.forEach((x, k) => assert.ok(Math.abs(x - direct[i]![k]!) < 1e-6)));
+});
+
+test('concurrent requests are micro-batched and each gets its own answer', async () => {
+  const texts = corpus.concat(['七万', '三上下']);
+  const direct = await embedder.embed(texts);
+  const answers = await Promise.all(texts.map((t) => post('/embed', { texts: [t] })));
+  answers.forEach((r, i) => {
+    assert.equal(r.status, 200);
+    r.json.embeddings[0].forEach((x: number, k: number) => assert.ok(Math.abs(x - direct[i]![k]!) < 1e-5));
+  });
+  const metrics = await (await fetch(url + '/metrics')).text();
+  const batches = Number(/inbatch_embed_batches_total (\d+)/.exec(metrics)![1]);
+  const embedded = Number(/inbatch_texts_embedded_total (\d+)/.exec(metrics)![1]);
+  assert.ok(batches < embedded, `${batches} batches for ${embedded} texts`);
+});
+
+test('POST /similarity and POST /search', async () => {
+  const s = await post('/similarity', { query: '一丁七', texts: ['一丁七', '丑丒专'] });
+  assert.equal(s.status, 200);
+  assert.equal(s.json.results[0].text, '一丁七');
+  assert.ok(Math.abs(s.json.results[0].similarity - 1) < 1e-5);
+  const r = await post('/search', { query: '上下不', k: 3 });
+  assert.equal(r.status, 200);
+  assert.equal(r.json.results.length, 3);
+  assert.deepEqual(r.json.results[0], { id: 2, text: '上下不', score: r.json.results[0].score });
+  assert.ok(Math.abs(r.json.results[0].score - 1) < 1e-5);
+  const none = await post('/search', { query: '上下不' }, bareUrl);
+  assert.equal(none.status, 503);
+  assert.match(none.json.message, /--index/);
+});
+
+test('GET /health and GET /metrics', async () => {
+  const h = await (await fetch(url + '/health')).json() as Record<string, any>;
+  assert.deepEqual(h, { status: 'ok', dim: 16, precision: 'fp32', index: { kind: 'exact', size: 5 } });
+  const m = await fetch(url + '/metrics');
+  assert.match(m.headers.get('content-type')!, /text\/plain/);
+  const text = await m.text();
+  assert.match(text, /inbatch_requests_total\{route="\/embed",status="200"\} \d+/);
+  assert.match(text, /inbatch_request_duration_seconds_bucket\{route="\/embed",le="\+Inf"\} \d+/);
+  assert.match(text, /process_resident_memory_bytes \d+/);
+});
+
+test('bad input gets 4xx with a clear message, and the server keeps serving', async () => {
+  const cases: [string, unknown, number, RegExp, string?][] = [
+    ['/embed', null, 400, /JSON/i, '{"texts": ["a"'],
+    ['/embed', { texts: 'one' }, 400, /texts must be array/],
+    ['/embed', { texts: [1, 2] }, 400, /texts\/0 must be string/],
+    ['/embed', { texts: [] }, 400, /must NOT have fewer than 1 items/],
+    ['/embed', { texts: Array(9).fill('一') }, 400, /must NOT have more than 8 items/],
+    ['/embed', { text: ['a'] }, 400, /must have required property 'texts'/],
+    ['/embed', { texts: ['a'], extra: 1 }, 400, /must NOT have additional properties/],
+    ['/embed', { texts: ['一'.repeat(3000)] }, 413, /too large/i],
+    ['/similarity', { query: 5, texts: ['a'] }, 400, /query must be string/],
+    ['/search', { query: 'a', k: 0 }, 400, /k must be >= 1/],
+    ['/nope', {}, 404, /no route POST \/nope/],
+  ];
+  for (const [path, body, status, message, raw] of cases) {
+    const r = await post(path, body, url, raw);
+    assert.equal(r.status, status, `${path} ${raw ?? JSON.stringify(body)}`);
+    assert.match(String(r.json.message), message);
+  }
+  // a long text within the body limit is truncated to max_seq_length, not refused
+  const long = await post('/embed', { texts: ['一'.repeat(1000)] });
+  assert.equal(long.status, 200);
+  assert.equal((await fetch(url + '/health')).status, 200);
+});
+
+test('closing (what SIGTERM does) finishes the requests already in flight', async () => {
+  // an embedder that holds its answers until released, so requests are surely in flight at close
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  const held = { dim: embedder.dim, options: embedder.options, embed: async (t: string[]) => { await gate; return embedder.embed(t); } };
+  const server = buildServer({ embedder: held, maxTexts: 8, bodyLimit: 4096, maxK: 100 });
+  await server.listen({ port: 0, host: '127.0.0.1' });
+  const base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
+  const requests = Array.from({ length: 5 }, (_, i) => post('/embed', { texts: [corpus[i]!] }, base));
+  for (let running = 0; running < 5;) {
+    running = Number(/inbatch_requests_in_flight (\d+)/.exec(await (await fetch(`${base}/metrics`)).text())![1]);
+  }
+  const closed = server.close();
+  release();
+  const answers = await Promise.all(requests);
+  assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 200]);
+  await closed;
+  await assert.rejects(fetch(`${base}/health`), 'a closed server accepts no new connections');
+});
+
+test('inbatch serve exits 0 on SIGTERM', { timeout: 60_000 }, async () => {
+  const child = spawn(process.execPath, [join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'serve', '--model', join(work.dir, 'onnx'), '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  let err = '';
+  const address = await new Promise<string>((resolve, reject) => {
+    child.stderr.on('data', (d) => { err += d; const m = /listening on (http:\/\/\S+)/.exec(err); if (m) resolve(m[1]!); });
+    child.on('exit', () => reject(new Error(`serve exited: ${err}`)));
+  });
+  assert.equal((await post('/embed', { texts: ['一丁'] }, address)).status, 200);
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+  assert.match(err, /SIGTERM: finishing in-flight requests/);
+});

@@ -26,6 +26,7 @@ export const demoCommand: Command = {
     'learning-rate': { type: 'number', default: 5e-4, help: 'peak learning rate (from random initialisation)' },
     'work-dir': { type: 'string', default: 'runs/demo', help: 'data, model and logs go here' },
     seed: { type: 'int', default: 7, help: 'data split, initialisation and training seed' },
+    dropout: { type: 'number', default: 0, help: 'dropout everywhere; from random initialisation its noise drowns the weak early signal' },
   },
   async run(f) {
     T.loadNative();
@@ -40,7 +41,11 @@ export const demoCommand: Command = {
     // a character vocabulary: every CJK character is its own token in BERT tokenization
     const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...data.characters];
     const tokenizer = new BertTokenizer(new Map(vocab.map((t, i) => [t, i])));
-    const config = presetConfig(String(f.config), tokenizer.vocabSize, { pooling: 'mean', output_emb_size: 256, max_seq_length: 32 });
+    const dropout = Number(f.dropout);
+    const config = {
+      ...presetConfig(String(f.config), tokenizer.vocabSize, { pooling: 'mean', output_emb_size: 256, max_seq_length: 32, dropout }),
+      hidden_dropout_prob: dropout, attention_probs_dropout_prob: dropout,
+    };
     const model = DualEncoder.random(config, tokenizer, Number(f.seed));
     const evaluator = new RecallEvaluator(data.dev.map((c) => ({ query: c.first, gold: c.second })), data.corpus, { recallNum: 50, excludeQueryText: true });
 
@@ -49,7 +54,7 @@ export const demoCommand: Command = {
       saveDir: join(work, 'model'), batchSize: Number(f['batch-size']), learningRate: Number(f['learning-rate']), epochs: 100,
       warmupProportion: 0.05, seed: Number(f.seed), saveSteps: 0, timeBudgetSeconds: Number(f.minutes) * 60, loggingSteps: 20,
     });
-    console.log(`training the ${f.config} config (${config.num_hidden_layers} layers, hidden ${config.hidden_size}, mean pooling) for about ${f.minutes} minute(s)...`);
+    console.log(`training the ${f.config} config (${config.num_hidden_layers} layers, hidden ${config.hidden_size}, mean pooling, dropout ${dropout}) for about ${f.minutes} minute(s)...`);
     const result = await trainer.train();
     const after = evaluator.evaluate(model);
 

@@ -29,6 +29,13 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   const metrics = new Metrics();
   const texts = { type: 'array', minItems: 1, maxItems: o.maxTexts, items: { type: 'string', minLength: 1 } };
 
+  // while closing, answer in-flight requests with Connection: close so keep-alive sockets do not hold close() open
+  let closing = false;
+  app.addHook('preClose', async () => { closing = true; });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (closing) void reply.header('connection', 'close');
+    return payload;
+  });
   let inFlight = 0;
   app.addHook('onRequest', async () => { inFlight++; });
   app.addHook('onResponse', async (req, reply) => {

@@ -1,0 +1,40 @@
+// The exported folder loads in transformers.js (@huggingface/transformers) as is, and gives
+// the same embeddings as inbatch's own Embedder: same graph, and its tokenizer.json tokenizes alike.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { basename, dirname, join } from 'node:path';
+import { AutoModel, AutoTokenizer, env } from '@huggingface/transformers';
+import { exportModel } from '../../src/export/export-model.js';
+import { Embedder } from '../../src/infer/embedder.js';
+import { cjkChars, microConfig, mixedTexts, tempDir, tokenizerOf, writeRandomModel } from '../helpers.js';
+
+test('transformers.js loads the export and matches the Embedder (cosine >= 0.9999)', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const chars = cjkChars(80);
+    const tok = tokenizerOf([...chars, 'hello', 'world', '!', '，', '？', 'abc', '123']);
+    writeRandomModel(join(dir, 'm'), microConfig(tok.vocabSize, { pooling: 'cls' }), tok, 5);
+    const out = join(dir, 'export');
+    exportModel(join(dir, 'm'), out, { fp16: false });
+    env.allowRemoteModels = false;
+    env.localModelPath = dirname(out) + '/';
+    const hfTokenizer = await AutoTokenizer.from_pretrained(basename(out));
+    const hfModel = await AutoModel.from_pretrained(basename(out), { dtype: 'fp32' });
+    // texts that fit in max_seq_length: transformers.js truncates after adding [SEP] (dropping it),
+    // where Hugging Face's Python tokenizer and inbatch keep [SEP] (see the README)
+    const texts = mixedTexts(chars, 80).filter((t) => tok.tokenize(t).length <= 30);
+    assert.ok(texts.length >= 60);
+    const ours = await (await Embedder.load(out)).embed(texts);
+    for (let i = 0; i < texts.length; i++) {
+      // one text at a time: transformers.js pads to the batch's longest, as the Embedder does
+      const inputs = await hfTokenizer([texts[i]!], { truncation: true, max_length: 32 });
+      assert.deepEqual(Array.from(inputs.input_ids.data as BigInt64Array, Number), tok.encode(texts[i]!, 32).inputIds, `tokens of ${texts[i]}`);
+      const { embeddings } = await hfModel(inputs);
+      const v = embeddings.data as Float32Array;
+      const cos = v.reduce((s, x, k) => s + x * ours[i]![k]!, 0);
+      assert.ok(cos >= 0.9999, `${texts[i]}: cosine ${cos}`);
+    }
+  } finally {
+    cleanup();
+  }
+});

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { readPairs } from '../src/data/pairs.js';
 import { exportModel } from '../src/export/export-model.js';
+import { vectorDrift } from '../src/eval/vector-drift.js';
 import { Embedder } from '../src/infer/embedder.js';
 import { presetConfig } from '../src/model/config.js';
 import { loadModel, saveModel } from '../src/model/folder.js';
@@ -42,16 +43,21 @@ const sample = texts.slice(0, 2000);
 torchModel.embed(sample.slice(0, 128), 64);
 await embedder.embed(sample.slice(0, 128));
 let t = performance.now();
-torchModel.embed(sample, 64);
+const torchVectors = torchModel.embed(sample, 64);
 const torchRate = sample.length / ((performance.now() - t) / 1000);
 t = performance.now();
-await embedder.embed(sample);
+const ortVectors = await embedder.embed(sample);
 const ortRate = sample.length / ((performance.now() - t) / 1000);
 const fp16 = await Embedder.load(onnxDir, { precision: 'fp16', batchSize: 64 });
 await fp16.embed(sample.slice(0, 128));
 t = performance.now();
-await fp16.embed(sample);
+const fp16Vectors = await fp16.embed(sample);
 const fp16Rate = sample.length / ((performance.now() - t) / 1000);
+
+function drift(a: Float32Array[], b: Float32Array[]) {
+  const { maxAbs, minCos } = vectorDrift(a, b);
+  return `max abs diff ${maxAbs.toExponential(2)}, min cosine ${minCos.toFixed(7)}`;
+}
 
 // 2. load test against the real server process
 const server = spawn(process.execPath, [join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'serve', '--model', onnxDir, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -62,19 +68,22 @@ const address = await new Promise<string>((resolve, reject) => {
 });
 const rss = () => Number(readFileSync(`/proc/${server.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)![1]) * 1024;
 const bodies = Array.from({ length: 64 }, (_, i) => JSON.stringify({ texts: texts.slice(i * 4, i * 4 + 4) }));
-await autocannon({ url: `${address}/embed`, method: 'POST', connections: 4, duration: 3, headers: { 'content-type': 'application/json' }, body: bodies[0] });
-const rssBefore = rss();
 let n = 0;
-const result = await autocannon({
-  url: `${address}/embed`, connections: CONNECTIONS, duration: SECONDS,
+const load = (duration: number) => autocannon({
+  url: `${address}/embed`, connections: CONNECTIONS, duration,
   requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: bodies[n++ % bodies.length] }) }],
 });
+// warm up at full concurrency: onnxruntime's arena and V8's heap reach their working size first
+await load(10);
+const rssBefore = rss();
+const result = await load(SECONDS);
 const rssAfter = rss();
 server.kill('SIGTERM');
 
 console.log(`bench/serve: small config (4 layers, 256 hidden) exported to ONNX, onnxruntime-node CPU`);
 console.log(`Embedder.embed fp32: ${ortRate.toFixed(0)} sentences/s; fp16: ${fp16Rate.toFixed(0)} sentences/s; libtorch model: ${torchRate.toFixed(0)} sentences/s`);
 console.log(`ratio onnxruntime fp32 / libtorch: ${(ortRate / torchRate).toFixed(2)}`);
+console.log(`parity on ${sample.length} texts: onnxruntime fp32 vs libtorch ${drift(ortVectors, torchVectors)}; fp16 vs fp32 ${drift(fp16Vectors, ortVectors)}`);
 console.log(`POST /embed, 4 texts per request, ${CONNECTIONS} connections, ${SECONDS} s: ${result.requests.average.toFixed(1)} requests/s, ` +
   `latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, errors ${result.errors}, non-2xx ${result.non2xx}, timeouts ${result.timeouts}`);
 console.log(`server RSS before ${(rssBefore / 1e6).toFixed(0)} MB, after ${(rssAfter / 1e6).toFixed(0)} MB (growth ${((100 * (rssAfter - rssBefore)) / rssBefore).toFixed(1)}%, limit 20%)`);

@@ -198,6 +198,15 @@ export class Trainer {
     return dir;
   }
 
+  /** Steps that fit in the time left, measured from the steps run since `firstStep` (the schedule then ends at zero on time). */
+  private stepsWithinBudget(state: TrainerState, firstStep: number, loopStart: number, budget: number): number {
+    const elapsed = (Date.now() - loopStart) / 1000;
+    const perStep = elapsed / (state.globalStep - firstStep);
+    const planned = this.plans.reduce((n, p) => n + p.batches.length, 0);
+    const fit = state.globalStep + Math.floor((budget - elapsed) / perStep);
+    return Math.max(state.globalStep + 1, Math.min(planned, this.options.maxSteps ?? planned, fit));
+  }
+
   async train(): Promise<TrainResult> {
     const o = this.options;
     mkdirSync(o.saveDir, { recursive: true });
@@ -263,14 +272,16 @@ export class Trainer {
         }
         if (o.saveSteps > 0 && state.globalStep % o.saveSteps === 0) this.saveCheckpoint(state);
         if (o.evalSteps && state.globalStep % o.evalSteps === 0) await evaluate();
-        if (o.timeBudgetSeconds && state.globalStep - firstStep === 10) {
-          const perStep = (Date.now() - loopStart) / 1000 / 10;
-          const fit = state.globalStep + Math.floor((o.timeBudgetSeconds - (Date.now() - loopStart) / 1000) / perStep);
-          this.totalSteps = Math.max(state.globalStep + 1, Math.min(this.totalSteps, fit));
-          state.totalSteps = this.totalSteps;
-          warmup = Math.floor(this.totalSteps * o.warmupProportion);
-          progress.setTotal(this.totalSteps);
-          log({ event: 'time_budget', seconds: o.timeBudgetSeconds, seconds_per_step: perStep, total_steps: this.totalSteps });
+        // with a time budget, refit the total at step 10 and every 50 steps after
+        const sinceStart = state.globalStep - firstStep;
+        if (o.timeBudgetSeconds && sinceStart >= 10 && sinceStart % 50 === 10) {
+          const total = this.stepsWithinBudget(state, firstStep, loopStart, o.timeBudgetSeconds);
+          if (total !== this.totalSteps) {
+            this.totalSteps = state.totalSteps = total;
+            warmup = Math.floor(total * o.warmupProportion);
+            progress.setTotal(total);
+            log({ event: 'time_budget', seconds: o.timeBudgetSeconds, total_steps: total });
+          }
         }
         o.onStep?.(state);
         if (o.signal?.aborted) {

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportModel } from '../../src/export/export-model.js';
 import { floatToHalf } from '../../src/export/float16.js';
+import { vectorDrift } from '../../src/eval/vector-drift.js';
 import { Embedder } from '../../src/infer/embedder.js';
 import { loadModel } from '../../src/model/folder.js';
 import { cjkChars, microConfig, mixedTexts, needsTorch, tempDir, tokenizerOf, writeRandomModel } from '../helpers.js';
@@ -11,15 +12,6 @@ import { cjkChars, microConfig, mixedTexts, needsTorch, tempDir, tokenizerOf, wr
 const chars = cjkChars(80);
 const tok = tokenizerOf([...chars, 'hello', 'world', '!', '，', '？', 'abc', '123']);
 
-function compare(a: Float32Array[], b: Float32Array[]) {
-  let maxAbs = 0, minCos = 1;
-  a.forEach((v, i) => {
-    let dot = 0;
-    v.forEach((x, k) => { maxAbs = Math.max(maxAbs, Math.abs(x - b[i]![k]!)); dot += x * b[i]![k]!; });
-    minCos = Math.min(minCos, dot);
-  });
-  return { maxAbs, minCos };
-}
 
 test('float16 conversion rounds like IEEE half', () => {
   assert.equal(floatToHalf(1), 0x3c00);
@@ -42,11 +34,11 @@ test('export writes the transformers.js layout; fp16 stays within cosine 0.999 o
     const fp32 = await Embedder.load(join(dir, 'onnx'));
     const fp16 = await Embedder.load(join(dir, 'onnx'), { precision: 'fp16' });
     const a = await fp32.embed(texts), b = await fp16.embed(texts);
-    const { minCos } = compare(a, b);
+    const { minCos } = vectorDrift(a, b);
     assert.ok(minCos >= 0.999, `fp16 vs fp32 min cosine ${minCos}`);
     // batching and length sorting do not change an embedding
     const alone = await fp32.embed([texts[7]!]);
-    assert.ok(compare(alone, [a[7]!]).maxAbs < 1e-5);
+    assert.ok(vectorDrift(alone, [a[7]!]).maxAbs < 1e-5);
     const sims = await fp32.similarity(texts[3]!, [texts[3]!, texts[4]!]);
     assert.ok(Math.abs(sims[0]!.similarity - 1) < 1e-5 && sims[0]!.text === texts[3]);
     await fp32.release(); await fp16.release();
@@ -65,11 +57,11 @@ test('onnxruntime fp32 matches the libtorch model on 200 mixed texts, every pool
       const texts = mixedTexts(chars);
       const reference = loadModel(join(dir, pooling)).model.embed(texts);
       const fp32 = await Embedder.load(join(dir, `${pooling}-onnx`));
-      const got = compare(await fp32.embed(texts), reference);
+      const got = vectorDrift(await fp32.embed(texts), reference);
       assert.ok(got.maxAbs <= 1e-4, `${pooling}: max abs diff ${got.maxAbs}`);
       assert.ok(got.minCos >= 0.99999, `${pooling}: min cosine ${got.minCos}`);
       const fp16 = await Embedder.load(join(dir, `${pooling}-onnx`), { precision: 'fp16' });
-      const half = compare(await fp16.embed(texts), reference);
+      const half = vectorDrift(await fp16.embed(texts), reference);
       assert.ok(half.minCos >= 0.999, `${pooling}: fp16 min cosine ${half.minCos}`);
       await fp32.release(); await fp16.release();
     }

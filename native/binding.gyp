@@ -15,7 +15,8 @@
         "-L<(libtorch)/lib",
         "-L<(libtorch)/lib/x86_64-linux-gnu",
         "-Wl,-rpath,<(libtorch)/lib",
-        "-ltorch", "-ltorch_cpu", "-lc10"
+        "-ltorch", "-ltorch_cpu", "-lc10",
+        "<!@(node -p \"process.env.INBATCH_LIBTORCH_LIBS || ''\")"
       ],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],

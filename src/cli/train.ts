@@ -48,11 +48,15 @@ export const trainCommand: Command = {
     'hnsw-m': { type: 'int', default: 100, help: 'HNSW M' },
     'hnsw-ef': { type: 'int', default: 100, help: 'HNSW ef_construction and ef' },
     'eval-exact': { type: 'boolean', default: false, help: 'evaluate with exact search instead of HNSW' },
+    device: { type: 'string', default: 'cpu', help: 'cpu, or cuda / cuda:N with a CUDA build of libtorch (INBATCH_LIBTORCH)' },
   },
   async run(f) {
     const modelDir = String(f.model);
     if (!existsSync(modelDir)) throw new UsageError(`--model ${modelDir} does not exist (create one with inbatch init)`);
     T.loadNative();
+    const device = String(f.device);
+    if (device.startsWith('cuda') && !T.cudaIsAvailable()) throw new UsageError(`--device ${device}: this libtorch build has no CUDA (build the addon against a CUDA libtorch: INBATCH_LIBTORCH=... npm run build:native)`);
+    T.setDefaultDevice(device);
     const model = loadModelFromFlags(modelDir, f);
     if (f['init-from-ckpt']) {
       const ckpt = String(f['init-from-ckpt']);

@@ -3,7 +3,6 @@ import { readIdTexts, readQrels } from '../data/beir-files.js';
 import { createIndex } from '../index/create-index.js';
 import { mtebResult } from '../eval/mteb-result.js';
 import type { Run } from '../eval/trec-metrics.js';
-import { torchEncoder } from '../model/torch-encoder.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 import type { Command } from './command.js';
@@ -30,21 +29,22 @@ export const mtebCommand: Command = {
   run(f) {
     const started = Date.now();
     const model = loadModelFromFlags(String(f.model), f);
-    const encoder = torchEncoder(model, Number(f['batch-size']));
+    const batchSize = Number(f['batch-size']);
     const queries = readIdTexts(String(f.queries));
     const corpus = readIdTexts(String(f.corpus));
     const qrels = readQrels(String(f.qrels));
     const kind = String(f.index);
     if (kind !== 'exact' && kind !== 'hnsw') throw new Error(`--index must be exact or hnsw, got ${kind}`);
     const ef = Math.max(Number(f['hnsw-ef']), Number(f['top-k']));
-    const index = createIndex(kind, encoder.dim, corpus.length, { m: Number(f['hnsw-m']), efConstruction: Number(f['hnsw-ef']), ef });
+    const index = createIndex(kind, model.embeddingSize, corpus.length, { m: Number(f['hnsw-m']), efConstruction: Number(f['hnsw-ef']), ef });
     const progress = new Progress('embed corpus', corpus.length, 'texts');
     for (let i = 0; i < corpus.length; i += 2048) {
-      index.add(encoder.embed(corpus.slice(i, i + 2048).map((d) => d.text)) as Float32Array[], Array.from({ length: Math.min(2048, corpus.length - i) }, (_, k) => i + k));
+      const chunk = corpus.slice(i, i + 2048);
+      index.add(model.embed(chunk.map((d) => d.text), batchSize), chunk.map((_, k) => i + k));
       progress.update(Math.min(i + 2048, corpus.length));
     }
     progress.done(corpus.length);
-    const hits = index.search(encoder.embed(queries.map((q) => q.text)) as Float32Array[], Number(f['top-k']));
+    const hits = index.search(model.embed(queries.map((q) => q.text), batchSize), Number(f['top-k']));
     const run: Run = new Map(queries.map((q, i) => [q.id, hits[i]!.map((h) => ({ id: corpus[h.id]!.id, score: h.score }))]));
     const task = String(f['task-name'] ?? basename(resolve(String(f.corpus), '..')));
     const { result } = mtebResult(task, String(f['model-name'] ?? basename(resolve(String(f.model)))), String(f.split), run, qrels, (Date.now() - started) / 1000);

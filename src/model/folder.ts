@@ -7,7 +7,7 @@ import type { BertTokenizer } from '../text/bert-tokenizer.js';
 import { loadTokenizer, tokenizerJsonFor } from '../text/load-tokenizer.js';
 import { writeDirAtomic } from '../util/atomic.js';
 import { normalizeConfig, type InbatchSettings, type ModelConfig } from './config.js';
-import { DualEncoder, dualEncoderParameterShapes, initialParameter, PROJECTION_WEIGHT } from './dual-encoder.js';
+import { DualEncoder, dualEncoderParameterShapes, initialParameter } from './dual-encoder.js';
 import { readSafetensors, writeSafetensors, type NamedArray } from './safetensors.js';
 
 export function readModelConfig(dir: string, overrides: Partial<InbatchSettings> = {}): ModelConfig {
@@ -107,4 +107,3 @@ export function saveModel(model: DualEncoder, dir: string): void {
   writeDirAtomic(dir, (tmp) => writeModelFiles(model, tmp));
 }
 
-export { PROJECTION_WEIGHT };

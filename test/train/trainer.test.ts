@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as T from '../../src/torch/index.js';
 import { DualEncoder } from '../../src/model/dual-encoder.js';
 import { modelWeights } from '../../src/model/folder.js';
 import { prepareTrainingData } from '../../src/train/training-data.js';
@@ -75,7 +74,6 @@ test('training clearly raises Recall@5 on held-back pairs, and keeps model_best'
     assert.equal(result.state.bestRecallAt5, Math.max(...result.evaluations.map((e) => e.recall[5]!)));
     assert.ok(existsSync(join(dir, 'model_best', 'model.safetensors')));
     assert.ok(existsSync(join(dir, 'recall.svg')));
-    T.tidy(() => undefined);
   } finally {
     cleanup();
   }

@@ -13,8 +13,6 @@ export function getDefaultDevice(): string { return defaultDevice; }
 
 // ---- creation and data --------------------------------------------------------
 export const fromData = (data: TensorData, shape: number[], device = defaultDevice) => wrap(n().fromData(data, shape, device));
-export const tensor1d = (values: number[]) => fromData(Float32Array.from(values), [values.length]);
-export const int64 = (values: ArrayLike<number>, shape: number[]) => fromData(BigInt64Array.from(Array.from(values), BigInt), shape);
 export const zeros = (shape: number[], dtype: DType = 'float32') => wrap(n().zeros(shape, dtype, defaultDevice));
 export const ones = (shape: number[], dtype: DType = 'float32') => wrap(n().ones(shape, dtype, defaultDevice));
 export const full = (shape: number[], value: number, dtype: DType = 'float32') => wrap(n().full(shape, value, dtype, defaultDevice));

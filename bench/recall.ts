@@ -7,21 +7,17 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readPairs } from '../src/data/pairs.js';
-import { ExactIndex } from '../src/index/exact.js';
-import { HnswIndex } from '../src/index/hnsw.js';
+import { ExactIndex } from '../src/vectors/exact.js';
+import { HnswIndex } from '../src/vectors/hnsw.js';
 import { presetConfig } from '../src/model/config.js';
 import { DualEncoder } from '../src/model/dual-encoder.js';
 import { BertTokenizer } from '../src/text/bert-tokenizer.js';
 import { readVocabTxt } from '../src/text/load-tokenizer.js';
 import { libtorchAvailable } from '../src/torch/index.js';
 import { Random } from '../src/util/random.js';
-import { sharedData } from '../test/helpers.js';
+import { numberArg, sharedData } from './common.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const SIZE = arg('size', 100_000), QUERIES = arg('queries', 1000), DIM = 256, EMBED = arg('embed', 20_000);
+const SIZE = numberArg('size', 100_000), QUERIES = numberArg('queries', 1000), DIM = 256, EMBED = numberArg('embed', 20_000);
 
 function clustered(n: number, clusters: number, rng: Random, centers?: Float32Array[]): { vectors: Float32Array[]; centers: Float32Array[] } {
   const gauss = () => Math.sqrt(-2 * Math.log(rng.next() + 1e-12)) * Math.cos(2 * Math.PI * rng.next());

@@ -17,13 +17,9 @@ import { DualEncoder } from '../src/model/dual-encoder.js';
 import { BertTokenizer } from '../src/text/bert-tokenizer.js';
 import { readVocabTxt } from '../src/text/load-tokenizer.js';
 import { libtorchAvailable } from '../src/torch/index.js';
-import { repoRoot, sharedData } from '../test/helpers.js';
+import { numberArg, repoRoot, sharedData } from './common.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const SECONDS = arg('seconds', 60), CONNECTIONS = arg('connections', 32);
+const SECONDS = numberArg('seconds', 60), CONNECTIONS = numberArg('connections', 32);
 const vocab = join(sharedData, 'vocab.txt'), trainFile = join(sharedData, 'zh-sim-pairs', 'train.tsv');
 if (!existsSync(vocab) || !existsSync(trainFile) || !libtorchAvailable()) {
   console.error('bench/serve needs ../shared/data and the libtorch addon (to create the small model)');

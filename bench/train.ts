@@ -12,14 +12,13 @@ import { BertTokenizer } from '../src/text/bert-tokenizer.js';
 import { readVocabTxt } from '../src/text/load-tokenizer.js';
 import * as T from '../src/torch/index.js';
 import { prepareTrainingData } from '../src/train/training-data.js';
-import { Trainer, type TrainOptions } from '../src/train/trainer.js';
-import { repoRoot, sharedData } from '../test/helpers.js';
+import { EpochPlanner } from '../src/train/epochs.js';
+import type { TrainOptions } from '../src/train/options.js';
+import { collateRows } from '../src/train/train-step.js';
+import { Trainer } from '../src/train/trainer.js';
+import { numberArg, repoRoot, sharedData } from './common.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const STEPS = arg('steps', 10), WARMUP = 2, BATCH = 32, MAX_LEN = 64;
+const STEPS = numberArg('steps', 10), WARMUP = 2, BATCH = 32, MAX_LEN = 64;
 
 const vocabPath = join(sharedData, 'vocab.txt');
 const trainPath = join(sharedData, 'zh-sim-pairs', 'train.tsv');
@@ -39,26 +38,27 @@ async function timeTrainer(options: Partial<TrainOptions>, steps: number) {
   let start = 0, pairsSeen = 0;
   const trainer = new Trainer(model, data, {
     saveDir: join(repoRoot, 'runs', 'bench-train'), batchSize: BATCH, epochs: 1, maxSteps: WARMUP + steps, saveSteps: 0, quiet: true, loggingSteps: 1000, ...options,
-    onStep: (s) => { if (s.globalStep === WARMUP) start = performance.now(); },
-  });
-  const plan = trainer.plans[0]!.batches;
+  }, { onStep: (s) => { if (s.globalStep === WARMUP) start = performance.now(); } });
+  const o = trainer.options;
+  const plan = new EpochPlanner(data.keys, data.lengths, { batchSize: o.batchSize, seed: o.seed, groupByLength: o.groupByLength }).plan(0).batches;
+  const collate = (rows: number[]) => collateRows(data, rows, tokenizer.padId, o.padToMaxLength);
   let tokens = 0;
   for (const rows of plan.slice(WARMUP, WARMUP + steps)) {
-    const { queries, titles } = trainer.collate(rows);
+    const { queries, titles } = collate(rows);
     tokens += queries.tokens + titles.tokens;
     pairsSeen += rows.length;
   }
   await trainer.train();
   const seconds = (performance.now() - start) / 1000;
   model.dispose();
-  return { secondsPerStep: seconds / steps, pairsPerSecond: pairsSeen / seconds, tokensPerSecond: tokens / seconds, trainer, plan };
+  return { secondsPerStep: seconds / steps, pairsPerSecond: pairsSeen / seconds, tokensPerSecond: tokens / seconds, collate, plan };
 }
 
 // 1. inbatch vs PyTorch on identical fixed-shape batches: 32 pairs x 64 tokens
 const fixed = await timeTrainer({ groupByLength: false, padToMaxLength: MAX_LEN }, STEPS);
 const toIds = (b: BigInt64Array) => Array.from({ length: BATCH }, (_, r) => Array.from(b.subarray(r * MAX_LEN, (r + 1) * MAX_LEN), Number));
 const batches = fixed.plan.slice(0, WARMUP + STEPS).map((rows) => {
-  const { queries, titles } = fixed.trainer.collate(rows);
+  const { queries, titles } = fixed.collate(rows);
   return [toIds(queries.inputIds), toIds(titles.inputIds)];
 });
 const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';

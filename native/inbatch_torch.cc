@@ -114,16 +114,10 @@ class CachingCpuAllocator final : public c10::Allocator {
 
 class Tensor : public Napi::ObjectWrap<Tensor> {
  public:
-  static Napi::FunctionReference constructor;
   torch::Tensor value;
   int64_t accounted = 0;
 
-  static void Init(Napi::Env env, Napi::Object exports) {
-    Napi::Function fn = DefineClass(env, "Tensor", {});
-    constructor = Napi::Persistent(fn);
-    constructor.SuppressDestruct();
-    exports.Set("Tensor", fn);
-  }
+  static Napi::Function Define(Napi::Env env) { return DefineClass(env, "Tensor", {}); }
 
   explicit Tensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tensor>(info) {}
 
@@ -155,19 +149,32 @@ class Tensor : public Napi::ObjectWrap<Tensor> {
   napi_env env_ = nullptr;
 };
 
-Napi::FunctionReference Tensor::constructor;
+// Per-environment state (the main thread and each worker thread that loads the addon):
+// the Tensor class of that environment. No JS handle lives in a static.
+class InbatchTorch;
+Napi::FunctionReference& tensorClass(Napi::Env env);
+
+// An error in how the binding was called (wrong argument), as opposed to one raised by libtorch.
+struct BindingError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 Napi::Value wrap(Napi::Env env, torch::Tensor t) {
-  Napi::Object obj = Tensor::constructor.New({});
+  Napi::Object obj = tensorClass(env).New({});
   Tensor::Unwrap(obj)->attach(env, std::move(t));
   return obj;
 }
 
-torch::Tensor& unwrap(const Napi::Value& v) {
-  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(Tensor::constructor.Value())) {
+// The Tensor behind a JS value; throws a TypeError for anything that is not one of ours.
+Tensor* handle(const Napi::Value& v) {
+  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(tensorClass(v.Env()).Value())) {
     throw Napi::TypeError::New(v.Env(), "expected a Tensor");
   }
-  Tensor* t = Tensor::Unwrap(v.As<Napi::Object>());
+  return Tensor::Unwrap(v.As<Napi::Object>());
+}
+
+torch::Tensor& unwrap(const Napi::Value& v) {
+  Tensor* t = handle(v);
   if (!t->value.defined()) throw Napi::Error::New(v.Env(), "tensor was disposed");
   return t->value;
 }
@@ -189,7 +196,7 @@ torch::Dtype dtypeOf(const std::string& name) {
   if (name == "int32") return torch::kInt32;
   if (name == "bool") return torch::kBool;
   if (name == "uint8") return torch::kUInt8;
-  throw std::runtime_error("unknown dtype " + name);
+  throw BindingError("unknown dtype " + name);
 }
 
 std::string dtypeName(torch::Dtype d) {
@@ -217,13 +224,16 @@ double num(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::N
 int64_t int64(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int64Value(); }
 bool flag(const Napi::CallbackInfo& info, size_t i) { return info.Length() > i && info[i].ToBoolean().Value(); }
 
-// Every binding goes through this, so libtorch errors become JS exceptions.
+// Every binding goes through this, so libtorch errors become JS exceptions; errors of the
+// binding itself (a wrong argument) are not reported as libtorch's.
 template <typename F>
 Napi::Value guarded(const Napi::CallbackInfo& info, F body) {
   try {
     return body();
   } catch (const Napi::Error&) {
     throw;
+  } catch (const BindingError& e) {
+    throw Napi::TypeError::New(info.Env(), std::string("inbatch_torch: ") + e.what());
   } catch (const c10::Error& e) {
     throw Napi::Error::New(info.Env(), std::string("libtorch: ") + e.what_without_backtrace());
   } catch (const std::exception& e) {
@@ -251,11 +261,13 @@ OP(fromData)
     case napi_int32_array: dt = torch::kInt32; break;
     case napi_uint8_array: dt = torch::kUInt8; break;
     case napi_uint16_array: dt = torch::kFloat16; break;  // raw IEEE half bits
-    default: throw std::runtime_error("unsupported typed array");
+    default: throw BindingError("unsupported typed array (Float32, Float64, BigInt64, Int32, Uint8 or Uint16 for float16 bits)");
   }
   int64_t n = 1;
   for (auto s : shape) n *= s;
-  if (n != static_cast<int64_t>(arr.ElementLength())) throw std::runtime_error("data length does not match shape");
+  if (n != static_cast<int64_t>(arr.ElementLength())) {
+    throw BindingError("data length " + std::to_string(arr.ElementLength()) + " does not match shape (" + std::to_string(n) + " elements)");
+  }
   RET(torch::from_blob(data, shape, torch::TensorOptions().dtype(dt)).clone().to(device));
 END
 
@@ -318,15 +330,8 @@ OP(device) return Napi::String::New(info.Env(), T(0).device().str()); END
 OP(toDtype) RET(T(0).to(dtypeOf(info[1].As<Napi::String>()))); END
 OP(toDevice) RET(T(0).to(torch::Device(info[1].As<Napi::String>().Utf8Value()))); END
 
-OP(trackMemory)
-  if (info[0].IsObject()) Tensor::Unwrap(info[0].As<Napi::Object>())->track();
-  return info.Env().Undefined();
-END
-
-OP(dispose)
-  if (info[0].IsObject()) Tensor::Unwrap(info[0].As<Napi::Object>())->release();
-  return info.Env().Undefined();
-END
+OP(trackMemory) handle(info[0])->track(); return info.Env().Undefined(); END
+OP(dispose) handle(info[0])->release(); return info.Env().Undefined(); END
 
 // ---- autograd ---------------------------------------------------------------
 
@@ -358,8 +363,6 @@ OP(mulScalar) RET(T(0) * num(info, 1)); END
 OP(pow) RET(T(0).pow(num(info, 1))); END
 OP(sqrt) RET(T(0).sqrt()); END
 OP(tanh) RET(T(0).tanh()); END
-OP(exp) RET(T(0).exp()); END
-OP(log) RET(T(0).log()); END
 OP(gelu) RET(torch::gelu(T(0))); END  // exact erf form, as BERT
 OP(relu) RET(torch::relu(T(0))); END
 OP(softmax) RET(torch::softmax(T(0), int64(info, 1))); END
@@ -374,7 +377,6 @@ OP(mean)
   if (info.Length() < 2 || info[1].IsUndefined() || info[1].IsNull()) RET(T(0).mean());
   RET(T(0).mean(shapeOf(info[1]), flag(info, 2)));
 END
-OP(max) RET(std::get<0>(T(0).max(int64(info, 1), flag(info, 2)))); END
 OP(argmax) RET(T(0).argmax(int64(info, 1), flag(info, 2))); END
 OP(topk)
   auto r = torch::topk(T(0), int64(info, 1), int64(info, 2), true, true);
@@ -383,7 +385,6 @@ OP(topk)
   out.Set(1u, wrap(info.Env(), std::get<1>(r)));
   return out;
 END
-OP(eq) RET(T(0).eq(T(1))); END
 
 // ---- shape ------------------------------------------------------------------
 
@@ -421,7 +422,6 @@ OP(normalize)
   RET(x / x.norm(2, {dim}, true).clamp_min(eps).expand_as(x));
 END
 OP(crossEntropy) RET(torch::nll_loss(torch::log_softmax(T(0), 1), T(1))); END
-OP(maskedFill) RET(T(0).masked_fill(T(1), num(info, 2))); END
 OP(norm) RET(T(0).norm()); END
 
 // ---- in-place updates (optimizers, initialisation) -----------------------------
@@ -448,28 +448,38 @@ OP(cachedBytes) return Napi::Number::New(info.Env(), static_cast<double>(Caching
 #undef OP
 #undef END
 
-Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  if (!std::getenv("INBATCH_NO_CPU_CACHE")) c10::SetCPUAllocator(&CachingCpuAllocator::instance(), /*priority=*/1);
-  Tensor::Init(env, exports);
+class InbatchTorch : public Napi::Addon<InbatchTorch> {
+ public:
+  Napi::FunctionReference tensor;
+
+  InbatchTorch(Napi::Env env, Napi::Object exports) {
+    static std::once_flag allocator;  // process-wide, whichever thread loads the addon first
+    std::call_once(allocator, [] {
+      if (!std::getenv("INBATCH_NO_CPU_CACHE")) c10::SetCPUAllocator(&CachingCpuAllocator::instance(), /*priority=*/1);
+    });
+    Napi::Function fn = Tensor::Define(env);
+    tensor = Napi::Persistent(fn);
+    exports.Set("Tensor", fn);
 #define REG(name) exports.Set(#name, Napi::Function::New(env, name, #name))
-  REG(fromData); REG(toData); REG(item); REG(zeros); REG(ones); REG(full); REG(randn); REG(eye); REG(arange);
-  REG(shape); REG(dtype); REG(device); REG(toDtype); REG(toDevice); REG(dispose); REG(trackMemory);
-  REG(setRequiresGrad); REG(requiresGrad); REG(grad); REG(clearGrad); REG(backward); REG(detach);
-  REG(setGradEnabled); REG(isGradEnabled);
-  REG(add); REG(sub); REG(mul); REG(div); REG(addScalar); REG(mulScalar); REG(pow); REG(sqrt); REG(tanh);
-  REG(exp); REG(log); REG(gelu); REG(relu); REG(softmax); REG(logSoftmax); REG(clampMin);
-  REG(sum); REG(mean); REG(max); REG(argmax); REG(topk); REG(eq);
-  REG(reshape); REG(transpose); REG(permute); REG(contiguous); REG(unsqueeze); REG(select); REG(narrow);
-  REG(indexSelect); REG(cat); REG(clone);
-  REG(matmul); REG(linear); REG(embedding); REG(layerNorm); REG(dropout); REG(normalize); REG(crossEntropy);
-  REG(maskedFill); REG(norm);
-  REG(mulScalar_); REG(add_); REG(addcmul_); REG(addcdiv_); REG(copy_); REG(fill_); REG(normal_);
-  REG(emptyCache); REG(cachedBytes);
-  REG(manualSeed); REG(setNumThreads); REG(getNumThreads); REG(cudaIsAvailable); REG(version);
+    REG(fromData); REG(toData); REG(item); REG(zeros); REG(ones); REG(full); REG(randn); REG(eye); REG(arange);
+    REG(shape); REG(dtype); REG(device); REG(toDtype); REG(toDevice); REG(dispose); REG(trackMemory);
+    REG(setRequiresGrad); REG(requiresGrad); REG(grad); REG(clearGrad); REG(backward); REG(detach);
+    REG(setGradEnabled); REG(isGradEnabled);
+    REG(add); REG(sub); REG(mul); REG(div); REG(addScalar); REG(mulScalar); REG(pow); REG(sqrt); REG(tanh);
+    REG(gelu); REG(relu); REG(softmax); REG(logSoftmax); REG(clampMin);
+    REG(sum); REG(mean); REG(argmax); REG(topk);
+    REG(reshape); REG(transpose); REG(permute); REG(contiguous); REG(unsqueeze); REG(select); REG(narrow);
+    REG(indexSelect); REG(cat); REG(clone);
+    REG(matmul); REG(linear); REG(embedding); REG(layerNorm); REG(dropout); REG(normalize); REG(crossEntropy); REG(norm);
+    REG(mulScalar_); REG(add_); REG(addcmul_); REG(addcdiv_); REG(copy_); REG(fill_); REG(normal_);
+    REG(emptyCache); REG(cachedBytes);
+    REG(manualSeed); REG(setNumThreads); REG(getNumThreads); REG(cudaIsAvailable); REG(version);
 #undef REG
-  return exports;
-}
+  }
+};
+
+Napi::FunctionReference& tensorClass(Napi::Env env) { return env.GetInstanceData<InbatchTorch>()->tensor; }
 
 }  // namespace
 
-NODE_API_MODULE(inbatch_torch, Init)
+NODE_API_ADDON(InbatchTorch)

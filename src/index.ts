@@ -1,30 +1,16 @@
-// The library API: everything the CLI does is available here.
+// The library's front door: everything the CLI does. Importing it loads no native code and
+// no heavy dependency (libtorch, onnxruntime, hnswlib, protobufjs, fastify are loaded on first
+// use); each room is also its own entry: inbatch/train, inbatch/infer, inbatch/serve, ...
 export * from './text/index.js';
-export * from './model/config.js';
-export { DualEncoder } from './model/dual-encoder.js';
-export { loadModel, saveModel, type LoadReport } from './model/folder.js';
-export { readPairs, parsePairs, type TextPair } from './data/pairs.js';
-export { DataFileError } from './data/errors.js';
-export * from './data/paddle-recall-files.js';
-export { inBatchNegativesLoss } from './train/inbatch-negatives.js';
-export { planEpoch } from './train/sampler.js';
-export { prepareTrainingData } from './train/training-data.js';
-export { Trainer, DEFAULT_TRAIN_OPTIONS, type TrainOptions, type Evaluator, type EvalResult } from './train/trainer.js';
-export { RecallEvaluator } from './train/recall-evaluator.js';
-export type { VectorIndex, SearchHit } from './index/vector-index.js';
-export { ExactIndex } from './index/exact.js';
-export { HnswIndex, DEFAULT_HNSW, type HnswOptions } from './index/hnsw.js';
-export { loadIndex } from './index/load-index.js';
-export * from './eval/recall-at-n.js';
-export * from './eval/trec-metrics.js';
-export { lineChartSvg } from './eval/svg-chart.js';
-export { vectorDrift } from './eval/vector-drift.js';
-export { compareTables, compareChart, scoresFromJson } from './eval/compare.js';
-export { mtebResult, successAtN } from './eval/mteb-result.js';
-export { readIdTexts, readQrels, readTrecRun, formatTrecRun } from './data/beir-files.js';
-export type { TextEncoder } from './embed/text-encoder.js';
-export { embedCorpus } from './embed/corpus.js';
-export { exportModel } from './export/export-model.js';
-export { Embedder, type EmbedderOptions, type Similarity } from './infer/embedder.js';
-export { buildServer, DEFAULT_SERVER, type ServerOptions } from './serve/server.js';
+export * from './data/index.js';
+export * from './model/index.js';
+export * from './train/index.js';
+export * from './eval/index.js';
+export * from './vectors/index.js';
+export * from './retrieval/index.js';
+export * from './export/index.js';
+export * from './infer/index.js';
+export * from './serve/index.js';
 export { setDefaultDevice, cudaIsAvailable } from './torch/ops.js';
+export { libtorchAvailable, LibtorchMissingError } from './torch/native.js';
+export { UsageError } from './util/errors.js';

@@ -6,15 +6,23 @@ import { libtorchAvailable } from '../src/torch/index.js';
 import { BertTokenizer } from '../src/text/bert-tokenizer.js';
 import { presetConfig, type InbatchSettings, type ModelConfig } from '../src/model/config.js';
 import { dualEncoderParameterShapes } from '../src/model/dual-encoder.js';
-import { writeVocabulary } from '../src/model/folder.js';
-import { writeSafetensors } from '../src/model/safetensors.js';
+import { writeTokenizerFiles } from '../src/text/tokenizer-files.js';
+import { writeSafetensors } from '../src/data/safetensors.js';
 import { Random } from '../src/util/random.js';
 
 export const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
 export const sharedData = resolve(repoRoot, '../shared/data');
 
-/** node:test skip option: a reason string when libtorch is missing. */
-export const needsTorch = libtorchAvailable() ? false : 'libtorch addon not built (apt-get install libtorch-dev libopenblas0-pthread; npm run build:native)';
+/**
+ * node:test skip option: a reason string when libtorch is missing. With INBATCH_REQUIRE_NATIVE=1
+ * (as CI sets it) a missing addon is a failure, never a silent skip of every libtorch test.
+ */
+export const needsTorch: false | string = (() => {
+  if (libtorchAvailable()) return false;
+  const reason = 'libtorch addon not built (apt-get install libtorch-dev libopenblas0-pthread; npm run build:native)';
+  if (process.env.INBATCH_REQUIRE_NATIVE === '1') throw new Error(`INBATCH_REQUIRE_NATIVE=1 but the ${reason}`);
+  return reason;
+})();
 
 export function needsShared(...parts: string[]): false | string {
   const p = join(sharedData, ...parts);
@@ -65,7 +73,7 @@ export function writeRandomModel(dir: string, config: ModelConfig, tokenizer: Be
   }
   writeSafetensors(join(dir, 'model.safetensors'), tensors);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
-  writeVocabulary(tokenizer, dir, config.inbatch.max_seq_length);
+  writeTokenizerFiles(tokenizer, dir, config.inbatch.max_seq_length);
 }
 
 /** 200 mixed texts: Chinese, English, mixed, punctuation, emoji, very long, single characters. */

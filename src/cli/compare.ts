@@ -1,29 +1,28 @@
+// inbatch compare: side-by-side tables of result files and a recall@k chart.
 import { readFileSync } from 'node:fs';
+import { Option } from '@commander-js/extra-typings';
 import { compareChart, compareTables, scoresFromJson } from '../eval/compare.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { Command } from './command.js';
-import { UsageError } from './flags.js';
+import { pathValue } from './flags.js';
 
-export const compareCommand: Command = {
-  name: 'compare',
-  summary: 'Side-by-side Recall tables of result JSON files, and an SVG chart of recall@k per model.',
-  usage: 'RESULT.json RESULT.json ...',
-  flags: {
-    chart: { type: 'string', default: 'compare.svg', help: 'SVG chart to write' },
-  },
-  run(f, files) {
-    if (!files.length) throw new UsageError('give one or more result JSON files');
-    const models = files.map((file) => {
-      let json: Record<string, unknown>;
-      try {
-        json = JSON.parse(readFileSync(file, 'utf8'));
-      } catch (e) {
-        throw new Error(`${file}: ${(e as Error).message}`);
-      }
-      return scoresFromJson(json, file);
+export function addCompareCommand(program: Command): void {
+  program.command('compare')
+    .description('Side-by-side recall tables of result JSON files (inbatch mteb, inbatch evaluate --json) and an SVG chart of recall@k per model.')
+    .argument('<results...>', 'result JSON files')
+    .addOption(new Option('--chart <file>', 'SVG chart to write').argParser(pathValue).default('compare.svg'))
+    .action((files, f) => {
+      const models = files.map((file) => {
+        let json: Record<string, unknown>;
+        try {
+          json = JSON.parse(readFileSync(file, 'utf8'));
+        } catch (e) {
+          throw new Error(`${file}: ${(e as Error).message}`);
+        }
+        return scoresFromJson(json, file);
+      });
+      console.log(compareTables(models));
+      writeFileAtomic(f.chart, compareChart(models));
+      console.error(`chart: ${f.chart}`);
     });
-    console.log(compareTables(models));
-    writeFileAtomic(String(f.chart), compareChart(models));
-    console.error(`chart: ${f.chart}`);
-  },
-};
+}

@@ -1,19 +1,20 @@
+// inbatch evaluate-run: trec_eval metrics of any system's TREC run.
+import { Option } from '@commander-js/extra-typings';
 import { readQrels, readTrecRun } from '../data/beir-files.js';
 import { mtebResult } from '../eval/mteb-result.js';
 import type { Command } from './command.js';
+import { pathValue } from './flags.js';
 
-export const evaluateRunCommand: Command = {
-  name: 'evaluate-run',
-  summary: 'Score any system\'s TREC run file against qrels with trec_eval definitions (MTEB-shaped JSON on stdout).',
-  flags: {
-    run: { type: 'string', required: true, help: 'TREC run: qid Q0 docid rank score tag' },
-    qrels: { type: 'string', required: true, help: 'qid<TAB>docid<TAB>score (or TREC qrels)' },
-    'task-name': { type: 'string', default: 'run', help: 'dataset name in the JSON' },
-    split: { type: 'string', default: 'dev', help: 'split key in the JSON' },
-  },
-  run(f) {
-    const started = Date.now();
-    const { result } = mtebResult(String(f['task-name']), String(f.run), String(f.split), readTrecRun(String(f.run)), readQrels(String(f.qrels)), (Date.now() - started) / 1000);
-    console.log(JSON.stringify(result, null, 2));
-  },
-};
+export function addEvaluateRunCommand(program: Command): void {
+  program.command('evaluate-run')
+    .description('Score any system\'s TREC run file against qrels with trec_eval definitions (MTEB-shaped JSON on stdout).')
+    .addOption(new Option('--run <file>', 'TREC run: qid Q0 docid rank score tag').argParser(pathValue).makeOptionMandatory())
+    .addOption(new Option('--qrels <file>', 'qid<TAB>docid<TAB>score (or TREC qrels)').argParser(pathValue).makeOptionMandatory())
+    .addOption(new Option('--task-name <name>', 'dataset name in the JSON').default('run'))
+    .addOption(new Option('--split <name>', 'split key in the JSON').default('dev'))
+    .action((f) => {
+      const started = Date.now();
+      const { result } = mtebResult(f.taskName, f.run, f.split, readTrecRun(f.run), readQrels(f.qrels), (Date.now() - started) / 1000);
+      console.log(JSON.stringify(result, null, 2));
+    });
+}

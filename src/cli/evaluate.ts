@@ -1,42 +1,37 @@
-import { readDevPairs, readRecallResult } from '../data/paddle-recall-files.js';
+// inbatch evaluate: PaddleNLP's evaluate.py over a recall result file.
+import { Option } from '@commander-js/extra-typings';
 import { DataFileError } from '../data/errors.js';
-import { formatRecallTable, PADDLE_CUTOFFS, recallAtN } from '../eval/recall-at-n.js';
+import { readDevPairs, readRecallResult } from '../data/paddle-recall-files.js';
+import { formatSuccessTable, PADDLE_CUTOFFS, successAtN, successJson } from '../eval/success-at-n.js';
 import type { Command } from './command.js';
+import { intIn, pathValue } from './flags.js';
 
-export const evaluateCommand: Command = {
-  name: 'evaluate',
-  summary: 'PaddleNLP Recall@1/5/10/20/50 of a recall result file against query<TAB>gold pairs.',
-  flags: {
-    'similar-text-pair-file': { type: 'string', required: true, help: 'query<TAB>gold text per line' },
-    'recall-result-file': { type: 'string', required: true, help: 'query<TAB>text<TAB>cosine, recall-num lines per query' },
-    'recall-num': { type: 'int', default: 50, help: 'lines per query in the result file' },
-    json: { type: 'boolean', default: false, help: 'print JSON instead of the table' },
-    'model-name': { type: 'string', help: 'name stored in the JSON (for inbatch compare)' },
-  },
-  run(f) {
-    const devFile = String(f['similar-text-pair-file']);
-    const resultFile = String(f['recall-result-file']);
-    const dev = readDevPairs(devFile);
-    let groups = readRecallResult(resultFile);
-    // consecutive identical queries merge into one group; split them back by recall-num
-    if (groups.length !== dev.length) {
-      const n = Number(f['recall-num']);
-      groups = groups.flatMap((g) => Array.from({ length: Math.ceil(g.texts.length / n) }, (_, k) => ({
-        query: g.query, texts: g.texts.slice(k * n, (k + 1) * n), firstLine: g.firstLine + k * n,
-      })));
-    }
-    if (groups.length !== dev.length) {
-      throw new Error(`${resultFile}: results for ${groups.length} queries, but ${devFile} has ${dev.length}`);
-    }
-    groups.forEach((g, i) => {
-      if (g.query !== dev[i]!.query) throw new DataFileError(resultFile, g.firstLine, `query "${g.query}" but ${devFile} query ${i + 1} is "${dev[i]!.query}"`);
+export function addEvaluateCommand(program: Command): void {
+  program.command('evaluate')
+    .description('PaddleNLP Recall@1/5/10/20/50 (% of queries with the gold text in the top N) of a recall result file.')
+    .addOption(new Option('--similar-text-pair-file <file>', 'query<TAB>gold text per line').argParser(pathValue).makeOptionMandatory())
+    .addOption(new Option('--recall-result-file <file>', 'query<TAB>text<TAB>cosine, recall-num lines per query').argParser(pathValue).makeOptionMandatory())
+    .addOption(new Option('--recall-num <n>', 'lines per query in the result file').argParser(intIn(1, 10000)).default(50))
+    .addOption(new Option('--json', 'print JSON {paddle_recall_pct: {success_at_N}} instead of the table').default(false))
+    .addOption(new Option('--model-name <name>', 'name stored in the JSON (for inbatch compare)'))
+    .action((f) => {
+      const dev = readDevPairs(f.similarTextPairFile);
+      let groups = readRecallResult(f.recallResultFile);
+      // consecutive identical queries merge into one group; split them back by recall-num
+      if (groups.length !== dev.length) {
+        const n = f.recallNum;
+        groups = groups.flatMap((g) => Array.from({ length: Math.ceil(g.texts.length / n) }, (_, k) => ({
+          query: g.query, texts: g.texts.slice(k * n, (k + 1) * n), firstLine: g.firstLine + k * n,
+        })));
+      }
+      if (groups.length !== dev.length) {
+        throw new Error(`${f.recallResultFile}: results for ${groups.length} queries, but ${f.similarTextPairFile} has ${dev.length}`);
+      }
+      groups.forEach((g, i) => {
+        if (g.query !== dev[i]!.query) throw new DataFileError(f.recallResultFile, g.firstLine, `query "${g.query}" but ${f.similarTextPairFile} query ${i + 1} is "${dev[i]!.query}"`);
+      });
+      const table = successAtN(dev.map((d) => new Set([d.gold])), groups.map((g) => g.texts), PADDLE_CUTOFFS.filter((n) => n <= f.recallNum));
+      if (f.json) console.log(JSON.stringify({ model_name: f.modelName ?? f.recallResultFile, queries: table.queries, paddle_recall_pct: successJson(table.successPct) }, null, 2));
+      else console.log(formatSuccessTable(table));
     });
-    const cutoffs = PADDLE_CUTOFFS.filter((n) => n <= Number(f['recall-num']));
-    const table = recallAtN(dev.map((d) => new Set([d.gold])), groups.map((g) => g.texts), cutoffs);
-    if (f.json) {
-      const recall: Record<string, number> = {};
-      for (const [k, v] of Object.entries(table.recall)) recall[`recall_at_${k}`] = v;
-      console.log(JSON.stringify({ model_name: f['model-name'] ?? resultFile, queries: table.queries, paddle_recall: recall }, null, 2));
-    } else console.log(formatRecallTable(table));
-  },
-};
+}

@@ -1,17 +1,18 @@
+// inbatch export: ONNX fp32 (and fp16) in the transformers.js folder layout.
+import { Option } from '@commander-js/extra-typings';
 import { exportModel } from '../export/export-model.js';
 import type { Command } from './command.js';
+import { intIn, pathValue } from './flags.js';
 
-export const exportCommand: Command = {
-  name: 'export',
-  summary: 'Export a model folder to ONNX (fp32, and fp16 with float32 inputs/outputs) in the transformers.js layout.',
-  flags: {
-    model: { type: 'string', required: true, help: 'model folder' },
-    output: { type: 'string', required: true, help: 'output folder (config.json, tokenizer.json, onnx/model.onnx, onnx/model_fp16.onnx)' },
-    fp16: { type: 'boolean', default: false, help: 'also write onnx/model_fp16.onnx' },
-    opset: { type: 'int', default: 17, help: 'ONNX opset (17 or later: LayerNormalization)' },
-  },
-  run(f) {
-    const report = exportModel(String(f.model), String(f.output), { fp16: Boolean(f.fp16), opset: Number(f.opset) });
-    for (const file of report.files) console.log(`${f.output}/${file}${report.bytes[file] ? ` (${(report.bytes[file]! / 1e6).toFixed(1)} MB)` : ''}`);
-  },
-};
+export function addExportCommand(program: Command): void {
+  program.command('export')
+    .description('Export a model folder to ONNX (fp32, and fp16 with float32 inputs/outputs) in the transformers.js layout.')
+    .addOption(new Option('--model <dir>', 'model folder').argParser(pathValue).makeOptionMandatory())
+    .addOption(new Option('--output <dir>', 'output folder (config.json, tokenizer.json, onnx/model.onnx, onnx/model_fp16.onnx)').argParser(pathValue).makeOptionMandatory())
+    .addOption(new Option('--fp16', 'also write onnx/model_fp16.onnx').default(false))
+    .addOption(new Option('--opset <n>', 'ONNX opset (17 or later: LayerNormalization)').argParser(intIn(17, 23)).default(17))
+    .action((f) => {
+      const report = exportModel(f.model, f.output, { fp16: f.fp16, opset: f.opset });
+      for (const file of report.files) console.log(`${f.output}/${file}${report.bytes[file] ? ` (${(report.bytes[file]! / 1e6).toFixed(1)} MB)` : ''}`);
+    });
+}

@@ -1,73 +1,68 @@
-// A small flag parser: --kebab-case and --snake_case spell the same flag,
-// values as `--flag value` or `--flag=value`, booleans as `--flag` or `--flag=false`.
+// Typed, range-checked flag values and the flag groups several commands share.
+// Every parser names the problem; commander prefixes it with the flag.
+import { InvalidArgumentError, Option } from '@commander-js/extra-typings';
 
-export type FlagType = 'string' | 'number' | 'boolean' | 'int';
+export { UsageError } from '../util/errors.js';
 
-export interface FlagSpec {
-  type: FlagType;
-  default?: string | number | boolean;
-  help: string;
-  required?: boolean;
+const INTEGER = /^[+-]?\d+$/;
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** An integer in [min, max], written in decimal ("0x10" and "1e3" are refused). */
+export function intIn(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (raw: string): number => {
+    if (!INTEGER.test(raw.trim())) throw new InvalidArgumentError(`must be an integer, got "${raw}"`);
+    const v = Number(raw);
+    if (v < min || v > max) throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? `must be >= ${min}, got ${v}` : `must be between ${min} and ${max}, got ${v}`);
+    return v;
+  };
 }
 
-export type FlagSpecs = Record<string, FlagSpec>;
-export type FlagValues = Record<string, string | number | boolean | undefined>;
-
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
+/** A decimal number satisfying `ok`, described by `what` ("> 0", "in [0, 1)"). */
+export function numberWhere(ok: (v: number) => boolean, what: string) {
+  return (raw: string): number => {
+    if (!DECIMAL.test(raw.trim())) throw new InvalidArgumentError(`must be a number, got "${raw}"`);
+    const v = Number(raw);
+    if (!Number.isFinite(v) || !ok(v)) throw new InvalidArgumentError(`must be ${what}, got ${raw}`);
+    return v;
+  };
 }
 
-const canonical = (name: string) => name.replace(/_/g, '-').toLowerCase();
+export const positive = numberWhere((v) => v > 0, '> 0');
+export const nonNegative = numberWhere((v) => v >= 0, '>= 0');
+export const probability = numberWhere((v) => v >= 0 && v < 1, 'in [0, 1)');
+export const proportion = numberWhere((v) => v >= 0 && v <= 1, 'in [0, 1]');
 
-export function parseFlags(argv: string[], specs: FlagSpecs): { flags: FlagValues; positional: string[] } {
-  const flags: FlagValues = {};
-  const positional: string[] = [];
-  for (const [name, spec] of Object.entries(specs)) flags[name] = spec.default;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--') || arg === '--') {
-      if (arg === '--') { positional.push(...argv.slice(i + 1)); break; }
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = canonical(eq >= 0 ? arg.slice(2, eq) : arg.slice(2));
-    const spec = specs[name];
-    if (!spec) throw new UsageError(`unknown flag --${name}`);
-    let raw: string | undefined = eq >= 0 ? arg.slice(eq + 1) : undefined;
-    if (spec.type === 'boolean') {
-      if (raw === undefined && (argv[i + 1] === 'true' || argv[i + 1] === 'false')) raw = argv[++i];
-      flags[name] = raw === undefined ? true : raw === 'true' || raw === '1';
-      continue;
-    }
-    if (raw === undefined) {
-      raw = argv[++i];
-      if (raw === undefined) throw new UsageError(`--${name} needs a value`);
-    }
-    if (spec.type === 'number' || spec.type === 'int') {
-      const v = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--${name} must be a number, got "${raw}"`);
-      if (spec.type === 'int' && !Number.isInteger(v)) throw new UsageError(`--${name} must be an integer, got "${raw}"`);
-      flags[name] = v;
-    } else flags[name] = raw;
-  }
-  for (const [name, spec] of Object.entries(specs)) {
-    if (spec.required && flags[name] === undefined) throw new UsageError(`--${name} is required`);
-  }
-  return { flags, positional };
+/** A path or name: never the next flag swallowed by a missing value ("--save-dir --batch-size 8"). */
+export function pathValue(raw: string): string {
+  if (raw.startsWith('-')) throw new InvalidArgumentError(`needs a value, got the flag-like "${raw}" (write --flag=${raw} if you mean it)`);
+  if (raw.trim() === '') throw new InvalidArgumentError('must not be empty');
+  return raw;
 }
 
-export function helpText(command: string, summary: string, specs: FlagSpecs, usage = ''): string {
-  const lines = [`inbatch ${command} ${usage}`.trimEnd(), '', summary, '', 'Flags:'];
-  for (const [name, spec] of Object.entries(specs)) {
-    const def = spec.default !== undefined ? ` (default ${spec.default})` : spec.required ? ' (required)' : '';
-    lines.push(`  --${name}${spec.type === 'boolean' ? '' : ` <${spec.type}>`}`.padEnd(34) + spec.help + def);
-  }
-  return lines.join('\n');
+export function oneOf<const T extends string>(...choices: T[]) {
+  return (raw: string): T => {
+    if (!(choices as string[]).includes(raw)) throw new InvalidArgumentError(`must be one of ${choices.join(', ')}, got "${raw}"`);
+    return raw as T;
+  };
 }
 
-export const str = (v: FlagValues[string]) => (v === undefined ? undefined : String(v));
-export const num = (v: FlagValues[string]) => (v === undefined ? undefined : Number(v));
+// ---- flags shared by several commands ----------------------------------------------------
+
+/** --model for commands that load a libtorch model folder. */
+export const modelDirOption = (help = 'model folder (inbatch init, train, or a Hugging Face BERT with model.safetensors)') =>
+  new Option('--model <dir>', help).argParser(pathValue).makeOptionMandatory();
+
+// settings of the model folder a command may override
+export const outputEmbSizeOption = () => new Option('--output-emb-size <n>', 'projection size (0 = hidden size); default: the model folder\'s').argParser(intIn(0, 65536));
+export const maxSeqLengthOption = () => new Option('--max-seq-length <n>', 'tokens per text, [CLS] and [SEP] included; default: the model folder\'s').argParser(intIn(2, 65536));
+export const poolingOption = () => new Option('--pooling <kind>', 'cls | pooler | mean; default: the model folder\'s').argParser(oneOf('cls', 'pooler', 'mean'));
+
+export const hnswMOption = () => new Option('--hnsw-m <n>', 'HNSW M: links per node').argParser(intIn(2, 2048)).default(100);
+export const hnswEfOption = () => new Option('--hnsw-ef <n>', 'HNSW ef_construction and search ef').argParser(intIn(1, 100000)).default(100);
+export const embedBatchOption = () => new Option('--batch-size <n>', 'texts per forward pass').argParser(intIn(1, 65536)).default(128);
+
+// commands that run an exported (ONNX) model
+export const onnxModelOption = () => new Option('--model <dir>', 'exported folder (inbatch export)').argParser(pathValue).makeOptionMandatory();
+export const precisionOption = () => new Option('--precision <p>', 'fp32 | fp16').argParser(oneOf('fp32', 'fp16')).default('fp32' as const);
+export const providerOption = () => new Option('--provider <p>', 'cpu | cuda (needs onnxruntime-node\'s CUDA provider)').argParser(oneOf('cpu', 'cuda')).default('cpu' as const);
+export const threadsOption = () => new Option('--threads <n>', 'onnxruntime intra-op threads').argParser(intIn(1, 256));

@@ -1,41 +1,57 @@
+// inbatch init: a randomly initialised model folder. From random weights, CLS pooling and
+// dropout keep the loss at the collapse value for hundreds of steps, so the defaults here are
+// mean pooling and no dropout (pretrained checkpoints keep CLS, their natural choice).
 import { existsSync, readFileSync } from 'node:fs';
-import { normalizeConfig, PRESETS, presetConfig, type Pooling } from '../model/config.js';
+import { Option } from '@commander-js/extra-typings';
+import { normalizeConfig, PRESETS, presetConfig, type InbatchSettings } from '../model/config.js';
 import { DualEncoder } from '../model/dual-encoder.js';
 import { saveModel } from '../model/folder.js';
 import { BertTokenizer } from '../text/bert-tokenizer.js';
 import { loadTokenizerJson, readVocabTxt } from '../text/load-tokenizer.js';
 import type { Command } from './command.js';
-import { UsageError } from './flags.js';
+import { intIn, maxSeqLengthOption, outputEmbSizeOption, pathValue, poolingOption, probability, UsageError } from './flags.js';
 
-export const initCommand: Command = {
-  name: 'init',
-  summary: 'Create a randomly initialised model folder (BERT encoder + projection) from a preset or a config.json.',
-  flags: {
-    config: { type: 'string', default: 'small', help: `tiny | small | base | path to a HF BERT config.json (${Object.keys(PRESETS).join(', ')})` },
-    vocab: { type: 'string', required: true, help: 'vocab.txt or tokenizer.json' },
-    'output-emb-size': { type: 'int', default: 256, help: 'projection size; 0 = hidden size' },
-    pooling: { type: 'string', default: 'cls', help: 'cls | pooler | mean' },
-    'max-seq-length': { type: 'int', default: 128, help: 'tokens per text, [CLS] and [SEP] included' },
-    'save-dir': { type: 'string', required: true, help: 'folder to create' },
-    seed: { type: 'int', default: 42, help: 'initialisation seed' },
-    dropout: { type: 'number', help: 'hidden, attention and projection dropout (default: 0.1, or the config file\'s)' },
-  },
-  run(f) {
-    const vocabPath = String(f.vocab);
-    if (!existsSync(vocabPath)) throw new UsageError(`--vocab ${vocabPath} does not exist`);
-    const tokenizer = vocabPath.endsWith('.json') ? loadTokenizerJson(vocabPath) : new BertTokenizer(readVocabTxt(vocabPath));
-    const dropout = f.dropout === undefined ? undefined : Number(f.dropout);
-    const inbatch = { output_emb_size: Number(f['output-emb-size']), pooling: String(f.pooling) as Pooling, max_seq_length: Number(f['max-seq-length']), ...(dropout === undefined ? {} : { dropout }) };
-    const name = String(f.config);
-    const config = PRESETS[name]
-      ? presetConfig(name, tokenizer.vocabSize, inbatch)
-      : existsSync(name)
-        ? normalizeConfig({ vocab_size: tokenizer.vocabSize, ...JSON.parse(readFileSync(name, 'utf8')) }, name, inbatch)
-        : (() => { throw new UsageError(`--config ${name}: not a preset (${Object.keys(PRESETS).join(', ')}) nor an existing file`); })();
-    const withDropout = dropout === undefined ? config : { ...config, hidden_dropout_prob: dropout, attention_probs_dropout_prob: dropout };
-    const model = DualEncoder.random(withDropout, tokenizer, Number(f.seed));
-    saveModel(model, String(f['save-dir']));
-    const count = [...model.params.values()].reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
-    console.log(`created ${f['save-dir']}: ${config.num_hidden_layers} layers, hidden ${config.hidden_size}, ${(count / 1e6).toFixed(2)}M parameters, embeddings of ${model.embeddingSize}`);
-  },
-};
+export const RANDOM_INIT_DEFAULTS = { pooling: 'mean', dropout: 0 } as const;
+
+export function addInitCommand(program: Command): void {
+  program.command('init')
+    .description('Create a randomly initialised model folder (BERT encoder + projection) from a preset or a config.json.')
+    .addOption(new Option('--config <name>', `${Object.keys(PRESETS).join(' | ')} | path to a Hugging Face BERT config.json`).default('small'))
+    .addOption(new Option('--vocab <file>', 'vocab.txt or tokenizer.json').argParser(pathValue).makeOptionMandatory())
+    .addOption(new Option('--save-dir <dir>', 'folder to create').argParser(pathValue).makeOptionMandatory())
+    .addOption(outputEmbSizeOption().default(256))
+    .addOption(poolingOption().default(RANDOM_INIT_DEFAULTS.pooling, `${RANDOM_INIT_DEFAULTS.pooling} (learns from random weights; CLS would stay at the collapse loss)`))
+    .addOption(maxSeqLengthOption().default(128))
+    .addOption(new Option('--dropout <p>', 'hidden, attention and projection dropout').argParser(probability).default(RANDOM_INIT_DEFAULTS.dropout, `${RANDOM_INIT_DEFAULTS.dropout} (its noise drowns the weak early signal of random weights)`))
+    .addOption(new Option('--seed <n>', 'initialisation seed').argParser(intIn(0)).default(42))
+    .action((f, cmd) => {
+      if (!existsSync(f.vocab)) throw new UsageError(`--vocab ${f.vocab} does not exist`);
+      const tokenizer = f.vocab.endsWith('.json') ? loadTokenizerJson(f.vocab) : new BertTokenizer(readVocabTxt(f.vocab));
+      // flags given on the command line win over a config file's "inbatch" object, which wins over the defaults
+      const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
+      const fromFlags: Partial<InbatchSettings> = {};
+      if (given('outputEmbSize')) fromFlags.output_emb_size = f.outputEmbSize;
+      if (given('pooling')) fromFlags.pooling = f.pooling;
+      if (given('maxSeqLength')) fromFlags.max_seq_length = f.maxSeqLength;
+      if (given('dropout')) fromFlags.dropout = f.dropout;
+      const defaults: InbatchSettings = { output_emb_size: f.outputEmbSize, pooling: f.pooling, max_seq_length: f.maxSeqLength, dropout: f.dropout };
+      let config;
+      if (PRESETS[f.config]) config = presetConfig(f.config, tokenizer.vocabSize, { ...defaults, ...fromFlags });
+      else if (existsSync(f.config)) {
+        let raw: Record<string, unknown>;
+        try {
+          raw = JSON.parse(readFileSync(f.config, 'utf8'));
+        } catch (e) {
+          throw new Error(`${f.config}: not valid JSON (${(e as Error).message})`);
+        }
+        const fileSettings = typeof raw.inbatch === 'object' && raw.inbatch !== null ? raw.inbatch as Partial<InbatchSettings> : {};
+        config = normalizeConfig({ vocab_size: tokenizer.vocabSize, ...raw, inbatch: { ...defaults, ...fileSettings } }, f.config, fromFlags);
+      } else throw new UsageError(`--config ${f.config}: not a preset (${Object.keys(PRESETS).join(', ')}) nor an existing file`);
+      const dropout = config.inbatch.dropout;
+      const model = DualEncoder.random({ ...config, hidden_dropout_prob: dropout, attention_probs_dropout_prob: dropout }, tokenizer, f.seed);
+      saveModel(model, f.saveDir);
+      const count = [...model.params.values()].reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+      console.log(`created ${f.saveDir}: ${config.num_hidden_layers} layers, hidden ${config.hidden_size}, ${(count / 1e6).toFixed(2)}M parameters, ` +
+        `embeddings of ${model.dim}; pooling ${config.inbatch.pooling}, dropout ${dropout}, max_seq_length ${config.inbatch.max_seq_length}`);
+    });
+}

@@ -1,44 +1,61 @@
 #!/usr/bin/env node
-import { runCommand, type Command } from './command.js';
-import { UsageError } from './flags.js';
-import { initCommand } from './init.js';
-import { trainCommand } from './train.js';
-import { recallCommand } from './recall.js';
-import { evaluateCommand } from './evaluate.js';
-import { mtebCommand } from './mteb.js';
-import { evaluateRunCommand } from './evaluate-run.js';
-import { compareCommand } from './compare.js';
-import { demoCommand } from './demo.js';
-import { exportCommand } from './export.js';
-import { embedCommand, similarityCommand } from './embed.js';
-import { serveCommand } from './serve.js';
+// The inbatch CLI: one file per command; this file wires them and maps errors to exit codes
+// (2: usage, 1: data or runtime). --snake_case flags are read as --kebab-case (PaddleNLP's spelling).
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from '@commander-js/extra-typings';
+import { UsageError } from '../util/errors.js';
+import { addCompareCommand } from './compare.js';
+import { addDemoCommand } from './demo.js';
+import { addEmbedCommand, addSimilarityCommand } from './embed.js';
+import { addEvaluateRunCommand } from './evaluate-run.js';
+import { addEvaluateCommand } from './evaluate.js';
+import { addExportCommand } from './export.js';
+import { addInitCommand } from './init.js';
+import { addMtebCommand } from './mteb.js';
+import { addRecallCommand } from './recall.js';
+import { addServeCommand } from './serve.js';
+import { addTrainCommand } from './train.js';
 
-const commands: Command[] = [initCommand, trainCommand, recallCommand, evaluateCommand, mtebCommand, evaluateRunCommand, compareCommand, demoCommand, exportCommand, embedCommand, similarityCommand, serveCommand];
+const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-function usage(): string {
-  return ['usage: inbatch <command> [flags]   (inbatch <command> --help for its flags)', '', 'commands:',
-    ...commands.map((c) => `  ${c.name.padEnd(14)}${c.summary}`)].join('\n');
+export function buildProgram(): Command {
+  const program = new Command('inbatch')
+    .description('Train, index, evaluate and serve dual-encoder text embeddings with in-batch negatives.')
+    .version(version)
+    .exitOverride()
+    .showSuggestionAfterError()
+    .showHelpAfterError('(add --help for the flags)')
+    .configureHelp({ sortSubcommands: false, helpWidth: Math.min(process.stdout.columns ?? 100, 120) });
+  for (const add of [addInitCommand, addTrainCommand, addRecallCommand, addEvaluateCommand, addMtebCommand, addEvaluateRunCommand, addCompareCommand,
+    addDemoCommand, addExportCommand, addEmbedCommand, addSimilarityCommand, addServeCommand]) add(program);
+  return program;
+}
+
+/** --save_dir and --save-dir are the same flag; values are left alone. */
+export function kebabFlags(argv: string[]): string[] {
+  let afterDashes = false;
+  return argv.map((arg) => {
+    if (arg === '--') afterDashes = true;
+    if (afterDashes || !arg.startsWith('--')) return arg;
+    const eq = arg.indexOf('=');
+    const name = eq < 0 ? arg : arg.slice(0, eq);
+    return name.replace(/_/g, '-') + (eq < 0 ? '' : arg.slice(eq));
+  });
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    console.log(usage());
-    return name ? 0 : 1;
-  }
-  const cmd = commands.find((c) => c.name === name);
-  if (!cmd) {
-    console.error(`inbatch: unknown command "${name}"\n\n${usage()}`);
-    return 2;
-  }
+  const command = argv.find((a) => !a.startsWith('-')) ?? '';
   try {
-    await runCommand(cmd, rest);
-    return 0;
+    await buildProgram().parseAsync(kebabFlags(argv), { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0; // a command may set its own (train: 130 when interrupted)
   } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander has printed its message (and suggestions) already
+      return ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(e.code) ? 0 : e.code === 'commander.executeSubCommandAsync' ? 1 : 2;
+    }
     const err = e as Error;
-    console.error(`inbatch ${name}: ${err.message}`);
-    if (err instanceof UsageError) console.error(`(inbatch ${name} --help lists the flags)`);
-    else if (process.env.INBATCH_DEBUG) console.error(err.stack);
+    console.error(`inbatch ${command}: ${err.message}`);
+    if (process.env.INBATCH_DEBUG) console.error(err.stack);
     return err instanceof UsageError ? 2 : 1;
   }
 }

@@ -1,18 +1,26 @@
-// Loading a model folder from CLI flags, with the settings a command may override.
-import { loadModel } from '../model/folder.js';
+// Loading a libtorch model folder from CLI flags, with the settings a command may override.
+import { existsSync } from 'node:fs';
 import type { InbatchSettings, Pooling } from '../model/config.js';
 import type { DualEncoder } from '../model/dual-encoder.js';
-import type { FlagValues } from './flags.js';
+import { loadModel } from '../model/folder.js';
+import { UsageError } from '../util/errors.js';
 
-export function modelOverrides(f: FlagValues): Partial<InbatchSettings> {
+export interface ModelOverrideFlags {
+  outputEmbSize?: number;
+  maxSeqLength?: number;
+  pooling?: Pooling;
+}
+
+export function modelOverrides(f: ModelOverrideFlags): Partial<InbatchSettings> {
   const o: Partial<InbatchSettings> = {};
-  if (f['output-emb-size'] !== undefined) o.output_emb_size = Number(f['output-emb-size']);
-  if (f['max-seq-length'] !== undefined) o.max_seq_length = Number(f['max-seq-length']);
-  if (f.pooling !== undefined) o.pooling = String(f.pooling) as Pooling;
+  if (f.outputEmbSize !== undefined) o.output_emb_size = f.outputEmbSize;
+  if (f.maxSeqLength !== undefined) o.max_seq_length = f.maxSeqLength;
+  if (f.pooling !== undefined) o.pooling = f.pooling;
   return o;
 }
 
-export function loadModelFromFlags(dir: string, f: FlagValues, quiet = false): DualEncoder {
+export function loadModelFromFlags(dir: string, f: ModelOverrideFlags, quiet = false): DualEncoder {
+  if (!existsSync(dir)) throw new UsageError(`--model ${dir} does not exist (create one with inbatch init)`);
   const { model, report } = loadModel(dir, modelOverrides(f));
   if (!quiet && report.initialised.length) console.error(`note: ${dir} had no ${report.initialised.join(', ')}; initialised randomly`);
   return model;

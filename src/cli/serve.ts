@@ -1,41 +1,34 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadIndex } from '../index/load-index.js';
+// inbatch serve: the HTTP service over an exported model (and optionally a corpus index).
+import { Option } from '@commander-js/extra-typings';
+import { CorpusIndex } from '../retrieval/corpus-index.js';
 import { buildServer, DEFAULT_SERVER } from '../serve/server.js';
 import type { Command } from './command.js';
-import { inferenceFlags, loadEmbedder } from './embed.js';
+import { loadEmbedder } from './embed.js';
+import { intIn, onnxModelOption, pathValue, precisionOption, providerOption, threadsOption } from './flags.js';
 
-export const serveCommand: Command = {
-  name: 'serve',
-  summary: 'HTTP service: POST /embed, /similarity, /search; GET /health, /metrics. SIGTERM finishes in-flight requests.',
-  flags: {
-    ...inferenceFlags,
-    index: { type: 'string', help: 'index folder written by inbatch recall (recall_result_dir/index) for /search' },
-    port: { type: 'int', default: 8080, help: 'port' },
-    host: { type: 'string', default: '127.0.0.1', help: 'address to listen on' },
-    'max-texts': { type: 'int', default: DEFAULT_SERVER.maxTexts, help: 'most texts in one request' },
-    'body-limit': { type: 'int', default: DEFAULT_SERVER.bodyLimit, help: 'largest request body in bytes (413 above)' },
-  },
-  async run(f) {
-    const embedder = await loadEmbedder(f);
-    let index;
-    if (f.index) {
-      const dir = String(f.index);
-      const textsPath = join(dir, 'texts.txt');
-      if (!existsSync(textsPath)) throw new Error(`${dir}: no texts.txt (build the index with inbatch recall)`);
-      index = { index: loadIndex(dir), texts: readFileSync(textsPath, 'utf8').split('\n') };
-      if (index.index.dim !== embedder.dim) throw new Error(`${dir}: index dim ${index.index.dim} differs from the model's ${embedder.dim}`);
-    }
-    const app = buildServer({ embedder, index, maxTexts: Number(f['max-texts']), bodyLimit: Number(f['body-limit']), maxK: DEFAULT_SERVER.maxK, logger: false });
-    const address = await app.listen({ port: Number(f.port), host: String(f.host) });
-    console.error(`inbatch serve: listening on ${address}`);
-    const stop = async (signal: string) => {
-      console.error(`${signal}: finishing in-flight requests`);
-      await app.close();
-      await embedder.release();
-      process.exit(0);
-    };
-    process.once('SIGTERM', () => void stop('SIGTERM'));
-    process.once('SIGINT', () => void stop('SIGINT'));
-  },
-};
+export function addServeCommand(program: Command): void {
+  program.command('serve')
+    .description('HTTP service: POST /embed, /similarity, /search; GET /health, /metrics. SIGTERM finishes in-flight requests.')
+    .addOption(onnxModelOption()).addOption(precisionOption()).addOption(providerOption()).addOption(threadsOption())
+    .addOption(new Option('--index <dir>', 'index folder written by inbatch recall (recall_result_dir/index) for /search').argParser(pathValue))
+    .addOption(new Option('--port <n>', 'port (0: any free port)').argParser(intIn(0, 65535)).default(8080))
+    .addOption(new Option('--host <address>', 'address to listen on').default('127.0.0.1'))
+    .addOption(new Option('--max-texts <n>', 'most texts in one request').argParser(intIn(1, 100000)).default(DEFAULT_SERVER.maxTexts))
+    .addOption(new Option('--body-limit <bytes>', 'largest request body in bytes (413 above)').argParser(intIn(64, 1 << 30)).default(DEFAULT_SERVER.bodyLimit))
+    .action(async (f) => {
+      const embedder = await loadEmbedder(f);
+      const index = f.index ? CorpusIndex.load(f.index) : undefined;
+      if (index && index.dim !== embedder.dim) throw new Error(`${f.index}: index dim ${index.dim} differs from the model's ${embedder.dim}`);
+      const app = buildServer({ embedder, index, maxTexts: f.maxTexts, bodyLimit: f.bodyLimit, maxK: DEFAULT_SERVER.maxK, logger: false });
+      const address = await app.listen({ port: f.port, host: f.host });
+      console.error(`inbatch serve: listening on ${address}`);
+      const stop = async (signal: string) => {
+        console.error(`${signal}: finishing in-flight requests`);
+        await app.close();
+        await embedder.release();
+        process.exit(0);
+      };
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+      process.once('SIGINT', () => void stop('SIGINT'));
+    });
+}

@@ -1,109 +1,106 @@
+// inbatch train: in-batch negatives training with PaddleNLP's flag names (snake_case accepted).
 import { existsSync } from 'node:fs';
-import { readPairs } from '../data/pairs.js';
-import { readCorpusLines, readDevPairs } from '../data/paddle-recall-files.js';
-import { loadWeights } from '../model/folder.js';
 import { join } from 'node:path';
+import { Option } from '@commander-js/extra-typings';
+import { readCorpusTexts } from '../data/corpus-file.js';
+import { readDevPairs } from '../data/paddle-recall-files.js';
+import { readPairs } from '../data/pairs.js';
+import { loadWeights } from '../model/folder.js';
+import { RecallEvaluator } from '../retrieval/recall-evaluator.js';
 import * as T from '../torch/index.js';
-import { RecallEvaluator } from '../train/recall-evaluator.js';
+import { DEFAULT_TRAIN_OPTIONS as D } from '../train/options.js';
 import { prepareTrainingData } from '../train/training-data.js';
-import { DEFAULT_TRAIN_OPTIONS as D, Trainer } from '../train/trainer.js';
+import { Trainer } from '../train/trainer.js';
 import type { Command } from './command.js';
-import { UsageError } from './flags.js';
+import {
+  hnswEfOption, hnswMOption, intIn, maxSeqLengthOption, modelDirOption, nonNegative, numberWhere, outputEmbSizeOption, pathValue, poolingOption, positive, proportion, UsageError,
+} from './flags.js';
 import { loadModelFromFlags } from './model-flags.js';
 
-export const trainCommand: Command = {
-  name: 'train',
-  summary: 'Train a dual encoder on query<TAB>positive pairs with in-batch negatives (PaddleNLP flag names; snake_case also accepted).',
-  flags: {
-    model: { type: 'string', required: true, help: 'model folder (inbatch init, or a Hugging Face BERT with model.safetensors)' },
-    'train-set': { type: 'string', required: true, help: 'query<TAB>positive[<TAB>hard negative] per line' },
-    'save-dir': { type: 'string', required: true, help: 'checkpoints, model_best, model_final, train_log.jsonl, loss.svg' },
-    'batch-size': { type: 'int', default: D.batchSize, help: 'pairs per batch' },
-    'learning-rate': { type: 'number', default: D.learningRate, help: 'peak learning rate' },
-    epochs: { type: 'int', default: D.epochs, help: 'passes over the training set' },
-    'max-steps': { type: 'int', help: 'stop after this many steps (overrides epochs)' },
-    'output-emb-size': { type: 'int', help: 'projection size (0 = hidden size); default: the model folder\'s' },
-    'max-seq-length': { type: 'int', help: 'tokens per text; default: the model folder\'s (128)' },
-    pooling: { type: 'string', help: 'cls | pooler | mean; default: the model folder\'s (cls)' },
-    margin: { type: 'number', default: D.margin, help: 'subtracted from the positive\'s cosine' },
-    scale: { type: 'number', default: D.scale, help: 'logit scale' },
-    'save-steps': { type: 'int', default: D.saveSteps, help: 'checkpoint every N steps' },
-    'warmup-proportion': { type: 'number', default: D.warmupProportion, help: 'share of steps with linear warmup' },
-    'weight-decay': { type: 'number', default: D.weightDecay, help: 'AdamW weight decay (not on bias/LayerNorm)' },
-    'max-grad-norm': { type: 'number', default: D.maxGradNorm, help: 'clip gradients to this global norm' },
-    seed: { type: 'int', default: D.seed, help: 'data order and dropout seed' },
-    'init-from-ckpt': { type: 'string', help: 'start from the weights of this model/checkpoint folder' },
-    resume: { type: 'boolean', default: false, help: 'continue from the latest checkpoint in --save-dir' },
-    'resume-from': { type: 'string', help: 'continue from this checkpoint folder' },
-    'group-by-length': { type: 'boolean', default: true, help: 'length-grouped batches (less padding)' },
-    'pad-to-max-length': { type: 'boolean', default: false, help: 'pad every batch to max_seq_length (slower; for comparison)' },
-    'skip-bad-lines': { type: 'boolean', default: false, help: 'count malformed lines and go on instead of failing' },
-    'logging-steps': { type: 'int', default: D.loggingSteps, help: 'log every N steps' },
-    'keep-checkpoints': { type: 'int', default: D.keepCheckpoints, help: 'step checkpoints kept on disk' },
-    evaluate: { type: 'boolean', default: false, help: 'evaluate Recall@N on a dev set; keep model_best by Recall@5' },
-    'eval-steps': { type: 'int', help: 'evaluate every N steps (default: every epoch)' },
-    'similar-text-pair-file': { type: 'string', help: 'dev set: query<TAB>gold text' },
-    'corpus-file': { type: 'string', help: 'dev corpus: one text per line' },
-    'recall-num': { type: 'int', default: 50, help: 'texts recalled per query' },
-    'hnsw-m': { type: 'int', default: 100, help: 'HNSW M' },
-    'hnsw-ef': { type: 'int', default: 100, help: 'HNSW ef_construction and ef' },
-    'eval-exact': { type: 'boolean', default: false, help: 'evaluate with exact search instead of HNSW' },
-    device: { type: 'string', default: 'cpu', help: 'cpu, or cuda / cuda:N with a CUDA build of libtorch (INBATCH_LIBTORCH)' },
-  },
-  async run(f) {
-    const modelDir = String(f.model);
-    if (!existsSync(modelDir)) throw new UsageError(`--model ${modelDir} does not exist (create one with inbatch init)`);
-    T.loadNative();
-    const device = String(f.device);
-    if (device.startsWith('cuda') && !T.cudaIsAvailable()) throw new UsageError(`--device ${device}: this libtorch build has no CUDA (build the addon against a CUDA libtorch: INBATCH_LIBTORCH=... npm run build:native)`);
-    T.setDefaultDevice(device);
-    const model = loadModelFromFlags(modelDir, f);
-    if (f['init-from-ckpt']) {
-      const ckpt = String(f['init-from-ckpt']);
-      const { params } = loadWeights(join(ckpt, 'model.safetensors'), model.config);
-      T.noGrad(() => { for (const [name, p] of model.params) T.copy_(p, params.get(name)!); });
-      for (const p of params.values()) p.dispose();
-      console.error(`initialised weights from ${ckpt}`);
-    }
-    const { pairs, badLines } = readPairs(String(f['train-set']), { skipBadLines: Boolean(f['skip-bad-lines']) });
-    if (badLines.length) console.error(`skipped ${badLines.length} bad line(s), first: ${badLines[0]!.message}`);
-    if (pairs.length < 2) throw new UsageError(`${f['train-set']}: need at least 2 pairs, found ${pairs.length}`);
-    const maxLen = model.config.inbatch.max_seq_length;
-    const data = prepareTrainingData(pairs, model.tokenizer, maxLen);
-    let evaluator: RecallEvaluator | undefined;
-    if (f.evaluate) {
-      if (!f['similar-text-pair-file'] || !f['corpus-file']) throw new UsageError('--evaluate needs --similar-text-pair-file and --corpus-file');
-      const m = Number(f['hnsw-m']), ef = Number(f['hnsw-ef']);
-      evaluator = new RecallEvaluator(readDevPairs(String(f['similar-text-pair-file'])), readCorpusLines(String(f['corpus-file'])), {
-        recallNum: Number(f['recall-num']), index: f['eval-exact'] ? 'exact' : 'hnsw', hnsw: { m, efConstruction: ef, ef },
+export function addTrainCommand(program: Command): void {
+  program.command('train')
+    .description('Train a dual encoder on query<TAB>positive[<TAB>hard negative] pairs with in-batch negatives.')
+    .addOption(modelDirOption())
+    .addOption(new Option('--train-set <file>', 'query<TAB>positive[<TAB>hard negative] per line').argParser(pathValue).makeOptionMandatory())
+    .addOption(new Option('--save-dir <dir>', 'checkpoints, model_best, model_final, train_log.jsonl, loss.svg').argParser(pathValue).makeOptionMandatory())
+    .addOption(new Option('--batch-size <n>', 'pairs per batch').argParser(intIn(2, 1 << 20)).default(D.batchSize))
+    .addOption(new Option('--learning-rate <lr>', 'peak learning rate').argParser(positive).default(D.learningRate))
+    .addOption(new Option('--epochs <n>', 'passes over the training set').argParser(intIn(1)).default(D.epochs))
+    .addOption(new Option('--max-steps <n>', 'stop after this many steps (the schedule ends there)').argParser(intIn(1)))
+    .addOption(outputEmbSizeOption())
+    .addOption(maxSeqLengthOption())
+    .addOption(poolingOption())
+    .addOption(new Option('--margin <m>', 'subtracted from the positive\'s cosine').argParser(nonNegative).default(D.margin))
+    .addOption(new Option('--scale <s>', 'logit scale').argParser(positive).default(D.scale))
+    .addOption(new Option('--save-steps <n>', 'checkpoint every N steps (0: only on interruption)').argParser(intIn(0)).default(D.saveSteps))
+    .addOption(new Option('--warmup-proportion <p>', 'share of steps with linear warmup').argParser(proportion).default(D.warmupProportion))
+    .addOption(new Option('--weight-decay <w>', 'AdamW weight decay (not on bias/LayerNorm)').argParser(nonNegative).default(D.weightDecay))
+    .addOption(new Option('--max-grad-norm <n>', 'clip gradients to this global norm (0: no clipping)').argParser(nonNegative).default(D.maxGradNorm))
+    .addOption(new Option('--seed <n>', 'data order and dropout seed').argParser(intIn(0)).default(D.seed))
+    .addOption(new Option('--init-from-ckpt <dir>', 'start from the weights of this model or checkpoint folder').argParser(pathValue))
+    .addOption(new Option('--resume', 'continue from the latest checkpoint in --save-dir').default(false))
+    .addOption(new Option('--resume-from <dir>', 'continue from this checkpoint folder').argParser(pathValue))
+    .addOption(new Option('--no-group-by-length', 'batches in random order of length (more padding)'))
+    .addOption(new Option('--pad-to-max-length', 'pad every batch to max_seq_length (slower; for comparison)').default(false))
+    .addOption(new Option('--skip-bad-lines', 'count malformed lines and go on instead of failing').default(false))
+    .addOption(new Option('--logging-steps <n>', 'log every N steps').argParser(intIn(1)).default(D.loggingSteps))
+    .addOption(new Option('--keep-checkpoints <n>', 'step checkpoints kept on disk').argParser(intIn(1)).default(D.keepCheckpoints))
+    .addOption(new Option('--evaluate', 'evaluate Recall@N on a dev set; keep model_best by Recall@5').default(false))
+    .addOption(new Option('--eval-steps <n>', 'evaluate every N steps (default: every epoch)').argParser(intIn(1)))
+    .addOption(new Option('--similar-text-pair-file <file>', 'dev set: query<TAB>gold text').argParser(pathValue))
+    .addOption(new Option('--corpus-file <file>', 'dev corpus: one text per line').argParser(pathValue))
+    .addOption(new Option('--recall-num <n>', 'texts recalled per dev query').argParser(intIn(1, 10000)).default(50))
+    .addOption(hnswMOption())
+    .addOption(hnswEfOption())
+    .addOption(new Option('--eval-exact', 'evaluate with exact search instead of HNSW').default(false))
+    .addOption(new Option('--time-budget <seconds>', 'fit the number of steps to this wall-clock budget').argParser(numberWhere((v) => v > 0, '> 0')))
+    .addOption(new Option('--device <device>', 'cpu, or cuda / cuda:N with a CUDA build of libtorch (INBATCH_LIBTORCH)').default('cpu'))
+    .action(async (f) => {
+      if (!existsSync(f.trainSet)) throw new UsageError(`--train-set ${f.trainSet} does not exist`);
+      if (f.evaluate && (!f.similarTextPairFile || !f.corpusFile)) throw new UsageError('--evaluate needs --similar-text-pair-file and --corpus-file');
+      T.loadNative();
+      if (f.device.startsWith('cuda') && !T.cudaIsAvailable()) throw new UsageError(`--device ${f.device}: this libtorch build has no CUDA (build the addon against a CUDA libtorch: INBATCH_LIBTORCH=... npm run build:native)`);
+      T.setDefaultDevice(f.device);
+      const model = loadModelFromFlags(f.model, f);
+      if (f.initFromCkpt) {
+        const { params } = loadWeights(join(f.initFromCkpt, 'model.safetensors'), model.config);
+        T.noGrad(() => { for (const [name, p] of model.params) T.copy_(p, params.get(name)!); });
+        for (const p of params.values()) p.dispose();
+        console.error(`initialised weights from ${f.initFromCkpt}`);
+      }
+      // every input is read and checked before the long work starts
+      const evaluator = f.evaluate
+        ? new RecallEvaluator(readDevPairs(f.similarTextPairFile!), readCorpusTexts(f.corpusFile!), {
+          recallNum: f.recallNum, index: { kind: f.evalExact ? 'exact' : 'hnsw', hnsw: { m: f.hnswM, efConstruction: f.hnswEf, ef: f.hnswEf } },
+        })
+        : undefined;
+      const { pairs, badLines } = readPairs(f.trainSet, { skipBadLines: f.skipBadLines });
+      if (badLines.length) console.error(`skipped ${badLines.length} bad line(s), first: ${badLines[0]!.message}`);
+      if (pairs.length < 2) throw new UsageError(`${f.trainSet}: need at least 2 pairs, found ${pairs.length}`);
+      const maxLen = model.config.inbatch.max_seq_length;
+      const data = prepareTrainingData(pairs, model.tokenizer, maxLen);
+
+      // Ctrl-C writes a checkpoint at the current step; a second Ctrl-C exits at once
+      const interrupt = new AbortController();
+      process.once('SIGINT', () => {
+        console.error('\nSIGINT: finishing this step and writing a checkpoint (Ctrl-C again to exit now)');
+        interrupt.abort();
+        process.once('SIGINT', () => process.exit(130));
       });
-    }
-    // Ctrl-C writes a checkpoint at the current step; a second Ctrl-C exits at once
-    const interrupt = new AbortController();
-    process.once('SIGINT', () => {
-      console.error('\nSIGINT: finishing this step and writing a checkpoint (Ctrl-C again to exit now)');
-      interrupt.abort();
-      process.once('SIGINT', () => process.exit(130));
+      const trainer = new Trainer(model, data, {
+        saveDir: f.saveDir, batchSize: f.batchSize, learningRate: f.learningRate, epochs: f.epochs, maxSteps: f.maxSteps,
+        margin: f.margin, scale: f.scale, saveSteps: f.saveSteps, warmupProportion: f.warmupProportion, weightDecay: f.weightDecay,
+        maxGradNorm: f.maxGradNorm, seed: f.seed, groupByLength: f.groupByLength && !f.padToMaxLength, padToMaxLength: f.padToMaxLength ? maxLen : undefined,
+        loggingSteps: f.loggingSteps, keepCheckpoints: f.keepCheckpoints, evalSteps: f.evalSteps, timeBudgetSeconds: f.timeBudget,
+        resume: f.resumeFrom ?? f.resume,
+      }, { evaluator, signal: interrupt.signal });
+      const s = trainer.samplerReport;
+      console.error(`${pairs.length} pairs, ${data.texts.length} distinct texts, ${trainer.totalSteps} steps; sampler: ${s.deferred} row(s) deferred and ${s.dropped} dropped to keep texts unique within a batch`);
+      const result = await trainer.train();
+      console.log(JSON.stringify({
+        steps: result.state.globalStep, final_loss: result.finalLoss, interrupted: result.interrupted ?? false, model_final: result.finalDir,
+        best_step: result.state.bestStep, best_metric: trainer.options.bestMetric, best_score: result.state.bestScore, evaluations: result.evaluations,
+      }, null, 2));
+      if (result.interrupted) process.exitCode = 130;
     });
-    const trainer = new Trainer(model, data, {
-      signal: interrupt.signal,
-      saveDir: String(f['save-dir']),
-      batchSize: Number(f['batch-size']), learningRate: Number(f['learning-rate']), epochs: Number(f.epochs),
-      maxSteps: f['max-steps'] === undefined ? undefined : Number(f['max-steps']),
-      margin: Number(f.margin), scale: Number(f.scale), saveSteps: Number(f['save-steps']),
-      warmupProportion: Number(f['warmup-proportion']), weightDecay: Number(f['weight-decay']), maxGradNorm: Number(f['max-grad-norm']),
-      seed: Number(f.seed), groupByLength: Boolean(f['group-by-length']) && !f['pad-to-max-length'],
-      padToMaxLength: f['pad-to-max-length'] ? maxLen : undefined,
-      loggingSteps: Number(f['logging-steps']), keepCheckpoints: Number(f['keep-checkpoints']),
-      evalSteps: f['eval-steps'] === undefined ? undefined : Number(f['eval-steps']),
-      resume: f['resume-from'] ? String(f['resume-from']) : Boolean(f.resume),
-    }, evaluator);
-    const s = trainer.samplerReport;
-    console.error(`${pairs.length} pairs, ${data.texts.length} distinct texts, ${trainer.totalSteps} steps; sampler: ${s.deferred} row(s) deferred and ${s.dropped} dropped to keep texts unique within a batch`);
-    const result = await trainer.train();
-    console.log(JSON.stringify({
-      steps: result.state.globalStep, final_loss: result.finalLoss, model_final: result.finalDir,
-      best_step: result.state.bestStep, best_recall_at_5: result.state.bestRecallAt5, evaluations: result.evaluations,
-    }, null, 2));
-  },
-};
+}

@@ -2,10 +2,13 @@
 // JSONL ({"_id", "title", "text"}), qrels as TSV (qid<TAB>docid<TAB>score, or TREC's
 // qid 0 docid score), and TREC run files (qid Q0 docid rank score tag).
 import { readFileSync } from 'node:fs';
-import type { Qrels, Run } from '../eval/trec-metrics.js';
 import { DataFileError } from './errors.js';
 
 export interface IdText { id: string; text: string }
+/** qid -> docid -> graded relevance (the shape eval/trec-metrics scores) */
+export type Qrels = Map<string, Map<string, number>>;
+/** qid -> documents best first */
+export type Run = Map<string, { id: string; score: number }[]>;
 
 function lines(file: string): string[] {
   let text: string;

@@ -1,7 +1,5 @@
-// PaddleNLP recall layout: dev.tsv (query<TAB>gold text), corpus.txt (one text per line),
-// and recall_result.txt (query<TAB>recalled text<TAB>cosine, recall_num lines per query).
-import { createReadStream, readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+// PaddleNLP recall layout: dev.tsv (query<TAB>gold text) and recall_result.txt (query<TAB>recalled text<TAB>cosine, recall_num lines per query).
+import { readFileSync } from 'node:fs';
 import { DataFileError } from './errors.js';
 
 export interface DevPair {
@@ -29,31 +27,6 @@ export function readDevPairs(file: string): DevPair[] {
   });
   if (!out.length) throw new Error(`${file}: no query/gold pairs`);
   return out;
-}
-
-/** Streams a corpus of one text per line, in chunks, so millions of lines are never held at once. */
-export async function* streamCorpus(file: string, chunkSize = 4096): AsyncGenerator<{ texts: string[]; firstLine: number }> {
-  const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
-  let texts: string[] = [];
-  let lineNo = 0, first = 1;
-  for await (const raw of rl) {
-    lineNo++;
-    const text = raw.includes('\t') ? raw.split('\t')[0]!.trim() : raw.trim();
-    if (!text) continue;
-    if (!texts.length) first = lineNo;
-    texts.push(text);
-    if (texts.length >= chunkSize) {
-      yield { texts, firstLine: first };
-      texts = [];
-    }
-  }
-  if (texts.length) yield { texts, firstLine: first };
-}
-
-export function readCorpusLines(file: string): string[] {
-  const texts = readText(file).split('\n').map((l) => l.replace(/\r$/, '').trim()).filter(Boolean);
-  if (!texts.length) throw new Error(`${file}: empty corpus`);
-  return texts;
 }
 
 export interface RecallRow { query: string; text: string; score: number }

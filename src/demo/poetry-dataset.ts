@@ -22,7 +22,7 @@ function tangFiles(): string[] {
   try {
     pkg = dirname(require.resolve('chinese-poetry/package.json'));
   } catch {
-    throw new Error('the demo needs the npm package chinese-poetry (npm ci installs it)');
+    throw new Error('the demo needs the npm package chinese-poetry (350 MB, a development dependency: npm ci in a clone installs it; elsewhere run npm install chinese-poetry)');
   }
   const dir = join(pkg, 'dist', 'quantangshi');
   return readdirSync(dir)

@@ -1,36 +1,53 @@
-// Side-by-side tables and a recall@k chart from MTEB-shaped result files
-// (inbatch mteb) and PaddleNLP recall JSON (inbatch evaluate --json).
+// Side-by-side tables and a recall@k chart from MTEB-shaped result files (inbatch mteb)
+// and PaddleNLP hit-rate JSON (inbatch evaluate --json). Units are never mixed: trec
+// recall_at_k is a fraction of relevant documents, success_at_N a percentage of queries;
+// each is read only from where it is written, and the chart draws one kind per model.
 import { lineChartSvg } from './svg-chart.js';
 
 export interface ModelScores {
   name: string;
-  /** trec recall_at_k as a fraction, k -> value */
+  /** trec recall_at_k as a fraction (0..1), k -> value */
   recallAtK: Record<number, number>;
-  /** PaddleNLP Recall@N in percent */
-  paddle: Record<number, number>;
+  /** PaddleNLP Recall@N (success@N) in percent */
+  successPct: Record<number, number>;
   ndcgAt10?: number;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Reads success@N percentages from {"success_at_N": v} or, in files written before the rename, {"recall_at_N": v}. */
+function readSuccess(obj: Record<string, unknown>, into: Record<number, number>, file: string): void {
+  for (const [k, v] of Object.entries(obj)) {
+    const m = /^(?:success|recall)_at_(\d+)$/.exec(k);
+    if (!m || typeof v !== 'number') continue;
+    if (v < 0 || v > 100) throw new Error(`${file}: ${k} = ${v} is not a percentage`);
+    into[Number(m[1])] = v;
+  }
 }
 
 export function scoresFromJson(json: Record<string, unknown>, file: string): ModelScores {
   const name = String(json.model_name ?? file);
   const recallAtK: Record<number, number> = {};
-  const paddle: Record<number, number> = {};
+  const successPct: Record<number, number> = {};
   let ndcgAt10: number | undefined;
-  const splits = Object.values(json).filter((v): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v));
-  const readPaddle = (obj: Record<string, unknown>) => {
-    for (const [k, v] of Object.entries(obj)) { const m = /^recall_at_(\d+)$/.exec(k); if (m && typeof v === 'number') paddle[Number(m[1])] = v; }
-  };
+  for (const key of ['paddle_recall_pct', 'paddle_recall']) if (isObject(json[key])) readSuccess(json[key] as Record<string, unknown>, successPct, file);
+  // an MTEB split is an object holding trec metrics (ndcg_at_k); the PaddleNLP objects are not splits
+  const splits = Object.entries(json).filter(([k, v]) => isObject(v) && !k.startsWith('paddle_recall') && 'ndcg_at_10' in v).map(([, v]) => v as Record<string, unknown>);
   for (const split of splits) {
     for (const [k, v] of Object.entries(split)) {
       const m = /^recall_at_(\d+)$/.exec(k);
-      if (m && typeof v === 'number') recallAtK[Number(m[1])] = v;
+      if (m && typeof v === 'number') {
+        if (v < 0 || v > 1) throw new Error(`${file}: trec ${k} = ${v} is not a fraction in [0, 1]`);
+        recallAtK[Number(m[1])] = v;
+      }
       if (k === 'ndcg_at_10' && typeof v === 'number') ndcgAt10 = v;
-      if (k === 'paddle_recall' && typeof v === 'object' && v) readPaddle(v as Record<string, unknown>);
+      if (k.startsWith('paddle_recall') && isObject(v)) readSuccess(v, successPct, file);
     }
   }
-  if (typeof json.paddle_recall === 'object' && json.paddle_recall) readPaddle(json.paddle_recall as Record<string, unknown>);
-  if (!Object.keys(recallAtK).length && !Object.keys(paddle).length) throw new Error(`${file}: no recall_at_k values (expected inbatch mteb or inbatch evaluate --json output)`);
-  return { name, recallAtK, paddle, ndcgAt10 };
+  if (!Object.keys(recallAtK).length && !Object.keys(successPct).length) {
+    throw new Error(`${file}: no recall_at_k or success_at_N values (expected inbatch mteb or inbatch evaluate --json output)`);
+  }
+  return { name, recallAtK, successPct, ndcgAt10 };
 }
 
 function table(header: string[], rows: string[][]): string {
@@ -48,18 +65,27 @@ export function compareTables(models: ModelScores[]): string {
     ])));
   }
   const paddleKs = [1, 5, 10, 20, 50];
-  if (models.some((m) => Object.keys(m.paddle).length)) {
-    parts.push(table(['model', ...paddleKs.map((k) => `recall@${k}`)], models.map((m) => [
-      m.name, ...paddleKs.map((k) => (m.paddle[k] === undefined ? '-' : m.paddle[k]!.toFixed(3))),
+  if (models.some((m) => Object.keys(m.successPct).length)) {
+    parts.push(table(['model (PaddleNLP, % of queries)', ...paddleKs.map((k) => `recall@${k}`)], models.map((m) => [
+      m.name, ...paddleKs.map((k) => (m.successPct[k] === undefined ? '-' : m.successPct[k]!.toFixed(3))),
     ])));
   }
   return parts.join('\n\n');
 }
 
-/** Recall (%) against k on a log axis: trec recall_at_k where present, else PaddleNLP Recall@N. */
+/**
+ * Percent against k on a log axis. When every model has trec recall the chart shows it (x100);
+ * otherwise every model is drawn with its PaddleNLP success@N, so all lines share one unit.
+ */
 export function compareChart(models: ModelScores[]): string {
+  const allTrec = models.every((m) => Object.keys(m.recallAtK).length);
+  if (!allTrec && !models.every((m) => Object.keys(m.successPct).length)) {
+    throw new Error('cannot chart these files together: some have only trec recall, others only PaddleNLP success@N');
+  }
   return lineChartSvg(models.map((m) => {
-    const source = Object.keys(m.recallAtK).length ? Object.entries(m.recallAtK).map(([k, v]) => [Number(k), v * 100] as [number, number]) : Object.entries(m.paddle).map(([k, v]) => [Number(k), v] as [number, number]);
-    return { name: m.name, points: source.sort((a, b) => a[0] - b[0]) };
-  }), { title: 'Recall@k', xLabel: 'k', yLabel: 'recall (%)', logX: true });
+    const points = allTrec
+      ? Object.entries(m.recallAtK).map(([k, v]) => [Number(k), v * 100] as [number, number])
+      : Object.entries(m.successPct).map(([k, v]) => [Number(k), v] as [number, number]);
+    return { name: m.name, points: points.sort((a, b) => a[0] - b[0]) };
+  }), { title: allTrec ? 'trec Recall@k (% of relevant documents)' : 'PaddleNLP Recall@N (% of queries with a hit)', xLabel: 'k', yLabel: 'percent', logX: true });
 }

@@ -1,6 +1,8 @@
-// MTEB-shaped retrieval results: {"mteb_dataset_name": ..., "dev": {"ndcg_at_10": ..., "evaluation_time": ...}}
+// MTEB-shaped retrieval results: {"mteb_dataset_name": ..., "dev": {"ndcg_at_10": ..., "evaluation_time": ...}}.
+// trec metrics (recall_at_k is a fraction) sit beside PaddleNLP's hit rate under
+// "paddle_recall_pct": {"success_at_N": percent}.
 import { MTEB_CUTOFFS, evaluateRun, type Qrels, type Run, type TrecScores } from './trec-metrics.js';
-import { PADDLE_CUTOFFS } from './recall-at-n.js';
+import { PADDLE_CUTOFFS, successJson } from './success-at-n.js';
 
 export interface MtebResult {
   mteb_dataset_name: string;
@@ -10,8 +12,8 @@ export interface MtebResult {
   [split: string]: unknown;
 }
 
-/** Share of queries (in %) with at least one relevant document in the top N: PaddleNLP's Recall@N. */
-export function successAtN(run: Run, qrels: Qrels, cutoffs = PADDLE_CUTOFFS): Record<string, number> {
+/** Share of queries (in %) with at least one relevant document in the top N of a run: PaddleNLP's Recall@N. */
+export function runSuccessPct(run: Run, qrels: Qrels, cutoffs = PADDLE_CUTOFFS): Record<number, number> {
   const hits: Record<number, number> = {};
   let counted = 0;
   for (const [qid, judged] of qrels) {
@@ -21,8 +23,8 @@ export function successAtN(run: Run, qrels: Qrels, cutoffs = PADDLE_CUTOFFS): Re
     const first = ranked.findIndex((d) => (judged.get(d.id) ?? 0) > 0);
     for (const n of cutoffs) if (first >= 0 && first < n) hits[n] = (hits[n] ?? 0) + 1;
   }
-  const out: Record<string, number> = {};
-  for (const n of cutoffs) out[`recall_at_${n}`] = counted ? (100 * (hits[n] ?? 0)) / counted : 0;
+  const out: Record<number, number> = {};
+  for (const n of cutoffs) out[n] = counted ? (100 * (hits[n] ?? 0)) / counted : 0;
   return out;
 }
 
@@ -38,7 +40,7 @@ export function mtebResult(taskName: string, modelName: string, split: string, r
       evaluation_time: Number(evaluationSeconds.toFixed(2)),
       queries_evaluated: scores.queriesEvaluated,
       queries_without_relevant: scores.queriesWithoutRelevant,
-      paddle_recall: successAtN(run, qrels),
+      paddle_recall_pct: successJson(runSuccessPct(run, qrels)),
     },
   };
   return { result, scores };

@@ -3,7 +3,7 @@
 // fp16: weights and matmuls in float16; LayerNorm, Softmax, the pooling sums and the final
 // normalisation run in float32 (Cast around them); inputs are int64 and the output float32.
 import type { ModelConfig } from '../model/config.js';
-import type { NamedArray } from '../model/safetensors.js';
+import type { NamedArray } from '../data/safetensors.js';
 import { toHalf } from './float16.js';
 import { FLOAT, FLOAT16, GraphBuilder, INT64 } from './onnx-builder.js';
 

@@ -2,8 +2,10 @@
 // feature-extraction model (config.json, tokenizer files, onnx/model.onnx, onnx/model_fp16.onnx).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalName, readModelConfig, writeVocabulary } from '../model/folder.js';
-import { readSafetensors, type NamedArray } from '../model/safetensors.js';
+import { readModelConfig } from '../model/config-file.js';
+import { canonicalName } from '../model/weight-names.js';
+import { writeTokenizerFiles } from '../text/tokenizer-files.js';
+import { readSafetensors, type NamedArray } from '../data/safetensors.js';
 import { loadTokenizer } from '../text/load-tokenizer.js';
 import { writeDirAtomic } from '../util/atomic.js';
 import { buildEncoderGraph } from './bert-onnx.js';
@@ -37,7 +39,7 @@ export function exportModel(modelDir: string, outDir: string, options: { fp16: b
       report.bytes[`onnx/${file}`] = bytes.length;
     }
     writeFileSync(join(tmp, 'config.json'), JSON.stringify({ ...config, architectures: ['BertModel'] }, null, 2) + '\n');
-    writeVocabulary(tokenizer, tmp, config.inbatch.max_seq_length);
+    writeTokenizerFiles(tokenizer, tmp, config.inbatch.max_seq_length);
     report.files.push('config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt');
   });
   return report;

@@ -1,14 +1,18 @@
 // A small builder of ONNX graphs over onnx-proto: initializers, nodes, inputs, outputs.
-import onnxProto from 'onnx-proto';
+// onnx-proto (and protobufjs under it) is loaded when a graph is encoded, not when the library is imported.
+import { createRequire } from 'node:module';
+import type onnxProto from 'onnx-proto';
 import { floatToHalf } from './float16.js';
 
-const { onnx } = onnxProto;
-export const { TensorProto } = onnx;
+const loadOnnx = () => (createRequire(import.meta.url)('onnx-proto') as typeof onnxProto).onnx;
 export type Dim = number | string;
 
-export const FLOAT = onnx.TensorProto.DataType.FLOAT;
-export const FLOAT16 = onnx.TensorProto.DataType.FLOAT16;
-export const INT64 = onnx.TensorProto.DataType.INT64;
+// TensorProto.DataType values of the ONNX specification
+export const FLOAT = 1;
+export const FLOAT16 = 10;
+export const INT64 = 7;
+// AttributeProto.AttributeType values
+const ATTR = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, INTS: 7 } as const;
 
 type Attr = number | number[] | string | { tensor: onnxProto.onnx.ITensorProto };
 
@@ -72,6 +76,7 @@ export class GraphBuilder {
   }
 
   encode(graphName: string, opset: number, producer: string): Uint8Array {
+    const onnx = loadOnnx();
     const model = onnx.ModelProto.create({
       irVersion: 8,
       producerName: producer,
@@ -90,7 +95,7 @@ function valueInfo(name: string, elemType: number, dims: Dim[]): onnxProto.onnx.
 }
 
 function attribute(name: string, v: Attr): onnxProto.onnx.IAttributeProto {
-  const T = onnx.AttributeProto.AttributeType;
+  const T = ATTR;
   if (typeof v === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(v) };
   if (Array.isArray(v)) return { name, type: T.INTS, ints: v };
   if (typeof v === 'number') return Number.isInteger(v) ? { name, type: T.INT, i: v } : { name, type: T.FLOAT, f: v };

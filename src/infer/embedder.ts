@@ -1,8 +1,9 @@
 // Inference on onnxruntime-node: no libtorch needed. Loads a folder written by `inbatch export`.
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
-import { readModelConfig } from '../model/folder.js';
+import type * as Ort from 'onnxruntime-node';
+import { readModelConfig } from '../model/config-file.js';
 import type { ModelConfig } from '../model/config.js';
 import type { BertTokenizer } from '../text/bert-tokenizer.js';
 import { padBatch } from '../text/collate.js';
@@ -20,7 +21,8 @@ export interface Similarity { text: string; similarity: number }
 
 export class Embedder {
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly ort: typeof Ort,
+    private readonly session: Ort.InferenceSession,
     readonly tokenizer: BertTokenizer,
     readonly config: ModelConfig,
     readonly dim: number,
@@ -31,6 +33,8 @@ export class Embedder {
     const o: EmbedderOptions = { precision: 'fp32', provider: 'cpu', batchSize: 64, ...options };
     const file = join(dir, 'onnx', o.precision === 'fp16' ? 'model_fp16.onnx' : 'model.onnx');
     if (!existsSync(file)) throw new Error(`${file} not found (inbatch export --model DIR --output ${dir}${o.precision === 'fp16' ? ' --fp16' : ''})`);
+    // onnxruntime is loaded on first use, so importing the library does not load it
+    const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof Ort;
     const session = await ort.InferenceSession.create(file, {
       executionProviders: [o.provider],
       ...(o.threads ? { intraOpNumThreads: o.threads, interOpNumThreads: 1 } : {}),
@@ -38,7 +42,7 @@ export class Embedder {
     });
     const config = readModelConfig(dir);
     const dim = config.inbatch.output_emb_size > 0 ? config.inbatch.output_emb_size : config.hidden_size;
-    return new Embedder(session, loadTokenizer(dir), config, dim, o);
+    return new Embedder(ort, session, loadTokenizer(dir), config, dim, o);
   }
 
   /** L2-normalised embeddings in input order; batches are formed from texts of similar length. */
@@ -52,9 +56,9 @@ export class Embedder {
       const b = padBatch(idx.map((i) => encodings[i]!), this.tokenizer.padId);
       const dims = [b.batchSize, b.seqLength];
       const result = await this.session.run({
-        input_ids: new ort.Tensor('int64', b.inputIds, dims),
-        attention_mask: new ort.Tensor('int64', b.attentionMask, dims),
-        token_type_ids: new ort.Tensor('int64', b.tokenTypeIds, dims),
+        input_ids: new this.ort.Tensor('int64', b.inputIds, dims),
+        attention_mask: new this.ort.Tensor('int64', b.attentionMask, dims),
+        token_type_ids: new this.ort.Tensor('int64', b.tokenTypeIds, dims),
       });
       const flat = result.embeddings!.data as Float32Array;
       idx.forEach((i, row) => { out[i] = flat.slice(row * this.dim, (row + 1) * this.dim); });

@@ -47,7 +47,8 @@ export class DualEncoder {
     return new DualEncoder(config, params, tokenizer);
   }
 
-  get embeddingSize(): number { return embeddingSize(this.config); }
+  /** Size of the embeddings (output_emb_size, or the hidden size without a projection). */
+  get dim(): number { return embeddingSize(this.config); }
 
   /** Parameters that receive gradients: the pooler only when it is used. */
   trainableParameters(): [string, Tensor][] {
@@ -84,7 +85,7 @@ export class DualEncoder {
     const encodings = texts.map((t) => this.tokenizer.encode(t, this.config.inbatch.max_seq_length));
     const order = encodings.map((_, i) => i).sort((a, b) => encodings[a]!.inputIds.length - encodings[b]!.inputIds.length);
     const out: Float32Array[] = new Array(texts.length);
-    const dim = this.embeddingSize;
+    const dim = this.dim;
     for (let start = 0; start < order.length; start += batchSize) {
       const idx = order.slice(start, start + batchSize);
       const flat = T.tidy(() => T.noGrad(() => T.toFloat32(this.forward(padBatch(idx.map((i) => encodings[i]!), this.tokenizer.padId), false))));

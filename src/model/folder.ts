@@ -1,33 +1,16 @@
 // A model is a folder: config.json, model.safetensors, vocab.txt and/or tokenizer.json.
 // Real Hugging Face BERT folders load unchanged (a "bert." prefix and gamma/beta names are accepted).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as T from '../torch/index.js';
-import type { BertTokenizer } from '../text/bert-tokenizer.js';
-import { loadTokenizer, tokenizerJsonFor } from '../text/load-tokenizer.js';
+import { loadTokenizer } from '../text/load-tokenizer.js';
+import { writeTokenizerFiles } from '../text/tokenizer-files.js';
+import { readSafetensors, writeSafetensors, type NamedArray } from '../data/safetensors.js';
 import { writeDirAtomic } from '../util/atomic.js';
-import { normalizeConfig, type InbatchSettings, type ModelConfig } from './config.js';
+import type { InbatchSettings, ModelConfig } from './config.js';
+import { readModelConfig } from './config-file.js';
 import { DualEncoder, dualEncoderParameterShapes, initialParameter } from './dual-encoder.js';
-import { readSafetensors, writeSafetensors, type NamedArray } from './safetensors.js';
-
-export function readModelConfig(dir: string, overrides: Partial<InbatchSettings> = {}): ModelConfig {
-  const path = join(dir, 'config.json');
-  if (!existsSync(path)) throw new Error(`${dir}: not a model folder (no config.json)`);
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
-  }
-  return normalizeConfig(raw, path, overrides);
-}
-
-/** Maps checkpoint names onto inbatch's: drops "bert." and converts TF-era gamma/beta. */
-export function canonicalName(name: string): string {
-  let n = name.startsWith('bert.') ? name.slice(5) : name;
-  n = n.replace(/LayerNorm\.gamma$/, 'LayerNorm.weight').replace(/LayerNorm\.beta$/, 'LayerNorm.bias');
-  return n;
-}
+import { canonicalName } from './weight-names.js';
 
 export interface LoadReport {
   /** parameters the checkpoint lacked and that were freshly initialised (e.g. the projection of a plain BERT) */
@@ -89,17 +72,7 @@ export function modelWeights(model: DualEncoder): Map<string, NamedArray> {
 export function writeModelFiles(model: DualEncoder, dir: string): void {
   writeFileSync(join(dir, 'config.json'), JSON.stringify(model.config, null, 2) + '\n');
   writeSafetensors(join(dir, 'model.safetensors'), modelWeights(model), { format: 'pt' });
-  writeVocabulary(model.tokenizer, dir, model.config.inbatch.max_seq_length);
-}
-
-export function writeVocabulary(tokenizer: BertTokenizer, dir: string, maxLength: number): void {
-  writeFileSync(join(dir, 'vocab.txt'), tokenizer.idToToken.join('\n') + '\n');
-  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tokenizerJsonFor(tokenizer, maxLength)));
-  const o = tokenizer.options;
-  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({
-    tokenizer_class: 'BertTokenizer', do_lower_case: o.lowercase, strip_accents: o.stripAccents, tokenize_chinese_chars: o.handleChineseChars,
-    model_max_length: maxLength, unk_token: o.unkToken, cls_token: o.clsToken, sep_token: o.sepToken, pad_token: o.padToken, mask_token: '[MASK]',
-  }, null, 2) + '\n');
+  writeTokenizerFiles(model.tokenizer, dir, model.config.inbatch.max_seq_length);
 }
 
 /** Saves a model folder atomically: a reader never sees a half-written model. */

@@ -1,18 +1,19 @@
 // The HTTP service: POST /embed, /similarity, /search; GET /health, /metrics.
 // Requests are validated by JSON schema; the server answers bad input with 4xx and never crashes on it.
-import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import { createRequire } from 'node:module';
+import type { FastifyInstance, FastifyError } from 'fastify';
 import type { Embedder } from '../infer/embedder.js';
+import type { CorpusIndex } from '../retrieval/corpus-index.js';
+import { Metrics } from './metrics.js';
 
 /** What the server needs of an Embedder. */
 export type ServingEmbedder = Pick<Embedder, 'dim' | 'embed'> & { options: Pick<Embedder['options'], 'precision'> };
-import type { VectorIndex } from '../index/vector-index.js';
-import { Metrics } from './metrics.js';
 import { MicroBatcher } from './micro-batcher.js';
 
 export interface ServerOptions {
   embedder: ServingEmbedder;
-  /** an index and the texts of its ids, for /search */
-  index?: { index: VectorIndex; texts: string[] };
+  /** a corpus index (inbatch recall writes one), for /search */
+  index?: CorpusIndex;
   maxTexts: number;
   /** largest request body in bytes (413 above) */
   bodyLimit: number;
@@ -24,6 +25,8 @@ export const DEFAULT_SERVER = { maxTexts: 256, bodyLimit: 1 << 20, maxK: 1000 };
 
 export function buildServer(o: ServerOptions): FastifyInstance {
   // strict validation: no type coercion ("one" is not ["one"]) and unknown fields are refused, not dropped
+  // loaded here, not at import, so that importing the library never loads the HTTP stack
+  const Fastify = createRequire(import.meta.url)('fastify') as typeof import('fastify').default;
   const app = Fastify({ bodyLimit: o.bodyLimit, logger: o.logger ?? false, ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } } });
   const batcher = new MicroBatcher((texts) => o.embedder.embed(texts), 64, 2);
   const metrics = new Metrics();
@@ -36,10 +39,13 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     if (closing) void reply.header('connection', 'close');
     return payload;
   });
+  // counted down when the response closes, whether it was sent or the client went away
   let inFlight = 0;
-  app.addHook('onRequest', async () => { inFlight++; });
+  app.addHook('onRequest', async (_req, reply) => {
+    inFlight++;
+    reply.raw.once('close', () => { inFlight--; });
+  });
   app.addHook('onResponse', async (req, reply) => {
-    inFlight--;
     metrics.observe(req.routeOptions.url ?? 'unknown', reply.statusCode, reply.elapsedTime / 1000);
   });
   app.setErrorHandler((err: FastifyError, _req, reply) => {
@@ -69,11 +75,10 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     if (!o.index) return reply.status(503).send({ error: 'no index', message: 'start the server with --index DIR (from inbatch recall) to search' });
     const body = req.body as { query: string; k?: number };
     const [q] = await batcher.submit([body.query]);
-    const hits = o.index.index.search([q!], body.k ?? 10)[0]!;
-    return { results: hits.map((h) => ({ id: h.id, text: o.index!.texts[h.id] ?? null, score: h.score })) };
+    return { results: o.index.searchVectors([q!], body.k ?? 10)[0]! };
   });
 
-  app.get('/health', async () => ({ status: 'ok', dim: o.embedder.dim, precision: o.embedder.options.precision, index: o.index ? { kind: o.index.index.kind, size: o.index.index.size } : null }));
+  app.get('/health', async () => ({ status: 'ok', dim: o.embedder.dim, precision: o.embedder.options.precision, index: o.index ? { kind: o.index.index.kind, size: o.index.size } : null }));
 
   app.get('/metrics', async (_req, reply) => {
     void reply.type('text/plain; version=0.0.4');

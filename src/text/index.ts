@@ -1,3 +1,4 @@
 export * from './bert-tokenizer.js';
 export * from './load-tokenizer.js';
 export * from './collate.js';
+export * from './tokenizer-files.js';

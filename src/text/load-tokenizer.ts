@@ -55,35 +55,3 @@ export function loadTokenizer(dir: string, options: Partial<BertTokenizerOptions
   if (existsSync(txt)) return new BertTokenizer(readVocabTxt(txt), options);
   throw new Error(`${dir}: no tokenizer.json or vocab.txt`);
 }
-
-/** tokenizer.json content for a WordPiece vocabulary (used when saving and exporting). */
-export function tokenizerJsonFor(tok: BertTokenizer, maxLength: number): object {
-  const o = tok.options;
-  const vocab: Record<string, number> = {};
-  tok.idToToken.forEach((t, i) => { vocab[t] = i; });
-  const special = [o.padToken, o.unkToken, o.clsToken, o.sepToken, '[MASK]']
-    .filter((t) => tok.vocab.has(t))
-    .map((t) => ({ id: tok.vocab.get(t), content: t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }));
-  return {
-    version: '1.0',
-    truncation: { direction: 'Right', max_length: maxLength, strategy: 'LongestFirst', stride: 0 },
-    padding: null,
-    added_tokens: special,
-    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: o.handleChineseChars, strip_accents: o.stripAccents, lowercase: o.lowercase },
-    pre_tokenizer: { type: 'BertPreTokenizer' },
-    post_processor: {
-      type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: o.clsToken, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: o.sepToken, type_id: 0 } }],
-      pair: [
-        { SpecialToken: { id: o.clsToken, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: o.sepToken, type_id: 0 } },
-        { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: o.sepToken, type_id: 1 } },
-      ],
-      special_tokens: {
-        [o.clsToken]: { id: o.clsToken, ids: [tok.clsId], tokens: [o.clsToken] },
-        [o.sepToken]: { id: o.sepToken, ids: [tok.sepId], tokens: [o.sepToken] },
-      },
-    },
-    decoder: { type: 'WordPiece', prefix: o.continuingSubwordPrefix, cleanup: true },
-    model: { type: 'WordPiece', unk_token: o.unkToken, continuing_subword_prefix: o.continuingSubwordPrefix, max_input_chars_per_word: o.maxInputCharsPerWord, vocab },
-  };
-}

@@ -6,10 +6,95 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import type { DType, TensorData } from './tensor.js';
+
 export type NativeTensor = { readonly __nativeTensor: unique symbol };
-// The addon's functions are generic; their typed faces live in ops.ts.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type NativeAddon = Record<string, (...args: any[]) => any>;
+type N = NativeTensor;
+
+/** Every function of native/inbatch_torch.cc, as the binding takes and returns them (ops.ts gives them their typed faces). */
+export interface NativeAddon {
+  // creation and data exchange
+  fromData(data: TensorData, shape: number[], device?: string): N;
+  toData(t: N): TensorData;
+  item(t: N): number;
+  zeros(shape: number[], dtype: DType, device: string): N;
+  ones(shape: number[], dtype: DType, device: string): N;
+  full(shape: number[], value: number, dtype: DType, device: string): N;
+  randn(shape: number[], dtype: DType, device: string): N;
+  eye(size: number, dtype: DType, device: string): N;
+  arange(end: number, dtype: DType, device: string): N;
+  shape(t: N): number[];
+  dtype(t: N): DType;
+  device(t: N): string;
+  toDtype(t: N, dtype: DType): N;
+  toDevice(t: N, device: string): N;
+  dispose(t: N): void;
+  trackMemory(t: N): void;
+  // autograd
+  setRequiresGrad(t: N, on: boolean): void;
+  requiresGrad(t: N): boolean;
+  grad(t: N): N | null;
+  clearGrad(t: N): void;
+  backward(t: N): void;
+  detach(t: N): N;
+  setGradEnabled(on: boolean): void;
+  isGradEnabled(): boolean;
+  // elementwise and reductions
+  add(a: N, b: N): N;
+  sub(a: N, b: N): N;
+  mul(a: N, b: N): N;
+  div(a: N, b: N): N;
+  addScalar(a: N, s: number): N;
+  mulScalar(a: N, s: number): N;
+  pow(a: N, e: number): N;
+  sqrt(a: N): N;
+  tanh(a: N): N;
+  gelu(a: N): N;
+  relu(a: N): N;
+  softmax(a: N, dim: number): N;
+  logSoftmax(a: N, dim: number): N;
+  clampMin(a: N, min: number): N;
+  sum(a: N, dims: number[] | null, keepDim: boolean): N;
+  mean(a: N, dims: number[] | null, keepDim: boolean): N;
+  argmax(a: N, dim: number, keepDim: boolean): N;
+  topk(a: N, k: number, dim: number): [N, N];
+  norm(a: N): N;
+  // shape
+  reshape(a: N, shape: number[]): N;
+  transpose(a: N, d0: number, d1: number): N;
+  permute(a: N, dims: number[]): N;
+  contiguous(a: N): N;
+  unsqueeze(a: N, dim: number): N;
+  select(a: N, dim: number, index: number): N;
+  narrow(a: N, dim: number, start: number, length: number): N;
+  indexSelect(a: N, dim: number, index: N): N;
+  cat(parts: N[], dim: number): N;
+  clone(a: N): N;
+  // neural network pieces
+  matmul(a: N, b: N): N;
+  linear(x: N, weight: N, bias?: N): N;
+  embedding(weight: N, ids: N): N;
+  layerNorm(x: N, normalizedShape: number[], weight: N, bias: N, eps: number): N;
+  dropout(x: N, p: number, training: boolean): N;
+  normalize(x: N, dim: number, eps: number): N;
+  crossEntropy(logits: N, labels: N): N;
+  // in-place updates
+  mulScalar_(t: N, s: number): void;
+  add_(t: N, other: N, alpha: number): void;
+  addcmul_(t: N, a: N, b: N, value: number): void;
+  addcdiv_(t: N, a: N, b: N, value: number): void;
+  copy_(dst: N, src: N): void;
+  fill_(t: N, value: number): void;
+  normal_(t: N, mean: number, std: number): void;
+  // runtime
+  emptyCache(): void;
+  cachedBytes(): number;
+  manualSeed(seed: number): void;
+  setNumThreads(threads: number): void;
+  getNumThreads(): number;
+  cudaIsAvailable(): boolean;
+  version(): string;
+}
 
 const INSTALL_HINT =
   'inbatch training needs libtorch. Install it with:\n' +

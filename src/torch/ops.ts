@@ -4,7 +4,7 @@ import { loadNative } from './native.js';
 import { Tensor, type DType, type TensorData } from './tensor.js';
 
 const n = () => loadNative();
-const wrap = (h: unknown) => new Tensor(h as Tensor['native']);
+const wrap = (h: Tensor['native']) => new Tensor(h);
 type Scalarish = Tensor | number;
 
 let defaultDevice = 'cpu';
@@ -101,3 +101,7 @@ export const setNumThreads = (threads: number) => n().setNumThreads(threads);
 export const getNumThreads = (): number => n().getNumThreads();
 export const cudaIsAvailable = (): boolean => n().cudaIsAvailable();
 export const libtorchVersion = (): string => n().version();
+/** Bytes of freed CPU tensor memory the addon's caching allocator keeps for reuse. */
+export const cpuCacheBytes = (): number => n().cachedBytes();
+/** Returns the caching allocator's kept memory to the system. */
+export const emptyCpuCache = (): void => n().emptyCache();

@@ -47,6 +47,9 @@ export function tidy<R>(fn: () => R): R {
   let result: R;
   try {
     result = fn();
+  } catch (e) {
+    for (const t of scope) t.dispose();
+    throw e;
   } finally {
     scopes.pop();
   }

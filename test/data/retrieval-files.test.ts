@@ -3,14 +3,15 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readIdTexts, readQrels, readTrecRun, formatTrecRun } from '../../src/data/beir-files.js';
-import { readDevPairs, readRecallResult, readCorpusLines } from '../../src/data/paddle-recall-files.js';
+import { readDevPairs, readRecallResult } from '../../src/data/paddle-recall-files.js';
+import { readCorpusTexts, streamCorpus } from '../../src/data/corpus-file.js';
 import { needsShared, sharedData, tempDir } from '../helpers.js';
 
-function withFiles(files: Record<string, string>, fn: (p: (name: string) => string) => void) {
+async function withFiles(files: Record<string, string>, fn: (p: (name: string) => string) => void | Promise<void>) {
   const { dir, cleanup } = tempDir();
   try {
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-    fn((name) => join(dir, name));
+    await fn((name) => join(dir, name));
   } finally {
     cleanup();
   }
@@ -40,17 +41,21 @@ test('BEIR TSV and JSONL readers, with file:line errors', () => {
   });
 });
 
-test('PaddleNLP layout readers, with file:line errors', () => {
-  withFiles({
+test('PaddleNLP layout readers, with file:line errors', async () => {
+  await withFiles({
     'dev.tsv': 'q1\tg1\n\nq2\tg2\n',
     'bad.tsv': 'q1\tg1\nlonely\n',
-    'corpus.txt': 'a\n\nb\r\n',
+    'corpus.txt': 'a\n\nb\r\n c\tlabel \n',
     'result.txt': 'q1\ta\t0.9\nq1\tb\t0.8\nq2\tb\t0.7\n',
     'badresult.txt': 'q1\ta\t0.9\nq1\tb\n',
-  }, (p) => {
+  }, async (p) => {
     assert.deepEqual(readDevPairs(p('dev.tsv')), [{ query: 'q1', gold: 'g1' }, { query: 'q2', gold: 'g2' }]);
     assert.throws(() => readDevPairs(p('bad.tsv')), /bad\.tsv:2: expected query<TAB>gold text, found one column/);
-    assert.deepEqual(readCorpusLines(p('corpus.txt')), ['a', 'b']);
+    // one rule for every reader: the first tab column, trimmed; blank lines skipped
+    assert.deepEqual(readCorpusTexts(p('corpus.txt')), ['a', 'b', 'c']);
+    const streamed: string[] = [];
+    for await (const chunk of streamCorpus(p('corpus.txt'), 2)) streamed.push(...chunk.texts);
+    assert.deepEqual(streamed, ['a', 'b', 'c']);
     assert.deepEqual(readRecallResult(p('result.txt')).map((g) => [g.query, g.texts]), [['q1', ['a', 'b']], ['q2', ['b']]]);
     assert.throws(() => readRecallResult(p('badresult.txt')), /badresult\.txt:2: expected query<TAB>text<TAB>cosine, found 2 column/);
   });
@@ -62,5 +67,5 @@ test('the shared LCQMC retrieval set reads in both layouts', { skip: needsShared
   assert.equal(readIdTexts(join(dir, 'corpus.tsv')).length, 17575);
   assert.equal([...readQrels(join(dir, 'qrels.tsv')).values()].reduce((n, m) => n + m.size, 0), 6080);
   assert.equal(readDevPairs(join(dir, 'dev.tsv')).length, 5982);
-  assert.equal(readCorpusLines(join(dir, 'corpus.txt')).length, 17575);
+  assert.equal(readCorpusTexts(join(dir, 'corpus.txt')).length, 17575);
 });

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { evaluateRun, queryMetrics, trecOrder, type Run } from '../../src/eval/trec-metrics.js';
-import { recallAtN } from '../../src/eval/recall-at-n.js';
-import { successAtN } from '../../src/eval/mteb-result.js';
+import { successAtN } from '../../src/eval/success-at-n.js';
+import { runSuccessPct } from '../../src/eval/mteb-result.js';
 
 const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-12, `${what}: ${a} vs ${b}`);
 const docs = (...ids: string[]) => ids.map((id, i) => ({ id, score: 10 - i }));
@@ -55,12 +55,12 @@ test('ties follow trec_eval: score descending, then document id descending', () 
 test('PaddleNLP Recall@N counts every query once, including the last', () => {
   const gold = [new Set(['g1']), new Set(['g2']), new Set(['g3'])];
   const recalled = [['g1', 'x'], ['x', 'g2', 'g2'], ['x', 'y', 'z', 'w', 'v', 'g3']];
-  const t = recallAtN(gold, recalled, [1, 5, 10]);
+  const t = successAtN(gold, recalled, [1, 5, 10]);
   assert.equal(t.queries, 3);
-  close(t.recall[1]!, 100 / 3, 'R@1');
-  close(t.recall[5]!, 200 / 3, 'R@5: the duplicate g2 counts once');
-  close(t.recall[10]!, 100, 'R@10: the last query counts');
+  close(t.successPct[1]!, 100 / 3, 'R@1');
+  close(t.successPct[5]!, 200 / 3, 'R@5: the duplicate g2 counts once');
+  close(t.successPct[10]!, 100, 'R@10: the last query counts');
   const run: Run = new Map([['q1', docs('a')], ['q2', docs('x', 'b')]]);
-  const s = successAtN(run, new Map([['q1', new Map([['a', 1]])], ['q2', new Map([['b', 1], ['c', 1]])]]), [1, 5]);
-  assert.deepEqual(s, { recall_at_1: 50, recall_at_5: 100 });
+  const s = runSuccessPct(run, new Map([['q1', new Map([['a', 1]])], ['q2', new Map([['b', 1], ['c', 1]])]]), [1, 5]);
+  assert.deepEqual(s, { 1: 50, 5: 100 });
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readSafetensors, writeSafetensors } from '../../src/data/safetensors.js';
 import { join } from 'node:path';
 import { exportModel } from '../../src/export/export-model.js';
 import { floatToHalf } from '../../src/export/float16.js';
@@ -76,7 +77,18 @@ test('export errors name the folder and the problem', () => {
     assert.throws(() => exportModel(join(dir, 'none'), join(dir, 'out'), { fp16: false }), /not a model folder/);
     writeRandomModel(join(dir, 'm'), microConfig(tok.vocabSize), tok);
     assert.throws(() => exportModel(join(dir, 'm'), join(dir, 'out'), { fp16: false, opset: 13 }), /LayerNormalization needs opset 17/);
-    assert.ok(!existsSync(join(dir, 'out')), 'nothing half-written');
+    assert.ok(!existsSync(join(dir, 'out')), 'refused before writing');
+    // a failure in the middle of writing (layer 1 lacks a weight, found after layer 0's graph is built)
+    // leaves the earlier export whole and no temporary folder behind
+    exportModel(join(dir, 'm'), join(dir, 'out'), { fp16: false });
+    const before = readFileSync(join(dir, 'out', 'onnx', 'model.onnx'));
+    const weights = readSafetensors(join(dir, 'm', 'model.safetensors')).tensors;
+    weights.delete('encoder.layer.1.output.dense.weight');
+    writeSafetensors(join(dir, 'm', 'model.safetensors'), weights);
+    assert.throws(() => exportModel(join(dir, 'm'), join(dir, 'out'), { fp16: true }), /weights lack encoder\.layer\.1\.output\.dense\.weight/);
+    assert.deepEqual(readFileSync(join(dir, 'out', 'onnx', 'model.onnx')), before);
+    assert.ok(!existsSync(join(dir, 'out', 'onnx', 'model_fp16.onnx')));
+    assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.tmp') || n.startsWith('.old')), []);
   } finally {
     cleanup();
   }

@@ -7,8 +7,9 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { exportModel } from '../../src/export/export-model.js';
 import { Embedder } from '../../src/infer/embedder.js';
-import { ExactIndex } from '../../src/index/exact.js';
+import { CorpusIndex } from '../../src/retrieval/corpus-index.js';
 import { buildServer } from '../../src/serve/server.js';
+import { DEFAULT_HNSW } from '../../src/vectors/hnsw.js';
 import { cjkChars, microConfig, repoRoot, tempDir, tokenizerOf, writeRandomModel } from '../helpers.js';
 
 const chars = cjkChars(60);
@@ -21,9 +22,8 @@ before(async () => {
   writeRandomModel(join(work.dir, 'm'), microConfig(tok.vocabSize, { pooling: 'mean' }), tok);
   exportModel(join(work.dir, 'm'), join(work.dir, 'onnx'), { fp16: false });
   embedder = await Embedder.load(join(work.dir, 'onnx'));
-  const index = new ExactIndex(embedder.dim);
-  index.add(await embedder.embed(corpus));
-  app = buildServer({ embedder, index: { index, texts: corpus }, maxTexts: 8, bodyLimit: 4096, maxK: 100 });
+  const index = await CorpusIndex.fromTexts(embedder, corpus, { kind: 'exact', hnsw: DEFAULT_HNSW });
+  app = buildServer({ embedder, index, maxTexts: 8, bodyLimit: 4096, maxK: 100 });
   bare = buildServer({ embedder, maxTexts: 8, bodyLimit: 4096, maxK: 100 });
   await app.listen({ port: 0, host: '127.0.0.1' });
   await bare.listen({ port: 0, host: '127.0.0.1' });
@@ -52,17 +52,26 @@ test('POST /embed returns normalised vectors equal to the Embedder\'s', async ()
 });
 
 test('concurrent requests are micro-batched and each gets its own answer', async () => {
-  const texts = corpus.concat(['七万', '三上下']);
-  const direct = await embedder.embed(texts);
-  const answers = await Promise.all(texts.map((t) => post('/embed', { texts: [t] })));
-  answers.forEach((r, i) => {
-    assert.equal(r.status, 200);
-    r.json.embeddings[0].forEach((x: number, k: number) => assert.ok(Math.abs(x - direct[i]![k]!) < 1e-5));
-  });
-  const metrics = await (await fetch(url + '/metrics')).text();
-  const batches = Number(/inbatch_embed_batches_total (\d+)/.exec(metrics)![1]);
-  const embedded = Number(/inbatch_texts_embedded_total (\d+)/.exec(metrics)![1]);
-  assert.ok(batches < embedded, `${batches} batches for ${embedded} texts`);
+  // a server of its own, so its counters count this test's requests only
+  const server = buildServer({ embedder, maxTexts: 8, bodyLimit: 4096, maxK: 100 });
+  await server.listen({ port: 0, host: '127.0.0.1' });
+  const base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
+  try {
+    const texts = corpus.concat(['七万', '三上下']);
+    const direct = await embedder.embed(texts);
+    const answers = await Promise.all(texts.map((t) => post('/embed', { texts: [t] }, base)));
+    answers.forEach((r, i) => {
+      assert.equal(r.status, 200);
+      r.json.embeddings[0].forEach((x: number, k: number) => assert.ok(Math.abs(x - direct[i]![k]!) < 1e-5));
+    });
+    const metrics = await (await fetch(base + '/metrics')).text();
+    const batches = Number(/inbatch_embed_batches_total (\d+)/.exec(metrics)![1]);
+    const embedded = Number(/inbatch_texts_embedded_total (\d+)/.exec(metrics)![1]);
+    assert.equal(embedded, texts.length);
+    assert.ok(batches < texts.length, `${batches} batches for ${texts.length} single-text requests: nothing was batched`);
+  } finally {
+    await server.close();
+  }
 });
 
 test('POST /similarity and POST /search', async () => {

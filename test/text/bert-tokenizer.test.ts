@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { BertTokenizer } from '../../src/text/bert-tokenizer.js';
-import { loadTokenizer, loadTokenizerJson, readVocabTxt, tokenizerJsonFor } from '../../src/text/load-tokenizer.js';
+import { loadTokenizer, loadTokenizerJson, readVocabTxt } from '../../src/text/load-tokenizer.js';
+import { tokenizerJsonFor } from '../../src/text/tokenizer-files.js';
 import { padBatch } from '../../src/text/collate.js';
 import { needsShared, sharedData, tempDir, tokenizerOf } from '../helpers.js';
 

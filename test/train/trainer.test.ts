@@ -5,8 +5,11 @@ import { join } from 'node:path';
 import { DualEncoder } from '../../src/model/dual-encoder.js';
 import { modelWeights } from '../../src/model/folder.js';
 import { prepareTrainingData } from '../../src/train/training-data.js';
-import { listCheckpoints, Trainer } from '../../src/train/trainer.js';
-import { RecallEvaluator } from '../../src/train/recall-evaluator.js';
+import { listCheckpoints } from '../../src/train/checkpoint.js';
+import { Trainer } from '../../src/train/trainer.js';
+import { collapseLoss, CollapseWatch } from '../../src/train/collapse-watch.js';
+import { RecallEvaluator } from '../../src/retrieval/recall-evaluator.js';
+import { DEFAULT_HNSW } from '../../src/vectors/hnsw.js';
 import { microConfig, needsTorch, tempDir, tokenizerOf } from '../helpers.js';
 import { SYNTHETIC_CHARS, syntheticPairs } from './synthetic.js';
 
@@ -30,8 +33,8 @@ test('a resumed run ends with exactly the weights of an uninterrupted one', { sk
     const first = DualEncoder.random(microConfig(tok.vocabSize), tok, 11);
     const stop = new AbortController();
     const cut = await new Trainer(first, data, {
-      ...opts, saveDir: join(dir, 'b'), saveSteps: 10, keepCheckpoints: 3, signal: stop.signal, onStep: (s) => { if (s.globalStep === 25) stop.abort(); },
-    }).train();
+      ...opts, saveDir: join(dir, 'b'), saveSteps: 10, keepCheckpoints: 3,
+    }, { signal: stop.signal, onStep: (s) => { if (s.globalStep === 25) stop.abort(); } }).train();
     assert.equal(cut.interrupted, true);
     assert.deepEqual(listCheckpoints(join(dir, 'b')).map((c) => c.step), [10, 20, 25]);
     const second = DualEncoder.random(microConfig(tok.vocabSize), tok, 99); // different start: resume must overwrite it
@@ -63,18 +66,64 @@ test('training clearly raises Recall@5 on held-back pairs, and keeps model_best'
   try {
     const { train, heldOut } = syntheticPairs(60, 12, 2);
     const model = DualEncoder.random(microConfig(tok.vocabSize, { pooling: 'mean' }), tok, 1);
-    const evaluator = new RecallEvaluator(heldOut.map((p) => ({ query: p.query, gold: p.positive })), heldOut.map((p) => p.positive), { recallNum: 10, index: 'exact' });
-    const before = evaluator.evaluate(model).recall;
+    const evaluator = new RecallEvaluator(heldOut.map((p) => ({ query: p.query, gold: p.positive })), heldOut.map((p) => p.positive), { recallNum: 10, index: { kind: 'exact', hnsw: DEFAULT_HNSW } });
+    const before = (await evaluator.evaluate(model)).scores;
     const result = await new Trainer(model, prepareTrainingData(train, tok, 32), {
       saveDir: dir, batchSize: 32, learningRate: 2e-3, epochs: 300, maxSteps: 300, evalSteps: 100, seed: 3, quiet: true,
-    }, evaluator).train();
-    const after = result.evaluations.at(-1)!.recall;
-    assert.ok(after[5]! > before[5]! + 30, `Recall@5 ${before[5]} -> ${after[5]}`);
-    assert.ok(after[1]! > before[1]!, `Recall@1 ${before[1]} -> ${after[1]}`);
-    assert.equal(result.state.bestRecallAt5, Math.max(...result.evaluations.map((e) => e.recall[5]!)));
+    }, { evaluator }).train();
+    const after = result.evaluations.at(-1)!.scores;
+    assert.ok(after.success_at_5! > before.success_at_5! + 30, `Recall@5 ${before.success_at_5} -> ${after.success_at_5}`);
+    assert.ok(after.success_at_1! > before.success_at_1!, `Recall@1 ${before.success_at_1} -> ${after.success_at_1}`);
+    assert.equal(result.state.bestScore, Math.max(...result.evaluations.map((e) => e.scores.success_at_5!)));
     assert.ok(existsSync(join(dir, 'model_best', 'model.safetensors')));
     assert.ok(existsSync(join(dir, 'recall.svg')));
   } finally {
     cleanup();
   }
+});
+
+test('the loop yields: a timer fires during training, AbortSignal.timeout stops it, and the hooks see every event', { skip: needsTorch }, async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { train } = syntheticPairs(40, 8, 4);
+    const data = prepareTrainingData(train, tok, 32);
+    const model = DualEncoder.random(microConfig(tok.vocabSize, { pooling: 'mean' }), tok, 2);
+    const evaluator = new RecallEvaluator(train.slice(0, 16).map((p) => ({ query: p.query, gold: p.positive })), train.slice(0, 16).map((p) => p.positive), { recallNum: 5, index: { kind: 'exact', hnsw: DEFAULT_HNSW } });
+    let ticks = 0;
+    const timer = setInterval(() => { ticks++; }, 5);
+    const logs: number[] = [], evals: number[] = [], checkpoints: number[] = [];
+    let lossChartDuringRun = false;
+    const result = await new Trainer(model, data, {
+      saveDir: dir, batchSize: 8, learningRate: 1e-3, epochs: 100000, saveSteps: 7, evalSteps: 5, loggingSteps: 3, chartSteps: 4, quiet: true,
+    }, {
+      evaluator, signal: AbortSignal.timeout(1500),
+      onLog: (r) => { logs.push(r.step); assert.ok(r.loss > 0 && r.lr > 0 && r.grad_norm > 0 && r.pairs_per_s > 0); },
+      onEvaluate: (step, r) => { evals.push(step); assert.equal(typeof r.scores.success_at_5, 'number'); },
+      onCheckpoint: (step) => { checkpoints.push(step); lossChartDuringRun ||= existsSync(join(dir, 'loss.svg')); },
+    }).train();
+    clearInterval(timer);
+    const steps = result.state.globalStep;
+    assert.equal(result.interrupted, true, 'the timeout signal fired while the loop ran');
+    assert.ok(ticks > 5, `the event loop ran ${ticks} timer ticks during training`);
+    assert.deepEqual(logs, Array.from({ length: Math.floor(steps / 3) }, (_, i) => 3 * (i + 1)));
+    assert.deepEqual(evals, Array.from({ length: Math.floor(steps / 5) }, (_, i) => 5 * (i + 1)));
+    assert.deepEqual(checkpoints, [...Array.from({ length: Math.floor(steps / 7) }, (_, i) => 7 * (i + 1)), ...(steps % 7 ? [steps] : [])]);
+    assert.ok(lossChartDuringRun, 'loss.svg was drawn before the run ended');
+    assert.ok(existsSync(join(dir, 'recall.svg')));
+  } finally {
+    cleanup();
+  }
+});
+
+test('the collapse loss is log(1 + (T-1) e^(margin scale)), and a run stuck there is warned about once', () => {
+  assert.ok(Math.abs(collapseLoss(64, 0.2, 30) - Math.log(1 + 63 * Math.exp(6))) < 1e-12);
+  assert.ok(Math.abs(collapseLoss(64, 0.2, 30) - 10.143) < 1e-3, 'the README\'s 10.2 for batch 64');
+  const watch = new CollapseWatch(0.2, 30, 5, 0.05);
+  const stuck = collapseLoss(32, 0.2, 30) + 0.01;
+  const warnings = Array.from({ length: 12 }, () => watch.observe(stuck, 32));
+  assert.equal(warnings.filter(Boolean).length, 1);
+  assert.equal(warnings.findIndex(Boolean), 4);
+  assert.match(warnings[4]!, /mean pooling and no dropout .*--learning-rate/);
+  const learning = new CollapseWatch(0.2, 30, 5, 0.05);
+  assert.ok(Array.from({ length: 12 }, (_, i) => learning.observe(stuck - 0.1 * (i % 2), 32)).every((w) => w === undefined), 'a loss that moves away is not warned about');
 });

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ExactIndex } from '../../src/index/exact.js';
-import { HnswIndex } from '../../src/index/hnsw.js';
-import { loadIndex } from '../../src/index/load-index.js';
-import { TopK } from '../../src/index/topk.js';
-import { MatrixWriter, readMatrix, readMatrixRows } from '../../src/index/matrix-file.js';
+import { ExactIndex } from '../../src/vectors/exact.js';
+import { HnswIndex } from '../../src/vectors/hnsw.js';
+import { loadIndex } from '../../src/vectors/load-index.js';
+import { TopK } from '../../src/vectors/topk.js';
+import { MatrixWriter, readMatrix, readMatrixRows } from '../../src/vectors/matrix-file.js';
 import { Random } from '../../src/util/random.js';
 import { tempDir } from '../helpers.js';
 import { join } from 'node:path';

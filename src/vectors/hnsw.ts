@@ -1,8 +1,12 @@
 // HNSW through hnswlib-node (the library PaddleNLP's recall uses): space "ip",
 // M links per node, ef_construction and ef as given. Saved with its id map.
 import { mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import hnswlib from 'hnswlib-node';
+import type hnswlibTypes from 'hnswlib-node';
+
+// the native library is loaded with the first index, not when the library is imported
+const hnswlib = () => createRequire(import.meta.url)('hnswlib-node') as typeof hnswlibTypes;
 import { writeFileAtomic } from '../util/atomic.js';
 import type { SearchHit, VectorIndex } from './vector-index.js';
 
@@ -17,12 +21,12 @@ export const DEFAULT_HNSW: HnswOptions = { m: 100, efConstruction: 100, ef: 100,
 
 export class HnswIndex implements VectorIndex {
   readonly kind = 'hnsw';
-  private readonly index: InstanceType<typeof hnswlib.HierarchicalNSW>;
+  private readonly index: InstanceType<typeof hnswlibTypes.HierarchicalNSW>;
   private ids: number[] = [];
   private capacity: number;
 
   constructor(readonly dim: number, capacity: number, readonly options: HnswOptions = DEFAULT_HNSW, init = true) {
-    this.index = new hnswlib.HierarchicalNSW('ip', dim);
+    this.index = new (hnswlib().HierarchicalNSW)('ip', dim);
     this.capacity = Math.max(1, capacity);
     if (init) {
       this.index.initIndex(this.capacity, options.m, options.efConstruction, options.seed ?? 100);

@@ -1,5 +1,6 @@
 // A float32 matrix on disk: a 16-byte header ("IBF32\0\0\0", rows u32, cols u32) then rows*cols little-endian floats.
-import { closeSync, openSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 
 const MAGIC = 'IBF32\0\0\0';
@@ -35,6 +36,7 @@ export class MatrixWriter {
 
   constructor(private readonly path: string, private readonly cols: number) {
     this.tmp = `${path}.partial`;
+    mkdirSync(dirname(path), { recursive: true });
     this.fd = openSync(this.tmp, 'w');
     writeSync(this.fd, matrixHeader(0, cols));
   }
@@ -45,6 +47,12 @@ export class MatrixWriter {
       writeSync(this.fd, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
     }
     this.rows += vectors.length;
+  }
+
+  /** Removes the partial file (the embedding failed). */
+  abandon(): void {
+    closeSync(this.fd);
+    rmSync(this.tmp, { force: true });
   }
 
   close(): number {

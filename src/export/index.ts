@@ -1,0 +1,1 @@
+export { exportModel, type ExportReport } from './export-model.js';

@@ -1,0 +1,1 @@
+export { Embedder, type EmbedderOptions, type Similarity } from './embedder.js';

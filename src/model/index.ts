@@ -1,0 +1,5 @@
+export * from './config.js';
+export { readModelConfig } from './config-file.js';
+export { DualEncoder } from './dual-encoder.js';
+export { loadModel, saveModel, loadWeights, type LoadReport } from './folder.js';
+export { modelFingerprint, type ModelFingerprint } from './fingerprint.js';

@@ -1,0 +1,96 @@
+// The one retrieval pipeline: embed a corpus (streamed from a file, or given), index it
+// (HNSW or exact), embed queries, search, and map ids back to texts. Saved as one folder,
+// written atomically: the vector index, texts.txt (one text per id) and corpus.json.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { countLines, readCorpusTexts } from '../data/corpus-file.js';
+import { writeDirAtomic } from '../util/atomic.js';
+import { Progress } from '../util/progress.js';
+import { createIndex, type IndexKind } from '../vectors/create-index.js';
+import { DEFAULT_HNSW, type HnswOptions } from '../vectors/hnsw.js';
+import { loadIndex } from '../vectors/load-index.js';
+import type { VectorIndex } from '../vectors/vector-index.js';
+import { embedCorpus } from './embed-corpus.js';
+import type { EmbeddingCache } from './embedding-cache.js';
+import type { TextEmbedder } from './text-embedder.js';
+
+export interface IndexSpec {
+  kind: IndexKind;
+  hnsw: HnswOptions;
+}
+
+export const DEFAULT_INDEX_SPEC: IndexSpec = { kind: 'hnsw', hnsw: DEFAULT_HNSW };
+
+export interface TextHit {
+  /** position of the text in the corpus */
+  id: number;
+  text: string;
+  score: number;
+}
+
+const TEXTS_FILE = 'texts.txt';
+const META_FILE = 'corpus.json';
+
+export class CorpusIndex {
+  constructor(readonly index: VectorIndex, readonly texts: string[]) {
+    if (index.size !== texts.length) throw new Error(`an index of ${index.size} vectors for ${texts.length} texts`);
+  }
+
+  get size(): number { return this.texts.length; }
+  get dim(): number { return this.index.dim; }
+
+  /** Embeds and indexes texts held in memory (a dev set), in chunks. */
+  static async fromTexts(embedder: TextEmbedder, texts: string[], spec: IndexSpec = DEFAULT_INDEX_SPEC, quiet = true): Promise<CorpusIndex> {
+    const index = createIndex(spec.kind, embedder.dim, texts.length, spec.hnsw);
+    const progress = new Progress('embed corpus', texts.length, 'texts', quiet);
+    for (let i = 0; i < texts.length; i += 2048) {
+      const chunk = texts.slice(i, i + 2048);
+      index.add(await embedder.embed(chunk), chunk.map((_, k) => i + k));
+      progress.update(i + chunk.length);
+    }
+    progress.done(texts.length);
+    return new CorpusIndex(index, texts);
+  }
+
+  /** Streams a corpus file through the embedder; with a cache, stored vectors are reused when they still match. */
+  static async fromFile(embedder: TextEmbedder, file: string, spec: IndexSpec = DEFAULT_INDEX_SPEC, options: { cache?: EmbeddingCache; quiet?: boolean } = {}): Promise<CorpusIndex & { reused: boolean }> {
+    const index = createIndex(spec.kind, embedder.dim, await countLines(file), spec.hnsw);
+    const { cache } = options;
+    if (cache?.matches()) {
+      const texts = readCorpusTexts(file);
+      cache.addTo(index, texts.length);
+      return Object.assign(new CorpusIndex(index, texts), { reused: true });
+    }
+    const texts = await embedCorpus(embedder, file, { index, matrixPath: cache?.matrixPath, quiet: options.quiet });
+    cache?.commit();
+    return Object.assign(new CorpusIndex(index, texts), { reused: false });
+  }
+
+  searchVectors(queries: Float32Array[], k: number): TextHit[][] {
+    return this.index.search(queries, k).map((hits) => hits.map((h) => ({ id: h.id, text: this.texts[h.id]!, score: h.score })));
+  }
+
+  async search(embedder: TextEmbedder, queries: string[], k: number): Promise<TextHit[][]> {
+    if (embedder.dim !== this.dim) throw new Error(`the embedder gives ${embedder.dim}-d vectors, the index holds ${this.dim}-d`);
+    return this.searchVectors(await embedder.embed(queries), k);
+  }
+
+  /** Writes the index, its texts and a manifest into dir, all at once (a reader never sees a mix). */
+  save(dir: string): void {
+    writeDirAtomic(dir, (tmp) => {
+      this.index.save(tmp);
+      writeFileSync(join(tmp, TEXTS_FILE), this.texts.join('\n') + '\n');
+      writeFileSync(join(tmp, META_FILE), JSON.stringify({ kind: this.index.kind, dim: this.dim, size: this.size }));
+    });
+  }
+
+  static load(dir: string): CorpusIndex {
+    const textsPath = join(dir, TEXTS_FILE);
+    if (!existsSync(textsPath)) throw new Error(`${dir}: no ${TEXTS_FILE} (build the index with inbatch recall)`);
+    const index = loadIndex(dir);
+    const lines = readFileSync(textsPath, 'utf8').split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    if (lines.length !== index.size) throw new Error(`${dir}: ${TEXTS_FILE} has ${lines.length} texts but the index holds ${index.size} vectors`);
+    return new CorpusIndex(index, lines);
+  }
+}

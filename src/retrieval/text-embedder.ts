@@ -1,0 +1,11 @@
+/** Anything that turns texts into L2-normalised vectors: the libtorch DualEncoder, or the ONNX Embedder. */
+export interface TextEmbedder {
+  readonly dim: number;
+  /** Embeddings in input order. */
+  embed(texts: string[]): Float32Array[] | Promise<Float32Array[]>;
+}
+
+/** A view of an embedder that embeds in batches of a given size (the libtorch model takes one). */
+export function withBatchSize(model: { dim: number; embed(texts: string[], batchSize?: number): Float32Array[] }, batchSize: number): TextEmbedder {
+  return { dim: model.dim, embed: (texts) => model.embed(texts, batchSize) };
+}

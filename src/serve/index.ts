@@ -1,0 +1,1 @@
+export { buildServer, DEFAULT_SERVER, type ServerOptions, type ServingEmbedder } from './server.js';

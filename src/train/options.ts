@@ -1,0 +1,128 @@
+// What a training run is told: plain data (saved in every checkpoint), and the hooks a
+// caller may attach (never saved).
+import type { DualEncoder } from '../model/dual-encoder.js';
+
+export interface TrainOptions {
+  saveDir: string;
+  batchSize: number;
+  learningRate: number;
+  epochs: number;
+  maxSteps?: number;
+  margin: number;
+  scale: number;
+  /** checkpoint every N steps (0: only at the end or on interruption) */
+  saveSteps: number;
+  warmupProportion: number;
+  weightDecay: number;
+  maxGradNorm: number;
+  seed: number;
+  groupByLength: boolean;
+  /** pad every batch to this length instead of its longest row (the fixed-length baseline) */
+  padToMaxLength?: number;
+  loggingSteps: number;
+  /** evaluate every N steps; by default at the end of every epoch */
+  evalSteps?: number;
+  /** the evaluator score that picks model_best */
+  bestMetric: string;
+  /** redraw loss.svg every N steps (and at every evaluation) */
+  chartSteps: number;
+  /** how many step checkpoints to keep (oldest removed first) */
+  keepCheckpoints: number;
+  /** resume from the latest checkpoint in saveDir (true), or from this checkpoint folder */
+  resume?: boolean | string;
+  quiet?: boolean;
+  /** stop near this many seconds: after a few steps the total is re-estimated so the schedule still ends at zero */
+  timeBudgetSeconds?: number;
+}
+
+export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'saveDir'> = {
+  batchSize: 64,
+  learningRate: 5e-5,
+  epochs: 3,
+  margin: 0.2,
+  scale: 30,
+  saveSteps: 10000,
+  warmupProportion: 0,
+  weightDecay: 0,
+  maxGradNorm: 5,
+  seed: 1000,
+  groupByLength: true,
+  loggingSteps: 10,
+  bestMetric: 'success_at_5',
+  chartSteps: 200,
+  keepCheckpoints: 2,
+};
+
+/** Scores of one evaluation, e.g. {success_at_5: 97.9}. */
+export interface EvalResult {
+  scores: Record<string, number>;
+}
+
+/** Anything that scores the model during training (retrieval/RecallEvaluator is one). */
+export interface Evaluator {
+  evaluate(model: DualEncoder): Promise<EvalResult> | EvalResult;
+}
+
+export interface StepLog {
+  step: number;
+  epoch: number;
+  /** mean loss since the previous log */
+  loss: number;
+  lr: number;
+  grad_norm: number;
+  pairs_per_s: number;
+  tokens_per_s: number;
+}
+
+export interface TrainHooks {
+  evaluator?: Evaluator;
+  /** when aborted (e.g. on SIGINT), the trainer writes a checkpoint at the current step and returns */
+  signal?: AbortSignal;
+  /** after every optimisation step */
+  onStep?: (state: Readonly<TrainerState>) => void;
+  /** at every logged step */
+  onLog?: (record: Readonly<StepLog>) => void;
+  onEvaluate?: (step: number, result: EvalResult, isBest: boolean) => void;
+  onCheckpoint?: (step: number, dir: string) => void;
+}
+
+export interface TrainerState {
+  globalStep: number;
+  epoch: number;
+  batchInEpoch: number;
+  totalSteps: number;
+  /** best evaluator score so far (bestMetric) and its step */
+  bestScore: number | null;
+  bestStep: number | null;
+  seed: number;
+}
+
+/** Range checks for every option; each message names the option. */
+export function validateTrainOptions(o: TrainOptions): void {
+  const int = (name: keyof TrainOptions, min: number) => {
+    const v = o[name];
+    if (v === undefined) return;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${String(v)}`);
+  };
+  const real = (name: keyof TrainOptions, test: (v: number) => boolean, what: string) => {
+    const v = o[name];
+    if (typeof v !== 'number' || !Number.isFinite(v) || !test(v)) throw new RangeError(`${name} must be ${what}, got ${String(v)}`);
+  };
+  int('batchSize', 2); // in-batch negatives need other rows
+  int('epochs', 1);
+  int('maxSteps', 1);
+  int('saveSteps', 0);
+  int('loggingSteps', 1);
+  int('evalSteps', 1);
+  int('chartSteps', 1);
+  int('keepCheckpoints', 1);
+  int('seed', 0);
+  int('padToMaxLength', 1);
+  real('learningRate', (v) => v > 0, '> 0');
+  real('warmupProportion', (v) => v >= 0 && v <= 1, 'in [0, 1]');
+  real('weightDecay', (v) => v >= 0, '>= 0');
+  real('maxGradNorm', (v) => v >= 0, '>= 0 (0 disables clipping)');
+  real('scale', (v) => v > 0, '> 0');
+  real('margin', (v) => v >= 0, '>= 0');
+  if (o.timeBudgetSeconds !== undefined) real('timeBudgetSeconds', (v) => v > 0, '> 0');
+}

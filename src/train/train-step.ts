@@ -1,0 +1,52 @@
+// One optimisation step of in-batch negatives:
+//   q = encode(queries), t = encode(titles [+ hard negatives]), loss = CE(scale · (q tᵀ - margin·I), i)
+//   backward -> clip the global gradient norm -> AdamW update -> zero the gradients.
+import type { DualEncoder } from '../model/dual-encoder.js';
+import { padBatch, type PaddedBatch } from '../text/collate.js';
+import * as T from '../torch/index.js';
+import type { AdamW } from './adamw.js';
+import { clipGradNorm } from './clip.js';
+import { inBatchNegativesLoss } from './inbatch-negatives.js';
+import type { TrainingData } from './training-data.js';
+
+export interface PairBatch {
+  queries: PaddedBatch;
+  /** the positives, then the hard negatives of the rows that have one */
+  titles: PaddedBatch;
+}
+
+/** The padded query and title batches of a list of row indices. */
+export function collateRows(data: TrainingData, rows: number[], padId: number, padTo?: number): PairBatch {
+  const r = rows.map((i) => data.rows[i]!);
+  const titles = r.map((x) => x.positive).concat(r.filter((x) => x.hardNegative !== undefined).map((x) => x.hardNegative!));
+  return {
+    queries: padBatch(r.map((x) => data.encodings[x.query]!), padId, padTo),
+    titles: padBatch(titles.map((t) => data.encodings[t]!), padId, padTo),
+  };
+}
+
+export interface StepSettings {
+  margin: number;
+  scale: number;
+  maxGradNorm: number;
+  lr: number;
+  /** seeds the dropout masks, so they depend only on (seed, step) and resumes are exact */
+  stepSeed: number;
+}
+
+export interface StepResult { loss: number; gradNorm: number; tokens: number }
+
+export function trainStep(model: DualEncoder, optimizer: AdamW, batch: PairBatch, s: StepSettings): StepResult {
+  T.manualSeed(s.stepSeed);
+  const loss = T.tidy(() => {
+    const q = model.forward(batch.queries, true);
+    const t = model.forward(batch.titles, true);
+    const l = inBatchNegativesLoss(q, t, { margin: s.margin, scale: s.scale });
+    T.backward(l);
+    return T.item(l);
+  });
+  const gradNorm = clipGradNorm(optimizer.params.map(([, p]) => p), s.maxGradNorm);
+  optimizer.update(s.lr);
+  optimizer.zeroGrad();
+  return { loss, gradNorm, tokens: batch.queries.tokens + batch.titles.tokens };
+}

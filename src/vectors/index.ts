@@ -1,0 +1,6 @@
+export type { VectorIndex, SearchHit } from './vector-index.js';
+export { ExactIndex } from './exact.js';
+export { HnswIndex, DEFAULT_HNSW, type HnswOptions } from './hnsw.js';
+export { createIndex, type IndexKind } from './create-index.js';
+export { loadIndex } from './load-index.js';
+export { readMatrix, writeMatrix, MatrixWriter } from './matrix-file.js';

@@ -1,0 +1,124 @@
+// Each command as a user runs it, one test per command, on one shared small world:
+// init -> train -> recall -> evaluate -> mteb -> evaluate-run -> compare.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { needsTorch, tempDir } from '../helpers.js';
+import { inbatch, writeCliWorld, type CliWorld } from './cli-fixture.js';
+
+const skip = needsTorch;
+const work = tempDir();
+let w: CliWorld;
+let trainSummary: { steps: number; evaluations: { step: number; scores: Record<string, number> }[] };
+
+before(() => {
+  if (skip) return;
+  w = writeCliWorld(work.dir);
+  // every command below needs a model and a trained model: made once here, checked in their own tests
+  const init = inbatch('init', '--config', 'tiny', '--vocab', w.vocab, '--output-emb-size', '32', '--max-seq-length', '16', '--save-dir', w.file('init'));
+  assert.equal(init.code, 0, init.err);
+  const train = inbatch('train', '--model', w.file('init'), '--train_set', w.file('train.tsv'), '--save_dir', w.file('run'),
+    '--batch_size', '16', '--learning-rate', '1e-3', '--max-steps', '30', '--save-steps', '10', '--evaluate', '--eval-steps', '15',
+    '--similar-text-pair-file', w.file('dev.tsv'), '--corpus-file', w.file('corpus.txt'), '--recall-num', '10', '--eval-exact');
+  assert.equal(train.code, 0, train.err);
+  trainSummary = JSON.parse(train.out);
+  const recall = inbatch('recall', '--model', w.file('run/model_final'), '--corpus-file', w.file('corpus.txt'), '--similar-text-pair-file', w.file('dev.tsv'),
+    '--recall-result-dir', w.file('recall'), '--recall-num', '10', '--exact');
+  assert.equal(recall.code, 0, recall.err);
+});
+
+after(() => work.cleanup());
+
+test('init: random initialisation defaults to mean pooling and no dropout, and says so', { skip }, () => {
+  const r = inbatch('init', '--config', 'tiny', '--vocab', w.vocab, '--save-dir', w.file('defaults'));
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /pooling mean, dropout 0, max_seq_length 128/);
+  const config = JSON.parse(readFileSync(w.file('defaults/config.json'), 'utf8'));
+  assert.equal(config.inbatch.pooling, 'mean');
+  assert.equal(config.hidden_dropout_prob, 0);
+  // a config file's own "inbatch" object is honoured; flags given on the command line win over it
+  writeFileSync(w.file('custom.json'), JSON.stringify({ hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 64, inbatch: { pooling: 'cls', output_emb_size: 8 } }));
+  const c = inbatch('init', '--config', w.file('custom.json'), '--vocab', w.vocab, '--max-seq-length', '20', '--save-dir', w.file('custom'));
+  assert.equal(c.code, 0, c.err);
+  assert.match(c.out, /embeddings of 8; pooling cls, dropout 0, max_seq_length 20/);
+});
+
+test('train: snake_case flags, checkpoints, evaluations, model_best and charts', { skip }, () => {
+  assert.equal(trainSummary.steps, 30);
+  assert.deepEqual(trainSummary.evaluations.map((e) => e.step), [15, 30]);
+  for (const f of ['model_best', 'model_final', 'checkpoint-30', 'train_log.jsonl', 'loss.svg', 'recall.svg']) assert.ok(existsSync(w.file(join('run', f))), f);
+  const r = inbatch('train', '--model', w.file('init'), '--train-set', w.file('missing.tsv'), '--save-dir', w.file('bad'));
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--train-set .*missing\.tsv does not exist/);
+  writeFileSync(w.file('bad.tsv'), 'q\tp\nno tab here\n');
+  const bad = inbatch('train', '--model', w.file('init'), '--train-set', w.file('bad.tsv'), '--save-dir', w.file('bad'));
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /bad\.tsv:2: expected query<TAB>positive, found one column/);
+});
+
+test('recall: query<TAB>text<TAB>cosine lines, an index folder, and reused embeddings give the same result', { skip }, () => {
+  const lines = readFileSync(w.file('recall/recall_result.txt'), 'utf8').trim().split('\n');
+  assert.equal(lines.length, w.heldOut.length * 10);
+  assert.equal(lines[0]!.split('\t')[0], w.heldOut[0]!.query);
+  assert.ok(lines.every((l) => l.split('\t').length === 3));
+  for (const f of ['index.json', 'texts.txt', 'corpus.json']) assert.ok(existsSync(w.file(join('recall', 'index', f))), f);
+  const r = inbatch('recall', '--model', w.file('run/model_final'), '--corpus-file', w.file('corpus.txt'), '--similar-text-pair-file', w.file('dev.tsv'),
+    '--recall-result-dir', w.file('recall'), '--recall-result-file', 'again.txt', '--recall-num', '10', '--exact', '--reuse-embeddings');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /reused \d+ corpus embeddings/);
+  assert.equal(readFileSync(w.file('recall/again.txt'), 'utf8'), lines.join('\n') + '\n');
+});
+
+test('evaluate: PaddleNLP table, and JSON in success@N percent equal to the training-time evaluation', { skip }, () => {
+  const table = inbatch('evaluate', '--similar-text-pair-file', w.file('dev.tsv'), '--recall-result-file', w.file('recall/recall_result.txt'), '--recall-num', '10');
+  assert.equal(table.code, 0, table.err);
+  assert.match(table.out, /^recall@1\trecall@5\trecall@10\n\d+\.\d{3}\t/);
+  const r = inbatch('evaluate', '--similar-text-pair-file', w.file('dev.tsv'), '--recall-result-file', w.file('recall/recall_result.txt'), '--recall-num', '10', '--json', '--model-name', 'trained');
+  assert.equal(r.code, 0, r.err);
+  const paddle = JSON.parse(r.out);
+  assert.equal(paddle.queries, w.heldOut.length);
+  // the model's own evaluation at step 30 used the same data and exact search
+  assert.ok(Math.abs(paddle.paddle_recall_pct.success_at_5 - trainSummary.evaluations[1]!.scores.success_at_5!) < 1e-9);
+});
+
+test('mteb: trec metrics in MTEB JSON, with the PaddleNLP hit rate beside them', { skip }, () => {
+  const r = inbatch('mteb', '--model', w.file('run/model_final'), '--queries', w.file('queries.tsv'), '--corpus', w.file('corpus.tsv'),
+    '--qrels', w.file('qrels.tsv'), '--output-folder', w.file('mteb'), '--task-name', 'Synthetic');
+  assert.equal(r.code, 0, r.err);
+  const mteb = JSON.parse(readFileSync(w.file('mteb/Synthetic.json'), 'utf8'));
+  assert.equal(mteb.mteb_dataset_name, 'Synthetic');
+  for (const k of [1, 3, 5, 10, 100, 1000]) for (const m of ['ndcg', 'map', 'mrr', 'precision', 'recall']) assert.equal(typeof mteb.dev[`${m}_at_${k}`], 'number');
+  assert.equal(mteb.dev.recall_at_1000, 1);
+  const s5 = mteb.dev.paddle_recall_pct.success_at_5;
+  assert.ok(Math.abs(s5 - trainSummary.evaluations[1]!.scores.success_at_5!) < 1e-9, 'same model, same data: same Recall@5 both ways');
+});
+
+test('evaluate-run: any TREC run scored with trec_eval definitions', { skip }, () => {
+  writeFileSync(w.file('run.trec'), w.heldOut.map((_, i) => `q${i} Q0 d${i} 1 1.0 oracle\n`).join(''));
+  const r = inbatch('evaluate-run', '--run', w.file('run.trec'), '--qrels', w.file('qrels.tsv'));
+  assert.equal(r.code, 0, r.err);
+  assert.equal(JSON.parse(r.out).dev.ndcg_at_10, 1);
+});
+
+test('compare: MTEB and evaluate --json files side by side, one unit per chart', { skip }, () => {
+  const mtebOf = (model: string, out: string, name: string) => inbatch('mteb', '--model', model, '--queries', w.file('queries.tsv'), '--corpus', w.file('corpus.tsv'),
+    '--qrels', w.file('qrels.tsv'), '--output-folder', out, '--task-name', 'Synthetic', '--model-name', name);
+  assert.equal(mtebOf(w.file('init'), w.file('mteb-init'), 'untrained').code, 0);
+  assert.equal(mtebOf(w.file('run/model_final'), w.file('mteb-trained'), 'trained').code, 0);
+  const paddle = inbatch('evaluate', '--similar-text-pair-file', w.file('dev.tsv'), '--recall-result-file', w.file('recall/recall_result.txt'), '--recall-num', '10', '--json', '--model-name', 'paddle');
+  writeFileSync(w.file('paddle.json'), paddle.out);
+  const r = inbatch('compare', w.file('mteb-init/Synthetic.json'), w.file('mteb-trained/Synthetic.json'), w.file('paddle.json'), '--chart', w.file('cmp.svg'));
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /\| model +\| ndcg@10 +\| Recall@1 +\| Recall@10 +\| Recall@100 +\| Recall@1000 \|/);
+  assert.match(r.out, /\| untrained /);
+  assert.match(r.out, /recall@50/);
+  const svg = readFileSync(w.file('cmp.svg'), 'utf8');
+  assert.ok(svg.includes('<polyline'));
+  assert.match(svg, /% of queries with a hit/, 'mixed files are drawn in the unit they all have');
+  // a PaddleNLP file alone: its percentages are drawn as they are, never x100 (7,800 % before)
+  const alone = inbatch('compare', w.file('paddle.json'), '--chart', w.file('paddle.svg'));
+  assert.equal(alone.code, 0, alone.err);
+  const labels = [...readFileSync(w.file('paddle.svg'), 'utf8').matchAll(/>(\d+(?:\.\d+)?)<\/text>/g)].map((m) => Number(m[1]));
+  assert.ok(Math.max(...labels) <= 1000, `axis labels ${labels}`);
+});

@@ -8,6 +8,8 @@ import { DualEncoder } from '../model/dual-encoder.js';
 import { saveModel } from '../model/folder.js';
 import { BertTokenizer } from '../text/bert-tokenizer.js';
 import { loadTokenizerJson, readVocabTxt } from '../text/load-tokenizer.js';
+import { checkReplaceable } from '../util/output-folder.js';
+import { isModelFolder } from '../model/config-file.js';
 import type { Command } from './command.js';
 import { intIn, maxSeqLengthOption, outputEmbSizeOption, pathValue, poolingOption, probability, UsageError } from './flags.js';
 
@@ -24,7 +26,9 @@ export function addInitCommand(program: Command): void {
     .addOption(maxSeqLengthOption().default(128))
     .addOption(new Option('--dropout <p>', 'hidden, attention and projection dropout').argParser(probability).default(RANDOM_INIT_DEFAULTS.dropout, `${RANDOM_INIT_DEFAULTS.dropout} (its noise drowns the weak early signal of random weights)`))
     .addOption(new Option('--seed <n>', 'initialisation seed').argParser(intIn(0)).default(42))
+    .addOption(new Option('--overwrite', 'replace --save-dir even when it holds something other than an inbatch model').default(false))
     .action((f, cmd) => {
+      checkReplaceable(f.saveDir, { flag: '--save-dir', what: 'model folder', isSameKind: isModelFolder, overwrite: f.overwrite });
       if (!existsSync(f.vocab)) throw new UsageError(`--vocab ${f.vocab} does not exist`);
       const tokenizer = f.vocab.endsWith('.json') ? loadTokenizerJson(f.vocab) : new BertTokenizer(readVocabTxt(f.vocab));
       // flags given on the command line win over a config file's "inbatch" object, which wins over the defaults

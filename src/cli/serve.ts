@@ -15,11 +15,16 @@ export function addServeCommand(program: Command): void {
     .addOption(new Option('--host <address>', 'address to listen on').default('127.0.0.1'))
     .addOption(new Option('--max-texts <n>', 'most texts in one request').argParser(intIn(1, 100000)).default(DEFAULT_SERVER.maxTexts))
     .addOption(new Option('--body-limit <bytes>', 'largest request body in bytes (413 above)').argParser(intIn(64, 1 << 30)).default(DEFAULT_SERVER.bodyLimit))
+    .addOption(new Option('--request-timeout <ms>', 'longest time from a request\'s first byte to its last (slow bodies are cut off)').argParser(intIn(100, 3_600_000)).default(DEFAULT_SERVER.requestTimeoutMs))
+    .addOption(new Option('--connection-timeout <ms>', 'idle connections are closed after this').argParser(intIn(100, 3_600_000)).default(DEFAULT_SERVER.connectionTimeoutMs))
+    .addOption(new Option('--max-connections <n>', 'most open connections').argParser(intIn(1, 1_000_000)).default(DEFAULT_SERVER.maxConnections))
     .action(async (f) => {
+      if (!['127.0.0.1', 'localhost', '::1'].includes(f.host)) console.error(`warning: listening on ${f.host} without authentication: anyone who can reach it can use it (bind 127.0.0.1 behind a proxy that authenticates)`);
       const embedder = await loadEmbedder(f);
       const index = f.index ? CorpusIndex.load(f.index) : undefined;
       if (index && index.dim !== embedder.dim) throw new Error(`${f.index}: index dim ${index.dim} differs from the model's ${embedder.dim}`);
-      const app = buildServer({ embedder, index, maxTexts: f.maxTexts, bodyLimit: f.bodyLimit, maxK: DEFAULT_SERVER.maxK, logger: false });
+      const app = buildServer({ embedder, index, maxTexts: f.maxTexts, bodyLimit: f.bodyLimit, maxK: DEFAULT_SERVER.maxK, logger: false,
+        requestTimeoutMs: f.requestTimeout, connectionTimeoutMs: f.connectionTimeout, maxConnections: f.maxConnections });
       const address = await app.listen({ port: f.port, host: f.host });
       console.error(`inbatch serve: listening on ${address}`);
       const stop = async (signal: string) => {

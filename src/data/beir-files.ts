@@ -1,7 +1,7 @@
 // BEIR / MTEB retrieval layout: queries and corpus as TSV (id<TAB>text[<TAB>title]) or
 // JSONL ({"_id", "title", "text"}), qrels as TSV (qid<TAB>docid<TAB>score, or TREC's
 // qid 0 docid score), and TREC run files (qid Q0 docid rank score tag).
-import { readFileSync } from 'node:fs';
+import { readUtf8File } from '../util/utf8-file.js';
 import { DataFileError } from './errors.js';
 
 export interface IdText { id: string; text: string }
@@ -11,13 +11,7 @@ export type Qrels = Map<string, Map<string, number>>;
 export type Run = Map<string, { id: string; score: number }[]>;
 
 function lines(file: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return text.split('\n').map((l) => l.replace(/\r$/, ''));
+  return readUtf8File(file).split('\n').map((l) => l.replace(/\r$/, ''));
 }
 
 const HEADER_IDS = new Set(['id', '_id', 'qid', 'query-id', 'query_id', 'docid', 'corpus-id', 'doc_id']);
@@ -84,16 +78,22 @@ export function readQrels(file: string): Qrels {
 /** TREC run: qid Q0 docid rank score tag (whitespace separated). Ranks are recomputed from scores. */
 export function readTrecRun(file: string): Run {
   const run: Run = new Map();
+  const seen = new Map<string, number>();
   lines(file).forEach((line, i) => {
     if (!line.trim()) return;
     const cols = line.trim().split(/\s+/);
     if (cols.length < 5) throw new DataFileError(file, i + 1, `expected "qid Q0 docid rank score [tag]", found ${cols.length} field(s)`);
     const score = Number(cols[4]);
     if (!Number.isFinite(score)) throw new DataFileError(file, i + 1, `score "${cols[4]}" is not a number`);
+    const key = `${cols[0]}\u0000${cols[2]}`;
+    const first = seen.get(key);
+    if (first !== undefined) throw new DataFileError(file, i + 1, `query ${cols[0]} lists document ${cols[2]} again (first on line ${first}); trec_eval refuses duplicates`);
+    seen.set(key, i + 1);
     const list = run.get(cols[0]!) ?? [];
     list.push({ id: cols[2]!, score });
     run.set(cols[0]!, list);
   });
+  if (!run.size) throw new Error(`${file}: empty run (no "qid Q0 docid rank score tag" lines)`);
   return run;
 }
 

@@ -2,8 +2,8 @@
 // line's first tab-separated column, trimmed (a second column, e.g. a label, is ignored,
 // so a text never contains a TAB and recall files stay three columns); blank lines are skipped.
 // Texts are numbered 0, 1, ... in file order among the non-blank lines.
-import { createReadStream, readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { createReadStream } from 'node:fs';
+import { readUtf8File, utf8Lines } from '../util/utf8-file.js';
 
 export function corpusText(line: string): string {
   const tab = line.indexOf('\t');
@@ -16,17 +16,9 @@ function cannotRead(file: string, e: unknown): Error {
 
 /** Streams the texts in chunks, so millions of lines are never held at once. */
 export async function* streamCorpus(file: string, chunkSize = 4096): AsyncGenerator<{ texts: string[]; firstLine: number }> {
-  const input = createReadStream(file, { encoding: 'utf8' });
-  const opened = new Promise<void>((resolve, reject) => { input.once('open', () => resolve()); input.once('error', reject); });
-  try {
-    await opened;
-  } catch (e) {
-    throw cannotRead(file, e);
-  }
-  const rl = createInterface({ input, crlfDelay: Infinity });
   let texts: string[] = [];
   let lineNo = 0, first = 1;
-  for await (const raw of rl) {
+  for await (const raw of utf8Lines(file)) {
     lineNo++;
     const text = corpusText(raw);
     if (!text) continue;
@@ -42,13 +34,7 @@ export async function* streamCorpus(file: string, chunkSize = 4096): AsyncGenera
 
 /** All texts of a small corpus (a dev set), read at once. */
 export function readCorpusTexts(file: string): string[] {
-  let content: string;
-  try {
-    content = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw cannotRead(file, e);
-  }
-  const texts = content.split('\n').map(corpusText).filter(Boolean);
+  const texts = readUtf8File(file).split('\n').map(corpusText).filter(Boolean);
   if (!texts.length) throw new Error(`${file}: empty corpus`);
   return texts;
 }

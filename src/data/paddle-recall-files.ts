@@ -1,5 +1,5 @@
 // PaddleNLP recall layout: dev.tsv (query<TAB>gold text) and recall_result.txt (query<TAB>recalled text<TAB>cosine, recall_num lines per query).
-import { readFileSync } from 'node:fs';
+import { readUtf8File } from '../util/utf8-file.js';
 import { DataFileError } from './errors.js';
 
 export interface DevPair {
@@ -7,17 +7,9 @@ export interface DevPair {
   gold: string;
 }
 
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-}
-
 export function readDevPairs(file: string): DevPair[] {
   const out: DevPair[] = [];
-  readText(file).split('\n').forEach((raw, i) => {
+  readUtf8File(file).split('\n').forEach((raw, i) => {
     const line = raw.replace(/\r$/, '');
     if (line.trim() === '') return;
     const cols = line.split('\t');
@@ -38,7 +30,7 @@ export function formatRecallRows(rows: RecallRow[]): string {
 /** Groups recall_result lines by query, in file order. */
 export function readRecallResult(file: string): { query: string; texts: string[]; firstLine: number }[] {
   const groups: { query: string; texts: string[]; firstLine: number }[] = [];
-  readText(file).split('\n').forEach((raw, i) => {
+  readUtf8File(file).split('\n').forEach((raw, i) => {
     const line = raw.replace(/\r$/, '');
     if (!line.trim()) return;
     const cols = line.split('\t');

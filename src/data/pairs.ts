@@ -1,5 +1,5 @@
 // Training pairs: `query<TAB>positive[<TAB>hard negative]` per line; blank lines ignored.
-import { readFileSync } from 'node:fs';
+import { readUtf8File } from '../util/utf8-file.js';
 import { DataFileError } from './errors.js';
 
 export interface TextPair {
@@ -47,11 +47,5 @@ export function parsePairs(text: string, file: string, options: ReadPairsOptions
 }
 
 export function readPairs(file: string, options: ReadPairsOptions = {}): PairsFile {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return parsePairs(text, file, options);
+  return parsePairs(readUtf8File(file), file, options);
 }

@@ -37,30 +37,65 @@ function decode(dtype: string, bytes: Uint8Array, count: number, where: string):
 
 const BYTES: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2, I64: 8 };
 
+const MAX_HEADER = 100 * 1024 * 1024; // as the safetensors library
+
+/** Checks a header entry completely: dtype, shape and offsets, before a byte of data is read. */
+function checkEntry(path: string, name: string, entry: unknown, dataBytes: number): { dtype: string; shape: number[]; start: number; end: number } {
+  const bad = (problem: string) => new Error(`${path}: tensor ${name}: ${problem}`);
+  if (typeof entry !== 'object' || entry === null) throw bad('header entry is not an object');
+  const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
+  if (typeof dtype !== 'string' || BYTES[dtype] === undefined) throw bad(`unsupported dtype ${JSON.stringify(dtype)} (F32, F64, F16, BF16, I64)`);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw bad(`shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) throw bad(`data_offsets ${JSON.stringify(offsets)} are not two non-negative integers`);
+  const [start, end] = offsets as [number, number];
+  if (end < start) throw bad(`data_offsets [${start}, ${end}] run backwards`);
+  if (end > dataBytes) throw bad(`runs past the end of the file (data_offsets end ${end}, ${dataBytes} data bytes; truncated?)`);
+  const count = (shape as number[]).reduce((a, d) => a * d, 1);
+  if (end - start !== count * BYTES[dtype]!) throw bad(`has ${end - start} bytes, but shape [${shape}] of ${dtype} needs ${count * BYTES[dtype]!}`);
+  return { dtype, shape: shape as number[], start, end };
+}
+
+/**
+ * Reads a safetensors file, validating it fully in this one place: header size and JSON, every
+ * entry's dtype, shape and offsets, no two tensors sharing bytes, and no NaN or infinite value.
+ */
 export function readSafetensors(path: string): { tensors: Map<string, NamedArray>; metadata: Record<string, string> } {
-  const buf = readFileSync(path);
-  if (buf.length < 8) throw new Error(`${path}: too short to be a safetensors file`);
-  const headerLength = Number(buf.readBigUInt64LE(0));
-  if (headerLength > buf.length - 8) throw new Error(`${path}: header length ${headerLength} exceeds file size`);
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
+  let buf: Buffer;
   try {
-    header = JSON.parse(buf.subarray(8, 8 + headerLength).toString('utf8'));
+    buf = readFileSync(path);
+  } catch (e) {
+    throw new Error(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (buf.length < 8) throw new Error(`${path}: too short to be a safetensors file`);
+  const headerLength = buf.readBigUInt64LE(0);
+  if (headerLength > BigInt(Math.min(MAX_HEADER, buf.length - 8))) throw new Error(`${path}: header length ${headerLength} exceeds ${buf.length - 8 < MAX_HEADER ? 'the file size' : 'the 100 MB limit'}`);
+  const base = 8 + Number(headerLength);
+  let header: unknown;
+  try {
+    header = JSON.parse(buf.subarray(8, base).toString('utf8'));
   } catch (e) {
     throw new Error(`${path}: header is not valid JSON (${(e as Error).message})`);
   }
-  const base = 8 + headerLength;
-  const tensors = new Map<string, NamedArray>();
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error(`${path}: header is not a JSON object`);
+  const dataBytes = buf.length - base;
+  const entries: { name: string; dtype: string; shape: number[]; start: number; end: number }[] = [];
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') { metadata = entry as Record<string, string>; continue; }
-    const { dtype, shape, data_offsets } = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    const count = shape.reduce((a, b) => a * b, 1);
-    const [start, end] = data_offsets;
-    if (BYTES[dtype] !== undefined && end - start !== count * BYTES[dtype]!) {
-      throw new Error(`${path}: tensor ${name} has ${end - start} bytes, expected ${count * BYTES[dtype]!}`);
+    entries.push({ name, ...checkEntry(path, name, entry, dataBytes) });
+  }
+  const sorted = [...entries].sort((a, b) => a.start - b.start);
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i]!.start < sorted[i - 1]!.end) throw new Error(`${path}: tensors ${sorted[i - 1]!.name} and ${sorted[i]!.name} overlap`);
+  }
+  const tensors = new Map<string, NamedArray>();
+  for (const { name, dtype, shape, start, end } of entries) {
+    const count = shape.reduce((a, d) => a * d, 1);
+    const data = decode(dtype, buf.subarray(base + start, base + end), count, `${path}: ${name}`);
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i]!)) throw new Error(`${path}: tensor ${name} holds ${data[i]} at index ${i}; the weights are broken (a diverged run?)`);
     }
-    if (base + end > buf.length) throw new Error(`${path}: tensor ${name} runs past the end of the file (truncated?)`);
-    tensors.set(name, { shape, data: decode(dtype, buf.subarray(base + start, base + end), count, `${path}: ${name}`) });
+    tensors.set(name, { shape, data });
   }
   return { tensors, metadata };
 }

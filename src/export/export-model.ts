@@ -15,6 +15,11 @@ export interface ExportReport {
   bytes: Record<string, number>;
 }
 
+/** A folder written by exportModel (safe to replace with another export). */
+export function isExportFolder(dir: string): boolean {
+  return existsSync(join(dir, 'onnx', 'model.onnx')) && existsSync(join(dir, 'config.json'));
+}
+
 export function exportModel(modelDir: string, outDir: string, options: { fp16: boolean; opset?: number }): ExportReport {
   const config = readModelConfig(modelDir);
   const tokenizer = loadTokenizer(modelDir);

@@ -35,11 +35,18 @@ export class Embedder {
     if (!existsSync(file)) throw new Error(`${file} not found (inbatch export --model DIR --output ${dir}${o.precision === 'fp16' ? ' --fp16' : ''})`);
     // onnxruntime is loaded on first use, so importing the library does not load it
     const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof Ort;
-    const session = await ort.InferenceSession.create(file, {
-      executionProviders: [o.provider],
-      ...(o.threads ? { intraOpNumThreads: o.threads, interOpNumThreads: 1 } : {}),
-      graphOptimizationLevel: 'all',
-    });
+    if (o.threads !== undefined && (!Number.isInteger(o.threads) || o.threads < 1 || o.threads > 256)) throw new RangeError(`threads must be an integer in [1, 256], got ${o.threads}`);
+    if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${o.batchSize}`);
+    let session: Ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(file, {
+        executionProviders: [o.provider],
+        ...(o.threads ? { intraOpNumThreads: o.threads, interOpNumThreads: 1 } : {}),
+        graphOptimizationLevel: 'all',
+      });
+    } catch (e) {
+      throw new Error(`${file}: onnxruntime could not open it (${(e as Error).message.split('\n')[0]})`);
+    }
     const config = readModelConfig(dir);
     const dim = config.inbatch.output_emb_size > 0 ? config.inbatch.output_emb_size : config.hidden_size;
     return new Embedder(ort, session, loadTokenizer(dir), config, dim, o);
@@ -60,7 +67,13 @@ export class Embedder {
         attention_mask: new this.ort.Tensor('int64', b.attentionMask, dims),
         token_type_ids: new this.ort.Tensor('int64', b.tokenTypeIds, dims),
       });
-      const flat = result.embeddings!.data as Float32Array;
+      const output = result.embeddings;
+      if (!output) throw new Error(`the ONNX graph has no "embeddings" output (outputs: ${Object.keys(result).join(', ')})`);
+      // the graph decides the dimension; a config.json that disagrees with it is refused, never sliced
+      if (output.dims.length !== 2 || output.dims[0] !== idx.length || output.dims[1] !== this.dim) {
+        throw new Error(`the ONNX graph returned embeddings of shape [${output.dims}], but config.json says ${this.dim} dimensions for ${idx.length} texts`);
+      }
+      const flat = output.data as Float32Array;
       idx.forEach((i, row) => { out[i] = flat.slice(row * this.dim, (row + 1) * this.dim); });
     }
     return out;

@@ -14,3 +14,13 @@ export function readModelConfig(dir: string, overrides: Partial<InbatchSettings>
   }
   return normalizeConfig(raw, path, overrides);
 }
+
+/** An inbatch model folder (safe to replace with another): config.json with an "inbatch" object, and weights. */
+export function isModelFolder(dir: string): boolean {
+  try {
+    const raw = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    return typeof raw.inbatch === 'object' && existsSync(join(dir, 'model.safetensors'));
+  } catch {
+    return false;
+  }
+}

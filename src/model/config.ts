@@ -66,6 +66,9 @@ export function normalizeConfig(raw: Record<string, unknown>, where: string, ove
   };
   const act = String(raw.hidden_act ?? 'gelu');
   if (act !== 'gelu') throw new Error(`${where}: hidden_act "${act}" is not supported (only the erf "gelu" of BERT)`);
+  if (raw.inbatch !== undefined && (typeof raw.inbatch !== 'object' || raw.inbatch === null || Array.isArray(raw.inbatch))) {
+    throw new Error(`${where}: "inbatch" must be an object like {"pooling": "mean", "output_emb_size": 256}, got ${JSON.stringify(raw.inbatch)}`);
+  }
   const config: ModelConfig = {
     model_type: 'bert',
     architectures: ['BertModel'],
@@ -84,16 +87,29 @@ export function normalizeConfig(raw: Record<string, unknown>, where: string, ove
     pad_token_id: num('pad_token_id', 0),
     inbatch: { ...DEFAULT_INBATCH, ...((raw.inbatch as Partial<InbatchSettings>) ?? {}), ...overrides },
   };
-  if (config.hidden_size % config.num_attention_heads !== 0) {
-    throw new Error(`${where}: hidden_size ${config.hidden_size} is not a multiple of num_attention_heads ${config.num_attention_heads}`);
-  }
-  if (!['cls', 'pooler', 'mean'].includes(config.inbatch.pooling)) {
-    throw new Error(`${where}: inbatch.pooling must be cls, pooler or mean (got "${config.inbatch.pooling}")`);
-  }
-  if (config.inbatch.max_seq_length > config.max_position_embeddings) {
-    throw new Error(`${where}: max_seq_length ${config.inbatch.max_seq_length} exceeds max_position_embeddings ${config.max_position_embeddings}`);
-  }
+  checkConfig(config, where);
   return config;
+}
+
+/** Range checks of every field; each message names the field and the file. */
+function checkConfig(c: ModelConfig, where: string): void {
+  const fail = (field: string, what: string, v: unknown) => { throw new Error(`${where}: ${field} must be ${what}, got ${JSON.stringify(v)}`); };
+  const positiveInt = (field: string, v: unknown) => { if (!Number.isSafeInteger(v) || (v as number) < 1) fail(field, 'a positive integer', v); };
+  for (const f of ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'max_position_embeddings', 'type_vocab_size'] as const) positiveInt(f, c[f]);
+  if (!(c.layer_norm_eps > 0)) fail('layer_norm_eps', '> 0', c.layer_norm_eps);
+  for (const f of ['hidden_dropout_prob', 'attention_probs_dropout_prob'] as const) if (!(c[f] >= 0 && c[f] < 1)) fail(f, 'in [0, 1)', c[f]);
+  if (!Number.isSafeInteger(c.pad_token_id) || c.pad_token_id < 0 || c.pad_token_id >= c.vocab_size) fail('pad_token_id', `an id in [0, ${c.vocab_size})`, c.pad_token_id);
+  if (c.hidden_size % c.num_attention_heads !== 0) {
+    throw new Error(`${where}: hidden_size ${c.hidden_size} is not a multiple of num_attention_heads ${c.num_attention_heads}`);
+  }
+  const s = c.inbatch;
+  if (!['cls', 'pooler', 'mean'].includes(s.pooling)) fail('inbatch.pooling', 'cls, pooler or mean', s.pooling);
+  if (!Number.isSafeInteger(s.output_emb_size) || s.output_emb_size < 0) fail('inbatch.output_emb_size', 'an integer >= 0 (0: no projection)', s.output_emb_size);
+  if (!Number.isSafeInteger(s.max_seq_length) || s.max_seq_length < 2) fail('inbatch.max_seq_length', 'an integer >= 2', s.max_seq_length);
+  if (typeof s.dropout !== 'number' || !(s.dropout >= 0 && s.dropout < 1)) fail('inbatch.dropout', 'in [0, 1)', s.dropout);
+  if (s.max_seq_length > c.max_position_embeddings) {
+    throw new Error(`${where}: max_seq_length ${s.max_seq_length} exceeds max_position_embeddings ${c.max_position_embeddings}`);
+  }
 }
 
 export function embeddingSize(config: ModelConfig): number {

@@ -82,6 +82,7 @@ export class DualEncoder {
 
   /** Inference: embeddings of texts in the given order, batched by similar length. */
   embed(texts: string[], batchSize = 64): Float32Array[] {
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
     const encodings = texts.map((t) => this.tokenizer.encode(t, this.config.inbatch.max_seq_length));
     const order = encodings.map((_, i) => i).sort((a, b) => encodings[a]!.inputIds.length - encodings[b]!.inputIds.length);
     const out: Float32Array[] = new Array(texts.length);

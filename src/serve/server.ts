@@ -19,15 +19,26 @@ export interface ServerOptions {
   bodyLimit: number;
   maxK: number;
   logger?: boolean;
+  /** ms a request may take from its first byte to its last (slow bodies are cut off); 0: no limit */
+  requestTimeoutMs?: number;
+  /** ms an idle or silent connection is kept */
+  connectionTimeoutMs?: number;
+  /** most open connections (0: no limit) */
+  maxConnections?: number;
 }
 
-export const DEFAULT_SERVER = { maxTexts: 256, bodyLimit: 1 << 20, maxK: 1000 };
+export const DEFAULT_SERVER = { maxTexts: 256, bodyLimit: 1 << 20, maxK: 1000, requestTimeoutMs: 30_000, connectionTimeoutMs: 60_000, maxConnections: 1024 };
 
 export function buildServer(o: ServerOptions): FastifyInstance {
   // strict validation: no type coercion ("one" is not ["one"]) and unknown fields are refused, not dropped
   // loaded here, not at import, so that importing the library never loads the HTTP stack
   const Fastify = createRequire(import.meta.url)('fastify') as typeof import('fastify').default;
-  const app = Fastify({ bodyLimit: o.bodyLimit, logger: o.logger ?? false, ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } } });
+  const app = Fastify({
+    bodyLimit: o.bodyLimit, logger: o.logger ?? false, ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    requestTimeout: o.requestTimeoutMs ?? DEFAULT_SERVER.requestTimeoutMs, connectionTimeout: o.connectionTimeoutMs ?? DEFAULT_SERVER.connectionTimeoutMs,
+  });
+  const maxConnections = o.maxConnections ?? DEFAULT_SERVER.maxConnections;
+  if (maxConnections > 0) app.server.maxConnections = maxConnections;
   const batcher = new MicroBatcher((texts) => o.embedder.embed(texts), 64, 2);
   const metrics = new Metrics();
   const texts = { type: 'array', minItems: 1, maxItems: o.maxTexts, items: { type: 'string', minLength: 1 } };

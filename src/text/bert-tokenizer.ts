@@ -138,6 +138,11 @@ export class BertTokenizer {
   /** `[CLS] text [SEP]`, truncated to maxLength tokens in all. */
   encode(text: string, maxLength: number): Encoding {
     if (maxLength < 2) throw new Error(`max_seq_length must be at least 2, got ${maxLength}`);
+    // Only the first maxLength - 2 tokens are kept, and a token never spans more than a word of
+    // maxInputCharsPerWord characters and a separator: the rest of a huge text is cut before the
+    // (per-word quadratic) WordPiece pass, so one hostile request cannot stall a server.
+    const limit = maxLength * (this.options.maxInputCharsPerWord + 1);
+    if (text.length > limit) text = text.slice(0, limit);
     const ids = this.tokenize(text).map((t) => this.vocab.get(t) ?? this.unkId).slice(0, maxLength - 2);
     const inputIds = [this.clsId, ...ids, this.sepId];
     return { inputIds, tokenTypeIds: new Array(inputIds.length).fill(0), attentionMask: new Array(inputIds.length).fill(1) };

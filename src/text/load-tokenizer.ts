@@ -1,15 +1,18 @@
 // Reads a WordPiece vocabulary from vocab.txt or a Hugging Face tokenizer.json.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readUtf8File } from '../util/utf8-file.js';
 import { join } from 'node:path';
 import { BertTokenizer, type BertTokenizerOptions } from './bert-tokenizer.js';
 
 export function readVocabTxt(path: string): Map<string, number> {
   const vocab = new Map<string, number>();
-  const lines = readFileSync(path, 'utf8').split('\n');
+  const lines = readUtf8File(path).split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   lines.forEach((line, i) => {
     const token = line.replace(/\r$/, '');
-    if (!vocab.has(token)) vocab.set(token, i);
+    const earlier = vocab.get(token);
+    if (earlier !== undefined) throw new Error(`${path}:${i + 1}: token ${JSON.stringify(token)} again (first on line ${earlier + 1}); each id needs its own token`);
+    vocab.set(token, i);
   });
   if (vocab.size === 0) throw new Error(`${path}: empty vocabulary`);
   return vocab;
@@ -23,7 +26,7 @@ interface TokenizerJson {
 export function loadTokenizerJson(path: string): BertTokenizer {
   let json: TokenizerJson;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8')) as TokenizerJson;
+    json = JSON.parse(readUtf8File(path)) as TokenizerJson;
   } catch (e) {
     throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
   }
@@ -31,7 +34,12 @@ export function loadTokenizerJson(path: string): BertTokenizer {
   if (!model || model.type !== 'WordPiece' || !model.vocab) {
     throw new Error(`${path}: model.type must be "WordPiece" with a vocab (got ${model?.type ?? 'none'})`);
   }
-  const vocab = new Map(Object.entries(model.vocab).sort((a, b) => a[1] - b[1]));
+  const entries = Object.entries(model.vocab).sort((a, b) => a[1] - b[1]);
+  entries.forEach(([token, id], i) => {
+    if (!Number.isSafeInteger(id) || id < 0 || id >= entries.length) throw new Error(`${path}: model.vocab gives token ${JSON.stringify(token)} the id ${JSON.stringify(id)}; ids must be 0..${entries.length - 1}`);
+    if (id !== i) throw new Error(`${path}: model.vocab gives id ${id} to ${JSON.stringify(token)} and to ${JSON.stringify(entries[i - 1]![0])} (or skips id ${i})`);
+  });
+  const vocab = new Map(entries);
   const norm = json.normalizer;
   const options: Partial<BertTokenizerOptions> = {
     unkToken: model.unk_token ?? '[UNK]',

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DualEncoder } from '../model/dual-encoder.js';
 import { saveModel } from '../model/folder.js';
+import { removeStaleTemporaries } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 import { AdamW } from './adamw.js';
 import { BestModelTracker } from './best-model.js';
@@ -56,6 +57,8 @@ export class Trainer {
   async train(): Promise<TrainResult> {
     const o = this.options;
     mkdirSync(o.saveDir, { recursive: true });
+    const stale = removeStaleTemporaries(o.saveDir);
+    if (stale.length && !o.quiet) process.stderr.write(`removed ${stale.length} unfinished folder(s) left by an interrupted write: ${stale.join(', ')}\n`);
     const state = this.startOrResume();
     const log = new TrainLog(o.saveDir, state.globalStep > 0 ? state.globalStep : undefined);
     if (state.globalStep === 0) log.write({ event: 'start', total_steps: this.totalSteps, pairs: this.data.rows.length, sampler: this.samplerReport, options: o });
@@ -67,8 +70,11 @@ export class Trainer {
     const window = { loss: 0, steps: 0, pairs: 0, tokens: 0, start: Date.now() };
     let lastLoss = NaN;
 
+    let lastCheckpoint: { step: number; dir: string } | undefined;
     const checkpoint = () => {
+      if (lastCheckpoint?.step === state.globalStep) return lastCheckpoint.dir; // interrupted right after a periodic save
       const dir = saveCheckpoint(o.saveDir, this.model, this.optimizer, state, o);
+      lastCheckpoint = { step: state.globalStep, dir };
       pruneCheckpoints(o.saveDir, o.keepCheckpoints);
       log.write({ event: 'checkpoint', step: state.globalStep, dir });
       this.hooks.onCheckpoint?.(state.globalStep, dir);

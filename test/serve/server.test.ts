@@ -158,3 +158,41 @@ test('inbatch serve exits 0 on SIGTERM', { timeout: 60_000 }, async () => {
   assert.equal(await exited, 0);
   assert.match(err, /SIGTERM: finishing in-flight requests/);
 });
+
+test('hostile load: /health answers while a maximal body is embedded, slow bodies are cut off, the in-flight gauge returns to 0', { timeout: 60_000 }, async () => {
+  const server = buildServer({ embedder, maxTexts: 8, bodyLimit: 1 << 20, maxK: 100, requestTimeoutMs: 1000, connectionTimeoutMs: 2000 });
+  await server.listen({ port: 0, host: '127.0.0.1' });
+  const port = (server.server.address() as AddressInfo).port;
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    // 8 texts of ~128 KB of 100-character words: WordPiece over all of it would take many seconds
+    const word = 'abcdefghij'.repeat(10);
+    const big = Array.from({ length: 8 }, () => Array.from({ length: 1250 }, () => word).join(' '));
+    const heavy = post('/embed', { texts: big }, base);
+    await new Promise((r) => setTimeout(r, 20));
+    const t0 = Date.now();
+    assert.equal((await fetch(`${base}/health`)).status, 200);
+    assert.ok(Date.now() - t0 < 1000, `/health took ${Date.now() - t0} ms`);
+    assert.equal((await heavy).status, 200);
+
+    // a client that sends half a body and stalls is disconnected
+    const { connect } = await import('node:net');
+    const socket = connect(port, '127.0.0.1');
+    socket.write('POST /embed HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"texts": [');
+    const closedAfter = await new Promise<number>((resolve) => { const s = Date.now(); socket.on('close', () => resolve(Date.now() - s)); });
+    assert.ok(closedAfter < 5000, `slow-body connection closed after ${closedAfter} ms`);
+
+    // aborted requests do not leak the in-flight gauge
+    for (let i = 0; i < 5; i++) {
+      const ac = new AbortController();
+      const r = fetch(`${base}/embed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ texts: big.slice(0, 2) }), signal: ac.signal });
+      setTimeout(() => ac.abort(), 5);
+      await r.catch(() => undefined);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const gauge = Number(/inbatch_requests_in_flight (-?\d+)/.exec(await (await fetch(`${base}/metrics`)).text())![1]);
+    assert.equal(gauge, 0);
+  } finally {
+    await server.close();
+  }
+});

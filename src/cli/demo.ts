@@ -1,6 +1,7 @@
 // The end-to-end demo: poetry couplets -> vocabulary -> small model -> Recall@N before,
 // time-bounded training, Recall@N after, and example queries with their top 5.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { makeDir } from '../util/make-dir.js';
 import { join } from 'node:path';
 import { Option } from '@commander-js/extra-typings';
 import { buildPoetryDataset } from '../demo/poetry-dataset.js';
@@ -33,7 +34,7 @@ export function addDemoCommand(program: Command): void {
     .action(async (f) => {
       T.loadNative();
       const work = f.workDir;
-      mkdirSync(work, { recursive: true });
+      makeDir(work);
       const data = buildPoetryDataset(f.poems, f.devPoems, f.seed);
       writeFileSync(join(work, 'train.tsv'), data.train.map((c) => `${c.first}\t${c.second}\n`).join(''));
       writeFileSync(join(work, 'dev.tsv'), data.dev.map((c) => `${c.first}\t${c.second}\n`).join(''));
@@ -53,7 +54,7 @@ export function addDemoCommand(program: Command): void {
       const before = await evaluator.evaluate(model);
       const trainer = new Trainer(model, prepareTrainingData(data.train.map((c, i) => ({ query: c.first, positive: c.second, line: i + 1 })), tokenizer, 32), {
         saveDir: join(work, 'model'), batchSize: f.batchSize, learningRate: f.learningRate, epochs: 100,
-        warmupProportion: 0.05, seed: f.seed, saveSteps: 0, timeBudgetSeconds: f.minutes * 60, loggingSteps: 20,
+        warmupProportion: 0.05, seed: f.seed, saveSteps: 0, timeBudgetSeconds: f.minutes * 60, loggingSteps: 20, overwrite: true,
       });
       console.log(`training the ${f.config} config (${config.num_hidden_layers} layers, hidden ${config.hidden_size}, mean pooling, dropout ${f.dropout}) for about ${f.minutes} minute(s)...`);
       const result = await trainer.train();

@@ -34,11 +34,12 @@ export function addRecallCommand(program: Command): void {
       const model = loadModelFromFlags(f.model, f);
       const embedder = withBatchSize(model, f.batchSize);
       const started = Date.now();
-      const cache = new EmbeddingCache(join(f.recallResultDir, 'corpus_embeddings.f32'), f.corpusFile, modelFingerprint(f.model, model.config));
+      const fingerprint = modelFingerprint(f.model, model.config);
+      const cache = new EmbeddingCache(join(f.recallResultDir, 'corpus_embeddings.f32'), f.corpusFile, fingerprint);
       if (!f.reuseEmbeddings) cache.forget();
       const corpus = await CorpusIndex.fromFile(embedder, f.corpusFile, { kind: f.exact ? 'exact' : 'hnsw', hnsw: { m: f.hnswM, efConstruction: f.hnswEf, ef: f.hnswEf } }, { cache });
       if (corpus.reused) console.error(`reused ${corpus.size} corpus embeddings from ${cache.matrixPath}`);
-      corpus.save(join(f.recallResultDir, 'index'));
+      corpus.save(join(f.recallResultDir, 'index'), fingerprint);
       const queries = dev.map((d) => d.query);
       const hits = await corpus.search(embedder, queries, f.recallNum);
       const resultPath = join(f.recallResultDir, f.recallResultFile);

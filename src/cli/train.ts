@@ -40,6 +40,7 @@ export function addTrainCommand(program: Command): void {
     .addOption(new Option('--init-from-ckpt <dir>', 'start from the weights of this model or checkpoint folder').argParser(pathValue))
     .addOption(new Option('--resume', 'continue from the latest checkpoint in --save-dir').default(false))
     .addOption(new Option('--resume-from <dir>', 'continue from this checkpoint folder').argParser(pathValue))
+    .addOption(new Option('--overwrite', 'start over in a --save-dir that holds another run\'s checkpoints (they are deleted)').default(false))
     .addOption(new Option('--no-group-by-length', 'batches in random order of length (more padding)'))
     .addOption(new Option('--pad-to-max-length', 'pad every batch to max_seq_length (slower; for comparison)').default(false))
     .addOption(new Option('--skip-bad-lines', 'count malformed lines and go on instead of failing').default(false))
@@ -92,7 +93,7 @@ export function addTrainCommand(program: Command): void {
         margin: f.margin, scale: f.scale, saveSteps: f.saveSteps, warmupProportion: f.warmupProportion, weightDecay: f.weightDecay,
         maxGradNorm: f.maxGradNorm, seed: f.seed, groupByLength: f.groupByLength && !f.padToMaxLength, padToMaxLength: f.padToMaxLength ? maxLen : undefined,
         loggingSteps: f.loggingSteps, keepCheckpoints: f.keepCheckpoints, evalSteps: f.evalSteps, timeBudgetSeconds: f.timeBudget,
-        resume: f.resumeFrom ?? f.resume,
+        resume: f.resumeFrom ?? f.resume, overwrite: f.overwrite,
       }, { evaluator, signal: interrupt.signal });
       const s = trainer.samplerReport;
       console.error(`${pairs.length} pairs, ${data.texts.length} distinct texts, ${trainer.totalSteps} steps; sampler: ${s.deferred} row(s) deferred and ${s.dropped} dropped to keep texts unique within a batch`);

@@ -1,4 +1,5 @@
 // Training pairs: `query<TAB>positive[<TAB>hard negative]` per line; blank lines ignored.
+import { readFileSync } from 'node:fs';
 import { readUtf8File } from '../util/utf8-file.js';
 import { DataFileError } from './errors.js';
 
@@ -20,7 +21,8 @@ export interface PairsFile {
   badLines: DataFileError[];
 }
 
-export function parsePairs(text: string, file: string, options: ReadPairsOptions = {}): PairsFile {
+/** @param invalidMarked the text was decoded leniently: a U+FFFD marks a line that was not valid UTF-8 */
+export function parsePairs(text: string, file: string, options: ReadPairsOptions = {}, invalidMarked = false): PairsFile {
   const pairs: TextPair[] = [];
   const badLines: DataFileError[] = [];
   const lines = text.split('\n');
@@ -29,7 +31,8 @@ export function parsePairs(text: string, file: string, options: ReadPairsOptions
     if (raw.trim() === '') continue;
     const cols = raw.split('\t');
     let problem: string | undefined;
-    if (cols.length < 2) problem = 'expected query<TAB>positive, found one column';
+    if (invalidMarked && raw.includes('\uFFFD')) problem = 'invalid UTF-8';
+    else if (cols.length < 2) problem = 'expected query<TAB>positive, found one column';
     else if (cols.length > 3) problem = `expected 2 or 3 tab-separated columns, found ${cols.length}`;
     else if (cols[0]!.trim() === '') problem = 'empty query';
     else if (cols[1]!.trim() === '') problem = 'empty positive';
@@ -47,5 +50,11 @@ export function parsePairs(text: string, file: string, options: ReadPairsOptions
 }
 
 export function readPairs(file: string, options: ReadPairsOptions = {}): PairsFile {
-  return parsePairs(readUtf8File(file), file, options);
+  try {
+    return parsePairs(readUtf8File(file), file, options);
+  } catch (e) {
+    if (!options.skipBadLines || !/invalid UTF-8/.test((e as Error).message)) throw e;
+  }
+  // with --skip-bad-lines, lines that are not valid UTF-8 are counted like any other bad line
+  return parsePairs(new TextDecoder('utf-8', { ignoreBOM: false }).decode(readFileSync(file)), file, options, true);
 }

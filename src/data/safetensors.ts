@@ -1,7 +1,7 @@
 // The safetensors format: 8-byte little-endian header length, a JSON header
 // of {name: {dtype, shape, data_offsets}}, then the raw little-endian data.
-import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../util/atomic.js';
+import { readFileSync, writeSync } from 'node:fs';
+import { writeFileAtomicStreamed } from '../util/atomic.js';
 
 export interface NamedArray {
   shape: number[];
@@ -100,25 +100,35 @@ export function readSafetensors(path: string): { tensors: Map<string, NamedArray
   return { tensors, metadata };
 }
 
-export function writeSafetensors(path: string, tensors: Map<string, NamedArray>, metadata: Record<string, string> = {}): void {
+/** A tensor to write: its data, or a function that produces it when its turn comes (so one tensor at a time is in memory). */
+export interface TensorSource {
+  shape: number[];
+  data: Float32Array | (() => Float32Array);
+}
+
+/** Writes F32 tensors, streamed: the file is never built in memory, and appears only once complete. */
+export function writeSafetensors(path: string, tensors: Map<string, TensorSource>, metadata: Record<string, string> = {}): void {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length) header.__metadata__ = metadata;
   let offset = 0;
   for (const [name, t] of tensors) {
-    const bytes = t.data.length * 4;
+    const bytes = t.shape.reduce((a, d) => a * d, 1) * 4;
     header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
   let json = JSON.stringify(header);
   json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
   const headerBytes = Buffer.from(json, 'utf8');
-  const out = Buffer.alloc(8 + headerBytes.length + offset);
-  out.writeBigUInt64LE(BigInt(headerBytes.length), 0);
-  headerBytes.copy(out, 8);
-  let pos = 8 + headerBytes.length;
-  for (const t of tensors.values()) {
-    Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).copy(out, pos);
-    pos += t.data.byteLength;
-  }
-  writeFileAtomic(path, out);
+  const prefix = Buffer.alloc(8);
+  prefix.writeBigUInt64LE(BigInt(headerBytes.length), 0);
+  writeFileAtomicStreamed(path, (fd) => {
+    writeSync(fd, prefix);
+    writeSync(fd, headerBytes);
+    for (const [name, t] of tensors) {
+      const data = typeof t.data === 'function' ? t.data() : t.data;
+      const expected = t.shape.reduce((a, d) => a * d, 1);
+      if (data.length !== expected) throw new Error(`${path}: tensor ${name} has ${data.length} values for shape [${t.shape}]`);
+      writeSync(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    }
+  });
 }

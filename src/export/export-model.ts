@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readModelConfig } from '../model/config-file.js';
 import { canonicalName } from '../model/weight-names.js';
+import { weightProblems } from '../model/parameter-shapes.js';
 import { writeTokenizerFiles } from '../text/tokenizer-files.js';
 import { readSafetensors, type NamedArray } from '../data/safetensors.js';
 import { loadTokenizer } from '../text/load-tokenizer.js';
@@ -23,6 +24,7 @@ export function isExportFolder(dir: string): boolean {
 export function exportModel(modelDir: string, outDir: string, options: { fp16: boolean; opset?: number }): ExportReport {
   const config = readModelConfig(modelDir);
   const tokenizer = loadTokenizer(modelDir);
+  if (tokenizer.vocabSize > config.vocab_size) throw new Error(`${modelDir}: the tokenizer has ${tokenizer.vocabSize} tokens but config.json's vocab_size is ${config.vocab_size}`);
   const weightsPath = join(modelDir, 'model.safetensors');
   if (!existsSync(weightsPath)) throw new Error(`${modelDir}: no model.safetensors`);
   const weights = new Map<string, NamedArray>();
@@ -30,6 +32,14 @@ export function exportModel(modelDir: string, outDir: string, options: { fp16: b
   if (config.inbatch.output_emb_size > 0 && !weights.has('emb_reduce_linear.weight')) {
     throw new Error(`${weightsPath}: no emb_reduce_linear (the projection); train the model or set inbatch.output_emb_size to 0`);
   }
+  // the same check as loading for training, so the libtorch and ONNX paths never disagree on a model
+  const { wrongShape, missing } = weightProblems(weights, config);
+  const projection = weights.get('emb_reduce_linear.weight');
+  if (config.inbatch.output_emb_size > 0 && projection && projection.shape.join('x') !== [config.inbatch.output_emb_size, config.hidden_size].join('x')) {
+    wrongShape.push(`emb_reduce_linear.weight has shape [${projection.shape}] but the config needs [${config.inbatch.output_emb_size},${config.hidden_size}]`);
+  }
+  if (wrongShape.length) throw new Error(`${weightsPath}: ${wrongShape[0]}`);
+  if (missing.length) throw new Error(`${weightsPath}: missing ${missing.length} parameter(s): ${missing.slice(0, 5).join(', ')}`);
   const opset = options.opset ?? 17;
   if (opset < 17) throw new Error(`--opset ${opset}: LayerNormalization needs opset 17 or later`);
   const report: ExportReport = { files: [], bytes: {} };

@@ -5,6 +5,7 @@
 import * as T from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import type { BertConfig } from './config.js';
+export { bertParameterShapes } from './parameter-shapes.js';
 
 export type Params = Map<string, Tensor>;
 
@@ -15,36 +16,6 @@ export interface EncoderInputs {
 }
 
 /** Every parameter of BertModel with its shape, in Hugging Face naming. */
-export function bertParameterShapes(c: BertConfig): Map<string, number[]> {
-  const h = c.hidden_size;
-  const shapes = new Map<string, number[]>([
-    ['embeddings.word_embeddings.weight', [c.vocab_size, h]],
-    ['embeddings.position_embeddings.weight', [c.max_position_embeddings, h]],
-    ['embeddings.token_type_embeddings.weight', [c.type_vocab_size, h]],
-    ['embeddings.LayerNorm.weight', [h]],
-    ['embeddings.LayerNorm.bias', [h]],
-  ]);
-  for (let i = 0; i < c.num_hidden_layers; i++) {
-    const p = `encoder.layer.${i}.`;
-    for (const m of ['query', 'key', 'value']) {
-      shapes.set(`${p}attention.self.${m}.weight`, [h, h]);
-      shapes.set(`${p}attention.self.${m}.bias`, [h]);
-    }
-    shapes.set(`${p}attention.output.dense.weight`, [h, h]);
-    shapes.set(`${p}attention.output.dense.bias`, [h]);
-    shapes.set(`${p}attention.output.LayerNorm.weight`, [h]);
-    shapes.set(`${p}attention.output.LayerNorm.bias`, [h]);
-    shapes.set(`${p}intermediate.dense.weight`, [c.intermediate_size, h]);
-    shapes.set(`${p}intermediate.dense.bias`, [c.intermediate_size]);
-    shapes.set(`${p}output.dense.weight`, [h, c.intermediate_size]);
-    shapes.set(`${p}output.dense.bias`, [h]);
-    shapes.set(`${p}output.LayerNorm.weight`, [h]);
-    shapes.set(`${p}output.LayerNorm.bias`, [h]);
-  }
-  shapes.set('pooler.dense.weight', [h, h]);
-  shapes.set('pooler.dense.bias', [h]);
-  return shapes;
-}
 
 function param(params: Params, name: string): Tensor {
   const p = params.get(name);

@@ -4,21 +4,13 @@ import * as T from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import type { BertTokenizer } from '../text/bert-tokenizer.js';
 import { padBatch, type PaddedBatch } from '../text/collate.js';
-import { bertForward, bertParameterShapes, type Params } from './bert.js';
+import { bertForward, type Params } from './bert.js';
+import { dualEncoderParameterShapes, PROJECTION_BIAS, PROJECTION_WEIGHT } from './parameter-shapes.js';
+export { dualEncoderParameterShapes, PROJECTION_BIAS, PROJECTION_WEIGHT };
 import { embeddingSize, type ModelConfig } from './config.js';
 import { pool } from './pooling.js';
 
-export const PROJECTION_WEIGHT = 'emb_reduce_linear.weight';
-export const PROJECTION_BIAS = 'emb_reduce_linear.bias';
 
-export function dualEncoderParameterShapes(config: ModelConfig): Map<string, number[]> {
-  const shapes = bertParameterShapes(config);
-  if (config.inbatch.output_emb_size > 0) {
-    shapes.set(PROJECTION_WEIGHT, [config.inbatch.output_emb_size, config.hidden_size]);
-    shapes.set(PROJECTION_BIAS, [config.inbatch.output_emb_size]);
-  }
-  return shapes;
-}
 
 /** Random initialisation as BERT: N(0, initializer_range) weights, zero biases, unit LayerNorm, zero padding row. */
 export function initialParameter(name: string, shape: number[], config: ModelConfig): Tensor {

@@ -9,7 +9,8 @@ import { readSafetensors, writeSafetensors, type NamedArray } from '../data/safe
 import { writeDirAtomic } from '../util/atomic.js';
 import type { InbatchSettings, ModelConfig } from './config.js';
 import { readModelConfig } from './config-file.js';
-import { DualEncoder, dualEncoderParameterShapes, initialParameter } from './dual-encoder.js';
+import { DualEncoder, initialParameter } from './dual-encoder.js';
+import { dualEncoderParameterShapes, weightProblems } from './parameter-shapes.js';
 import { canonicalName } from './weight-names.js';
 
 export interface LoadReport {
@@ -23,31 +24,20 @@ export function loadWeights(path: string, config: ModelConfig, seed = 42): { par
   const { tensors } = readSafetensors(path);
   const byName = new Map<string, NamedArray>();
   for (const [name, t] of tensors) byName.set(canonicalName(name), t);
+  const { wrongShape, missing } = weightProblems(byName, config);
+  if (wrongShape.length) throw new Error(`${path}: ${wrongShape[0]}${wrongShape.length > 1 ? ` (and ${wrongShape.length - 1} more)` : ''}`);
+  if (missing.length) throw new Error(`${path}: missing ${missing.length} parameter(s): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
   const report: LoadReport = { initialised: [], unused: [] };
   const params = new Map<string, T.Tensor>();
   const shapes = dualEncoderParameterShapes(config);
-  const optional = (name: string) => name.startsWith('emb_reduce_linear.') || (name.startsWith('pooler.') && config.inbatch.pooling !== 'pooler');
-  const missing: string[] = [];
   T.manualSeed(seed);
   for (const [name, shape] of shapes) {
     const t = byName.get(name);
-    const reshaped = t !== undefined && t.shape.join('x') !== shape.join('x');
-    if (!t || (reshaped && name.startsWith('emb_reduce_linear.'))) {
-      // a plain BERT has no projection, and a new output_emb_size needs a new one
-      if (optional(name)) {
-        report.initialised.push(name);
-        params.set(name, T.keep(initialParameter(name, shape, config)));
-      } else missing.push(name);
-      continue;
-    }
-    if (t.shape.join('x') !== shape.join('x')) {
-      throw new Error(`${path}: ${name} has shape [${t.shape}] but the config needs [${shape}]`);
-    }
-    params.set(name, T.keep(T.fromData(t.data, shape)));
-  }
-  if (missing.length) {
-    for (const p of params.values()) p.dispose();
-    throw new Error(`${path}: missing ${missing.length} parameter(s): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
+    // a plain BERT has no projection, and a new output_emb_size needs a new one
+    if (!t || t.shape.join('x') !== shape.join('x')) {
+      report.initialised.push(name);
+      params.set(name, T.keep(initialParameter(name, shape, config)));
+    } else params.set(name, T.keep(T.fromData(t.data, shape)));
   }
   for (const name of byName.keys()) if (!shapes.has(name) && !name.endsWith('position_ids')) report.unused.push(name);
   return { params, report };
@@ -56,6 +46,7 @@ export function loadWeights(path: string, config: ModelConfig, seed = 42): { par
 export function loadModel(dir: string, overrides: Partial<InbatchSettings> = {}): { model: DualEncoder; report: LoadReport } {
   const config = readModelConfig(dir, overrides);
   const tokenizer = loadTokenizer(dir);
+  if (tokenizer.vocabSize > config.vocab_size) throw new Error(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but config.json's vocab_size is ${config.vocab_size}`);
   const weights = join(dir, 'model.safetensors');
   if (!existsSync(weights)) throw new Error(`${dir}: no model.safetensors (PyTorch .bin checkpoints are not read; convert to safetensors)`);
   const { params, report } = loadWeights(weights, config);
@@ -71,7 +62,9 @@ export function modelWeights(model: DualEncoder): Map<string, NamedArray> {
 /** Writes config.json, model.safetensors, vocab.txt and tokenizer.json into an existing folder. */
 export function writeModelFiles(model: DualEncoder, dir: string): void {
   writeFileSync(join(dir, 'config.json'), JSON.stringify(model.config, null, 2) + '\n');
-  writeSafetensors(join(dir, 'model.safetensors'), modelWeights(model), { format: 'pt' });
+  // one parameter copied out of libtorch at a time, as the file is written
+  const lazy = new Map([...model.params].map(([name, p]) => [name, { shape: p.shape, data: () => T.toFloat32(p) }]));
+  writeSafetensors(join(dir, 'model.safetensors'), lazy, { format: 'pt' });
   writeTokenizerFiles(model.tokenizer, dir, model.config.inbatch.max_seq_length);
 }
 

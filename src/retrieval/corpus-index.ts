@@ -2,9 +2,10 @@
 // (HNSW or exact), embed queries, search, and map ids back to texts. Saved as one folder,
 // written atomically: the vector index, texts.txt (one text per id) and corpus.json.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { countLines, readCorpusTexts } from '../data/corpus-file.js';
 import { writeDirAtomic } from '../util/atomic.js';
+import { readUtf8File } from '../util/utf8-file.js';
 import { Progress } from '../util/progress.js';
 import { createIndex, type IndexKind } from '../vectors/create-index.js';
 import { DEFAULT_HNSW, type HnswOptions } from '../vectors/hnsw.js';
@@ -75,22 +76,33 @@ export class CorpusIndex {
     return this.searchVectors(await embedder.embed(queries), k);
   }
 
-  /** Writes the index, its texts and a manifest into dir, all at once (a reader never sees a mix). */
-  save(dir: string): void {
+  /**
+   * Writes the index, its texts and corpus.json (kind, dim, size, and what embedded them) into dir,
+   * all at once: a reader never sees a mix of two builds.
+   */
+  save(dir: string, embedder?: object): void {
     writeDirAtomic(dir, (tmp) => {
       this.index.save(tmp);
       writeFileSync(join(tmp, TEXTS_FILE), this.texts.join('\n') + '\n');
-      writeFileSync(join(tmp, META_FILE), JSON.stringify({ kind: this.index.kind, dim: this.dim, size: this.size }));
+      writeFileSync(join(tmp, META_FILE), JSON.stringify({ kind: this.index.kind, dim: this.dim, size: this.size, embedder: embedder ?? null }));
     });
   }
 
-  static load(dir: string): CorpusIndex {
-    const textsPath = join(dir, TEXTS_FILE);
-    if (!existsSync(textsPath)) throw new Error(`${dir}: no ${TEXTS_FILE} (build the index with inbatch recall)`);
+  /** Opens a folder written by save(), checking that its parts agree. */
+  static load(dir: string): CorpusIndex & { embedder: object | null } {
+    const textsPath = join(dir, TEXTS_FILE), metaPath = join(dir, META_FILE);
+    for (const p of [textsPath, metaPath]) if (!existsSync(p)) throw new Error(`${dir}: no ${basename(p)} (build the index with inbatch recall)`);
+    let meta: { size?: unknown; dim?: unknown; embedder?: object | null };
+    try {
+      meta = JSON.parse(readFileSync(metaPath, 'utf8'));
+    } catch (e) {
+      throw new Error(`${metaPath}: not valid JSON (${(e as Error).message})`);
+    }
     const index = loadIndex(dir);
-    const lines = readFileSync(textsPath, 'utf8').split('\n');
+    const lines = readUtf8File(textsPath).split('\n');
     if (lines.at(-1) === '') lines.pop();
+    if (meta.size !== index.size || meta.dim !== index.dim) throw new Error(`${metaPath} describes ${meta.size}x${meta.dim} but the index holds ${index.size}x${index.dim}`);
     if (lines.length !== index.size) throw new Error(`${dir}: ${TEXTS_FILE} has ${lines.length} texts but the index holds ${index.size} vectors`);
-    return new CorpusIndex(index, lines);
+    return Object.assign(new CorpusIndex(index, lines), { embedder: meta.embedder ?? null });
   }
 }

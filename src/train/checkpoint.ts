@@ -3,7 +3,7 @@
 // best score, and the options of the run). Written to a temporary folder and renamed.
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSafetensors, writeSafetensors, type NamedArray } from '../data/safetensors.js';
+import { readSafetensors, writeSafetensors, type TensorSource } from '../data/safetensors.js';
 import type { DualEncoder } from '../model/dual-encoder.js';
 import { writeModelFiles } from '../model/folder.js';
 import * as T from '../torch/index.js';
@@ -24,10 +24,10 @@ export function listCheckpoints(saveDir: string): Checkpoint[] {
     .sort((a, b) => a.step - b.step);
 }
 
-function optimizerTensors(opt: AdamW): Map<string, NamedArray> {
-  const out = new Map<string, NamedArray>();
-  for (const [name, t] of opt.expAvg) out.set(`exp_avg.${name}`, { shape: t.shape, data: T.toFloat32(t) });
-  for (const [name, t] of opt.expAvgSq) out.set(`exp_avg_sq.${name}`, { shape: t.shape, data: T.toFloat32(t) });
+function optimizerTensors(opt: AdamW): Map<string, TensorSource> {
+  const out = new Map<string, TensorSource>();
+  for (const [name, t] of opt.expAvg) out.set(`exp_avg.${name}`, { shape: t.shape, data: () => T.toFloat32(t) });
+  for (const [name, t] of opt.expAvgSq) out.set(`exp_avg_sq.${name}`, { shape: t.shape, data: () => T.toFloat32(t) });
   return out;
 }
 
@@ -47,16 +47,19 @@ export function pruneCheckpoints(saveDir: string, keep: number): void {
   for (const old of all.slice(0, Math.max(0, all.length - keep))) rmSync(old.dir, { recursive: true, force: true });
 }
 
+/** The state of a checkpoint without loading its tensors. */
+export function readCheckpointState(dir: string): TrainerState & { options?: Partial<TrainOptions> } {
+  const statePath = join(dir, STATE_FILE);
+  try {
+    return JSON.parse(readFileSync(statePath, 'utf8'));
+  } catch (e) {
+    throw new Error(`${statePath}: ${existsSync(statePath) ? `not valid JSON (${(e as Error).message})` : 'missing: not a checkpoint'}`);
+  }
+}
+
 /** Loads weights and optimizer moments from a checkpoint into a model and optimizer of the same shapes. */
 export function restoreCheckpoint(dir: string, model: DualEncoder, optimizer: AdamW): TrainerState {
-  const statePath = join(dir, STATE_FILE);
-  if (!existsSync(statePath)) throw new Error(`${dir}: not a checkpoint (no ${STATE_FILE})`);
-  let state: TrainerState;
-  try {
-    state = JSON.parse(readFileSync(statePath, 'utf8')) as TrainerState;
-  } catch (e) {
-    throw new Error(`${statePath}: not valid JSON (${(e as Error).message})`);
-  }
+  const state = readCheckpointState(dir);
   const weights = readSafetensors(join(dir, 'model.safetensors')).tensors;
   const moments = readSafetensors(join(dir, 'optimizer.safetensors'));
   T.noGrad(() => T.tidy(() => {
@@ -74,6 +77,6 @@ export function restoreCheckpoint(dir: string, model: DualEncoder, optimizer: Ad
     }
   }));
   optimizer.step = Number(moments.metadata.step ?? state.globalStep);
-  const { globalStep, epoch, batchInEpoch, totalSteps, bestScore, bestStep, seed } = state;
-  return { globalStep, epoch, batchInEpoch, totalSteps, bestScore: bestScore ?? null, bestStep: bestStep ?? null, seed };
+  const { runId, dataFingerprint, globalStep, epoch, batchInEpoch, totalSteps, bestScore, bestStep, seed } = state;
+  return { runId, dataFingerprint, globalStep, epoch, batchInEpoch, totalSteps, bestScore: bestScore ?? null, bestStep: bestStep ?? null, seed };
 }

@@ -30,6 +30,8 @@ export interface TrainOptions {
   keepCheckpoints: number;
   /** resume from the latest checkpoint in saveDir (true), or from this checkpoint folder */
   resume?: boolean | string;
+  /** start over in a save dir that holds another run's checkpoints (they are deleted) */
+  overwrite?: boolean;
   quiet?: boolean;
   /** stop near this many seconds: after a few steps the total is re-estimated so the schedule still ends at zero */
   timeBudgetSeconds?: number;
@@ -87,6 +89,10 @@ export interface TrainHooks {
 }
 
 export interface TrainerState {
+  /** random id of the run, kept across resumes */
+  runId: string;
+  /** which data the run trains on (training-data.ts) */
+  dataFingerprint: string;
   globalStep: number;
   epoch: number;
   batchInEpoch: number;

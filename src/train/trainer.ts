@@ -2,15 +2,18 @@
 // evaluate, redraw the charts; yield to the event loop after every step so signals, timers
 // and servers in the same process keep running. The jobs around it live in their own files:
 // checkpoint.ts, train-log.ts, best-model.ts, time-budget.ts, collapse-watch.ts, epochs.ts.
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DualEncoder } from '../model/dual-encoder.js';
 import { saveModel } from '../model/folder.js';
 import { removeStaleTemporaries } from '../util/atomic.js';
+import { UsageError } from '../util/errors.js';
+import { makeDir } from '../util/make-dir.js';
 import { Progress } from '../util/progress.js';
 import { AdamW } from './adamw.js';
 import { BestModelTracker } from './best-model.js';
-import { listCheckpoints, pruneCheckpoints, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { listCheckpoints, pruneCheckpoints, readCheckpointState, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { CollapseWatch } from './collapse-watch.js';
 import { EpochPlanner } from './epochs.js';
 import { DEFAULT_TRAIN_OPTIONS, validateTrainOptions, type EvalResult, type StepLog, type TrainerState, type TrainHooks, type TrainOptions } from './options.js';
@@ -19,7 +22,7 @@ import { linearWarmupDecay } from './schedule.js';
 import { TimeBudget } from './time-budget.js';
 import { TrainLog, writeTrainingCharts } from './train-log.js';
 import { collateRows, trainStep, type StepResult } from './train-step.js';
-import type { TrainingData } from './training-data.js';
+import { trainingDataFingerprint, type TrainingData } from './training-data.js';
 
 export interface TrainResult {
   state: TrainerState;
@@ -56,12 +59,12 @@ export class Trainer {
 
   async train(): Promise<TrainResult> {
     const o = this.options;
-    mkdirSync(o.saveDir, { recursive: true });
+    makeDir(o.saveDir);
     const stale = removeStaleTemporaries(o.saveDir);
     if (stale.length && !o.quiet) process.stderr.write(`removed ${stale.length} unfinished folder(s) left by an interrupted write: ${stale.join(', ')}\n`);
     const state = this.startOrResume();
     const log = new TrainLog(o.saveDir, state.globalStep > 0 ? state.globalStep : undefined);
-    if (state.globalStep === 0) log.write({ event: 'start', total_steps: this.totalSteps, pairs: this.data.rows.length, sampler: this.samplerReport, options: o });
+    if (state.globalStep === 0) log.write({ event: 'start', run_id: state.runId, data: state.dataFingerprint, total_steps: this.totalSteps, pairs: this.data.rows.length, sampler: this.samplerReport, options: o });
     const best = new BestModelTracker(o.bestMetric, state.bestScore, state.bestStep);
     const budget = o.timeBudgetSeconds ? new TimeBudget(o.timeBudgetSeconds, state.globalStep) : undefined;
     const collapse = new CollapseWatch(o.margin, o.scale);
@@ -165,14 +168,35 @@ export class Trainer {
 
   private startOrResume(): TrainerState {
     const o = this.options;
-    const fresh: TrainerState = { globalStep: 0, epoch: 0, batchInEpoch: 0, totalSteps: this.totalSteps, bestScore: null, bestStep: null, seed: o.seed };
-    if (!o.resume) return fresh;
-    const dir = typeof o.resume === 'string' ? resolve(o.resume) : listCheckpoints(o.saveDir).at(-1)?.dir;
+    const dataFingerprint = trainingDataFingerprint(this.data);
+    const fresh: TrainerState = {
+      runId: randomBytes(8).toString('hex'), dataFingerprint, globalStep: 0, epoch: 0, batchInEpoch: 0, totalSteps: this.totalSteps, bestScore: null, bestStep: null, seed: o.seed,
+    };
+    const existing = listCheckpoints(o.saveDir);
+    if (!o.resume) {
+      if (existing.length && !o.overwrite) {
+        throw new UsageError(`${o.saveDir} holds checkpoints of an earlier run (steps ${existing.map((c) => c.step).join(', ')}); ` +
+          'continue it with --resume, start over with --overwrite (its checkpoints are deleted), or choose another --save-dir');
+      }
+      for (const c of existing) rmSync(c.dir, { recursive: true, force: true });
+      return fresh;
+    }
+    const dir = typeof o.resume === 'string' ? resolve(o.resume) : existing.at(-1)?.dir;
     if (!dir) {
       if (!o.quiet) process.stderr.write(`no checkpoint in ${o.saveDir}; starting from scratch\n`);
       return fresh;
     }
+    const saved = readCheckpointState(dir);
+    if (saved.dataFingerprint !== undefined && saved.dataFingerprint !== dataFingerprint) {
+      throw new UsageError(`${dir} was trained on other data (${saved.dataFingerprint.split(':')[0]} rows, fingerprint ${saved.dataFingerprint}; now ${dataFingerprint}): it cannot be resumed on this --train-set`);
+    }
+    for (const key of ['batchSize', 'seed', 'groupByLength'] as const) {
+      const before = saved.options?.[key];
+      if (before !== undefined && before !== o[key]) throw new UsageError(`${dir} was trained with ${key} ${before}, now ${o[key]}: a resumed run must keep it (the data order depends on it)`);
+    }
     const state = { ...restoreCheckpoint(dir, this.model, this.optimizer), totalSteps: this.totalSteps };
+    state.runId ??= fresh.runId;
+    state.dataFingerprint ??= dataFingerprint;
     if (!o.quiet) process.stderr.write(`resuming from ${dir} at step ${state.globalStep}\n`);
     return state;
   }

@@ -1,5 +1,6 @@
 // Tokenises every distinct text of the training pairs once.
 import type { TextPair } from '../data/pairs.js';
+import { createHash } from 'node:crypto';
 import type { BertTokenizer, Encoding } from '../text/bert-tokenizer.js';
 
 export interface TrainingRow {
@@ -47,4 +48,15 @@ export function prepareTrainingData(pairs: TextPair[], tokenizer: BertTokenizer,
     lengths.push(Math.max(...[row.query, row.positive, row.hardNegative ?? row.query].map((i) => encodings[i]!.inputIds.length)));
   }
   return { encodings, texts, rows, keys, lengths };
+}
+
+/** Identifies the training rows (their texts, in order): a checkpoint resumes only on the same data. */
+export function trainingDataFingerprint(data: TrainingData): string {
+  const hash = createHash('sha256');
+  for (const row of data.rows) {
+    hash.update(data.texts[row.query]!).update('\t').update(data.texts[row.positive]!);
+    if (row.hardNegative !== undefined) hash.update('\t').update(data.texts[row.hardNegative]!);
+    hash.update('\n');
+  }
+  return `${data.rows.length}:${hash.digest('hex').slice(0, 16)}`;
 }

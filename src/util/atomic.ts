@@ -1,11 +1,33 @@
 // Writes that never leave a half-written file or folder behind.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { makeDir } from './make-dir.js';
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
+  makeDir(dirname(path));
   const tmp = join(dirname(path), `.tmp-${process.pid}-${basename(path)}`);
   writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+/**
+ * Streams a file into place: write(fd) appends to a temporary sibling, which is renamed over
+ * `path` once complete (and removed if writing fails, e.g. when the disk is full).
+ */
+export function writeFileAtomicStreamed(path: string, write: (fd: number) => void): void {
+  makeDir(dirname(path));
+  const tmp = join(dirname(path), `.tmp-${process.pid}-${basename(path)}`);
+  const fd = openSync(tmp, 'w');
+  try {
+    write(fd);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new Error(`${path}: not enough disk space`);
+    throw e;
+  }
+  closeSync(fd);
   renameSync(tmp, path);
 }
 
@@ -15,7 +37,8 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
  */
 export function writeDirAtomic(dir: string, write: (tmpDir: string) => void): void {
   const parent = dirname(dir);
-  mkdirSync(parent, { recursive: true });
+  makeDir(parent);
+  removeStaleTemporaries(parent, basename(dir));
   const tmp = join(parent, `.tmp-${process.pid}-${basename(dir)}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp);
@@ -42,13 +65,22 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Removes .tmp-PID-* and .old-PID-* leftovers of killed writes in dir (those of live processes stay); returns their names. */
-export function removeStaleTemporaries(dir: string): string[] {
+/**
+ * Cleans up after writes that were killed, in dir (those of live processes are left alone):
+ * a .old-PID-NAME whose NAME is missing was killed between the two renames of writeDirAtomic,
+ * and is renamed back (the earlier output is restored); any other .tmp-PID-* or .old-PID-* is
+ * removed. Only entries for `name` when given. Returns what was removed or restored.
+ */
+export function removeStaleTemporaries(dir: string, name?: string): string[] {
   if (!existsSync(dir)) return [];
-  const stale = readdirSync(dir).filter((name) => {
-    const m = TEMPORARY.exec(name);
-    return m !== null && Number(m[2]) !== process.pid && !alive(Number(m[2]));
+  const stale = readdirSync(dir).filter((entry) => {
+    const m = TEMPORARY.exec(entry);
+    return m !== null && Number(m[2]) !== process.pid && !alive(Number(m[2])) && (name === undefined || entry.slice(m[0].length) === name);
   });
-  for (const name of stale) rmSync(join(dir, name), { recursive: true, force: true });
+  for (const entry of stale.sort()) { // .old-* before .tmp-*: restore first
+    const original = entry.replace(TEMPORARY, '');
+    if (entry.startsWith('.old-') && !existsSync(join(dir, original))) renameSync(join(dir, entry), join(dir, original));
+    else rmSync(join(dir, entry), { recursive: true, force: true });
+  }
   return stale;
 }

@@ -1,8 +1,9 @@
 // Brute-force inner-product search: the ground truth, and fine for small corpora.
 // Queries are scored in blocks against contiguous corpus storage for cache reuse.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { makeDir } from '../util/make-dir.js';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
+import { readIndexMeta } from './index-meta.js';
 import { readMatrix, writeMatrix } from './matrix-file.js';
 import { TopK } from './topk.js';
 import type { SearchHit, VectorIndex } from './vector-index.js';
@@ -65,14 +66,15 @@ export class ExactIndex implements VectorIndex {
   }
 
   save(dir: string): void {
-    mkdirSync(dir, { recursive: true });
+    makeDir(dir);
     writeMatrix(join(dir, 'vectors.f32'), this.data.subarray(0, this.size * this.dim), this.size, this.dim);
     writeFileAtomic(join(dir, 'index.json'), JSON.stringify({ kind: this.kind, dim: this.dim, size: this.size, ids: this.ids }));
   }
 
   static load(dir: string): ExactIndex {
-    const meta = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { dim: number; ids: number[] };
+    const meta = readIndexMeta(dir);
     const m = readMatrix(join(dir, 'vectors.f32'));
+    if (m.rows !== meta.size || m.cols !== meta.dim) throw new Error(`${dir}: vectors.f32 holds ${m.rows}x${m.cols} but index.json says ${meta.size}x${meta.dim}`);
     const index = new ExactIndex(meta.dim, Math.max(1, m.rows));
     index.data.set(m.data);
     index.ids = meta.ids;

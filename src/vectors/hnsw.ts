@@ -1,6 +1,8 @@
 // HNSW through hnswlib-node (the library PaddleNLP's recall uses): space "ip",
 // M links per node, ef_construction and ef as given. Saved with its id map.
-import { mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
+import { readIndexMeta } from './index-meta.js';
+import { makeDir } from '../util/make-dir.js';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type hnswlibTypes from 'hnswlib-node';
@@ -61,7 +63,7 @@ export class HnswIndex implements VectorIndex {
   }
 
   save(dir: string): void {
-    mkdirSync(dir, { recursive: true });
+    makeDir(dir);
     const tmp = join(dir, `.tmp-${process.pid}-index.hnsw`);
     this.index.writeIndexSync(tmp);
     renameSync(tmp, join(dir, 'index.hnsw'));
@@ -70,10 +72,18 @@ export class HnswIndex implements VectorIndex {
   }
 
   static load(dir: string): HnswIndex {
-    const meta = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { dim: number; size: number; options: HnswOptions; ids: number[] };
-    const index = new HnswIndex(meta.dim, meta.size, meta.options, false);
-    index.index.readIndexSync(join(dir, 'index.hnsw'));
-    index.index.setEf(meta.options.ef);
+    const meta = readIndexMeta(dir);
+    const options = meta.options as HnswOptions;
+    const index = new HnswIndex(meta.dim, meta.size, options, false);
+    const file = join(dir, 'index.hnsw');
+    if (!existsSync(file)) throw new Error(`${dir}: no index.hnsw`);
+    try {
+      index.index.readIndexSync(file);
+    } catch (e) {
+      throw new Error(`${file}: not a readable hnswlib index (${(e as Error).message})`);
+    }
+    if (index.index.getCurrentCount() !== meta.size) throw new Error(`${file} holds ${index.index.getCurrentCount()} vectors but index.json says ${meta.size}`);
+    index.index.setEf(options.ef);
     index.ids = meta.ids;
     index.capacity = index.index.getMaxElements();
     return index;

@@ -1,15 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ExactIndex } from './exact.js';
 import { HnswIndex } from './hnsw.js';
+import { readIndexMeta } from './index-meta.js';
 import type { VectorIndex } from './vector-index.js';
 
 /** Opens an index folder written by save(), whatever its kind. */
 export function loadIndex(dir: string): VectorIndex {
-  const metaPath = join(dir, 'index.json');
-  if (!existsSync(metaPath)) throw new Error(`${dir}: not an index folder (no index.json)`);
-  const { kind } = JSON.parse(readFileSync(metaPath, 'utf8')) as { kind: string };
+  const { kind } = readIndexMeta(dir);
   if (kind === 'hnsw') return HnswIndex.load(dir);
   if (kind === 'exact') return ExactIndex.load(dir);
-  throw new Error(`${metaPath}: unknown index kind "${kind}"`);
+  throw new Error(`${dir}/index.json: unknown index kind "${kind}"`);
 }

@@ -1,5 +1,6 @@
 // A float32 matrix on disk: a 16-byte header ("IBF32\0\0\0", rows u32, cols u32) then rows*cols little-endian floats.
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { makeDir } from '../util/make-dir.js';
+import { closeSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 
@@ -36,7 +37,7 @@ export class MatrixWriter {
 
   constructor(private readonly path: string, private readonly cols: number) {
     this.tmp = `${path}.partial`;
-    mkdirSync(dirname(path), { recursive: true });
+    makeDir(dirname(path));
     this.fd = openSync(this.tmp, 'w');
     writeSync(this.fd, matrixHeader(0, cols));
   }

@@ -41,3 +41,17 @@ test('a missing file names the file', () => {
     cleanup();
   }
 });
+
+test('invalid UTF-8 is an error naming the line, or a counted bad line with --skip-bad-lines; a BOM is dropped', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const file = join(dir, 'mixed.tsv');
+    writeFileSync(file, Buffer.concat([Buffer.from('\uFEFF问\t答\n'), Buffer.from([0x71, 0x09, 0xc3, 0x28, 0x0a]), Buffer.from('好\t的\n')]));
+    assert.throws(() => readPairs(file), /mixed\.tsv:2: invalid UTF-8/);
+    const { pairs, badLines } = readPairs(file, { skipBadLines: true });
+    assert.deepEqual(pairs.map((p) => p.query), ['问', '好'], 'the BOM is not part of the first query');
+    assert.deepEqual(badLines.map((b) => b.message), [`${file}:2: invalid UTF-8`]);
+  } finally {
+    cleanup();
+  }
+});

@@ -127,3 +127,30 @@ test('the collapse loss is log(1 + (T-1) e^(margin scale)), and a run stuck ther
   const learning = new CollapseWatch(0.2, 30, 5, 0.05);
   assert.ok(Array.from({ length: 12 }, (_, i) => learning.observe(stuck - 0.1 * (i % 2), 32)).every((w) => w === undefined), 'a loss that moves away is not warned about');
 });
+
+test('a save dir remembers its run: a new run is refused unless --overwrite, a resume on other data or batch size is refused', { skip: needsTorch }, async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { train } = syntheticPairs(20, 4, 6);
+    const data = prepareTrainingData(train, tok, 32);
+    const fresh = () => DualEncoder.random(microConfig(tok.vocabSize), tok, 3);
+    const opts = { saveDir: dir, batchSize: 8, learningRate: 1e-3, epochs: 1, maxSteps: 6, saveSteps: 3, quiet: true };
+    await new Trainer(fresh(), data, opts).train();
+    const state = JSON.parse(readFileSync(join(dir, 'checkpoint-6', 'trainer_state.json'), 'utf8'));
+    assert.match(state.runId, /^[0-9a-f]{16}$/);
+    assert.match(state.dataFingerprint, /^80:[0-9a-f]{16}$/);
+    // a second fresh run would have its checkpoints pruned in favour of the old ones: refused
+    await assert.rejects(new Trainer(fresh(), data, opts).train(), /holds checkpoints of an earlier run \(steps 3, 6\); continue it with --resume, start over with --overwrite/);
+    const other = prepareTrainingData(train.slice(0, 40), tok, 32);
+    await assert.rejects(new Trainer(fresh(), other, { ...opts, maxSteps: 9, resume: true }).train(), /was trained on other data \(80 rows/);
+    await assert.rejects(new Trainer(fresh(), data, { ...opts, batchSize: 16, maxSteps: 9, resume: true }).train(), /was trained with batchSize 8, now 16/);
+    const again = await new Trainer(fresh(), data, { ...opts, overwrite: true }).train();
+    assert.equal(again.state.globalStep, 6);
+    assert.notEqual(JSON.parse(readFileSync(join(dir, 'checkpoint-6', 'trainer_state.json'), 'utf8')).runId, state.runId);
+    // resuming keeps the run id
+    const resumed = await new Trainer(fresh(), data, { ...opts, maxSteps: 9, resume: true }).train();
+    assert.equal(resumed.state.runId, again.state.runId);
+  } finally {
+    cleanup();
+  }
+});

@@ -12,7 +12,7 @@ import { BertTokenizer } from '../src/text/bert-tokenizer.js';
 import { readVocabTxt } from '../src/text/load-tokenizer.js';
 import * as T from '../src/torch/index.js';
 import { prepareTrainingData } from '../src/train/training-data.js';
-import { EpochPlanner } from '../src/train/epochs.js';
+import { planEpoch } from '../src/train/sampler.js';
 import type { TrainOptions } from '../src/train/options.js';
 import { collateRows } from '../src/train/train-step.js';
 import { Trainer } from '../src/train/trainer.js';
@@ -40,8 +40,8 @@ async function timeTrainer(options: Partial<TrainOptions>, steps: number) {
     saveDir: join(repoRoot, 'runs', 'bench-train'), batchSize: BATCH, epochs: 1, maxSteps: WARMUP + steps, saveSteps: 0, quiet: true, loggingSteps: 1000, ...options,
   }, { onStep: (s) => { if (s.globalStep === WARMUP) start = performance.now(); } });
   const o = trainer.options;
-  const plan = new EpochPlanner(data.keys, data.lengths, { batchSize: o.batchSize, seed: o.seed, groupByLength: o.groupByLength }).plan(0).batches;
-  const collate = (rows: number[]) => collateRows(data, rows, tokenizer.padId, o.padToMaxLength);
+  const plan = planEpoch(data, { batchSize: o.batchSize, seed: o.seed, groupByLength: o.groupByLength }, 0).batches;
+  const collate = (rows: Uint32Array) => collateRows(data, rows, tokenizer.padId, o.padToMaxLength);
   let tokens = 0;
   for (const rows of plan.slice(WARMUP, WARMUP + steps)) {
     const { queries, titles } = collate(rows);

@@ -12,6 +12,7 @@ import { addEvaluateCommand } from './evaluate.js';
 import { addExportCommand } from './export.js';
 import { addInitCommand } from './init.js';
 import { addMtebCommand } from './mteb.js';
+import { addPrepareCommand } from './prepare.js';
 import { addRecallCommand } from './recall.js';
 import { addServeCommand } from './serve.js';
 import { addTrainCommand } from './train.js';
@@ -26,7 +27,7 @@ export function buildProgram(): Command {
     .showSuggestionAfterError()
     .showHelpAfterError('(add --help for the flags)')
     .configureHelp({ sortSubcommands: false, helpWidth: Math.min(process.stdout.columns ?? 100, 120) });
-  for (const add of [addInitCommand, addTrainCommand, addRecallCommand, addEvaluateCommand, addMtebCommand, addEvaluateRunCommand, addCompareCommand,
+  for (const add of [addInitCommand, addPrepareCommand, addTrainCommand, addRecallCommand, addEvaluateCommand, addMtebCommand, addEvaluateRunCommand, addCompareCommand,
     addDemoCommand, addExportCommand, addEmbedCommand, addSimilarityCommand, addServeCommand]) add(program);
   return program;
 }

@@ -1,15 +1,20 @@
 // inbatch train: in-batch negatives training with PaddleNLP's flag names (snake_case accepted).
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Option } from '@commander-js/extra-typings';
 import { readCorpusTexts } from '../data/corpus-file.js';
 import { readDevPairs } from '../data/paddle-recall-files.js';
-import { readPairs } from '../data/pairs.js';
+import { PreparedData } from '../data/prepared/reader.js';
+import { prepareShards } from '../data/prepared/prepare.js';
+import { expandInputs } from '../data/input-files.js';
 import { loadWeights } from '../model/folder.js';
 import { RecallEvaluator } from '../retrieval/recall-evaluator.js';
+import type { BertTokenizer } from '../text/bert-tokenizer.js';
 import * as T from '../torch/index.js';
+import { makeDir } from '../util/make-dir.js';
 import { DEFAULT_TRAIN_OPTIONS as D } from '../train/options.js';
-import { prepareTrainingData } from '../train/training-data.js';
 import { Trainer } from '../train/trainer.js';
 import type { Command } from './command.js';
 import {
@@ -21,7 +26,7 @@ export function addTrainCommand(program: Command): void {
   program.command('train')
     .description('Train a dual encoder on query<TAB>positive[<TAB>hard negative] pairs with in-batch negatives.')
     .addOption(modelDirOption())
-    .addOption(new Option('--train-set <file>', 'query<TAB>positive[<TAB>hard negative] per line').argParser(pathValue).makeOptionMandatory())
+    .addOption(new Option('--train-set <files...>', 'a prepared folder (inbatch prepare), or query<TAB>positive[<TAB>hard negative...] files, folders or globs (prepared into a cache in --save-dir first)').makeOptionMandatory())
     .addOption(new Option('--save-dir <dir>', 'checkpoints, model_best, model_final, train_log.jsonl, loss.svg').argParser(pathValue).makeOptionMandatory())
     .addOption(new Option('--batch-size <n>', 'pairs per batch').argParser(intIn(2, 1 << 20)).default(D.batchSize))
     .addOption(new Option('--learning-rate <lr>', 'peak learning rate').argParser(positive).default(D.learningRate))
@@ -57,7 +62,7 @@ export function addTrainCommand(program: Command): void {
     .addOption(new Option('--time-budget <seconds>', 'fit the number of steps to this wall-clock budget').argParser(numberWhere((v) => v > 0, '> 0')))
     .addOption(new Option('--device <device>', 'cpu, or cuda / cuda:N with a CUDA build of libtorch (INBATCH_LIBTORCH)').default('cpu'))
     .action(async (f) => {
-      if (!existsSync(f.trainSet)) throw new UsageError(`--train-set ${f.trainSet} does not exist`);
+      for (const input of f.trainSet) if (!/[*?[]/.test(input) && !existsSync(input)) throw new UsageError(`--train-set ${input} does not exist`);
       if (f.evaluate && (!f.similarTextPairFile || !f.corpusFile)) throw new UsageError('--evaluate needs --similar-text-pair-file and --corpus-file');
       T.loadNative();
       if (f.device.startsWith('cuda') && !T.cudaIsAvailable()) throw new UsageError(`--device ${f.device}: this libtorch build has no CUDA (build the addon against a CUDA libtorch: INBATCH_LIBTORCH=... npm run build:native)`);
@@ -75,11 +80,9 @@ export function addTrainCommand(program: Command): void {
           recallNum: f.recallNum, index: { kind: f.evalExact ? 'exact' : 'hnsw', hnsw: { m: f.hnswM, efConstruction: f.hnswEf, ef: f.hnswEf } },
         })
         : undefined;
-      const { pairs, badLines } = readPairs(f.trainSet, { skipBadLines: f.skipBadLines });
-      if (badLines.length) console.error(`skipped ${badLines.length} bad line(s), first: ${badLines[0]!.message}`);
-      if (pairs.length < 2) throw new UsageError(`${f.trainSet}: need at least 2 pairs, found ${pairs.length}`);
       const maxLen = model.config.inbatch.max_seq_length;
-      const data = prepareTrainingData(pairs, model.tokenizer, maxLen);
+      const data = await trainingSource(f.trainSet, f.saveDir, model.tokenizer, maxLen, f.skipBadLines);
+      data.checkCompatible(model.tokenizer.fingerprint, maxLen);
 
       // Ctrl-C writes a checkpoint at the current step; a second Ctrl-C exits at once
       const interrupt = new AbortController();
@@ -95,13 +98,36 @@ export function addTrainCommand(program: Command): void {
         loggingSteps: f.loggingSteps, keepCheckpoints: f.keepCheckpoints, evalSteps: f.evalSteps, timeBudgetSeconds: f.timeBudget,
         resume: f.resumeFrom ?? f.resume, overwrite: f.overwrite,
       }, { evaluator, signal: interrupt.signal });
-      const s = trainer.samplerReport;
-      console.error(`${pairs.length} pairs, ${data.texts.length} distinct texts, ${trainer.totalSteps} steps; sampler: ${s.deferred} row(s) deferred and ${s.dropped} dropped to keep texts unique within a batch`);
+      console.error(`${data.rows} pairs (${data.manifest.bad_lines.count} bad line(s) skipped), about ${trainer.totalSteps} steps`);
       const result = await trainer.train();
+      const s = trainer.samplerReport;
+      console.error(`sampler, last epoch: ${s.deferred} row(s) deferred and ${s.dropped} dropped to keep texts unique within a batch`);
       console.log(JSON.stringify({
         steps: result.state.globalStep, final_loss: result.finalLoss, interrupted: result.interrupted ?? false, model_final: result.finalDir,
         best_step: result.state.bestStep, best_metric: trainer.options.bestMetric, best_score: result.state.bestScore, evaluations: result.evaluations,
       }, null, 2));
       if (result.interrupted) process.exitCode = 130;
     });
+}
+
+/**
+ * The training rows: a prepared folder as it is, or pair files prepared into a cache folder in
+ * the save dir, reused while the files, the tokenizer and max_seq_length are unchanged.
+ */
+async function trainingSource(inputs: string[], saveDir: string, tokenizer: BertTokenizer, maxSeqLength: number, skipBadLines: boolean): Promise<PreparedData> {
+  if (inputs.length === 1 && PreparedData.isPrepared(inputs[0]!)) return PreparedData.open(inputs[0]!);
+  const files = expandInputs(inputs);
+  const key = createHash('sha256').update(JSON.stringify({
+    files: files.map((file) => { const s = statSync(file); return [resolve(file), s.size, s.mtimeMs]; }), tokenizer: tokenizer.fingerprint, maxSeqLength, skipBadLines,
+  })).digest('hex').slice(0, 16);
+  const cache = join(saveDir, `prepared-${key}`);
+  if (PreparedData.isPrepared(cache)) {
+    console.error(`using the prepared cache ${cache}`);
+    return PreparedData.open(cache);
+  }
+  makeDir(saveDir);
+  for (const old of readdirSync(saveDir).filter((n) => n.startsWith('prepared-'))) rmSync(join(saveDir, old), { recursive: true, force: true });
+  console.error(`preparing ${files.length} file(s) into ${cache}`);
+  await prepareShards(files, tokenizer, cache, { maxSeqLength, skipBadLines, workers: files.reduce((n, f) => n + statSync(f).size, 0) > 8 << 20 ? Math.min(2, availableParallelism()) : 0 });
+  return PreparedData.open(cache);
 }

@@ -22,6 +22,21 @@ export interface PairsFile {
 }
 
 /** @param invalidMarked the text was decoded leniently: a U+FFFD marks a line that was not valid UTF-8 */
+/**
+ * The trimmed texts of one line, query<TAB>positive[<TAB>hard negative...] (at most maxColumns;
+ * empty trailing hard negatives are left out), or the problem with the line.
+ */
+export function pairColumns(raw: string, maxColumns: number): string[] | string {
+  const cols = raw.split('\t').map((c) => c.trim());
+  if (cols.length < 2) return 'expected query<TAB>positive, found one column';
+  if (cols.length > maxColumns) return maxColumns === 3 ? `expected 2 or 3 tab-separated columns, found ${cols.length}` : `expected at most ${maxColumns} tab-separated columns, found ${cols.length}`;
+  if (cols[0] === '') return 'empty query';
+  if (cols[1] === '') return 'empty positive';
+  while (cols.length > 2 && cols.at(-1) === '') cols.pop();
+  if (cols.slice(2).includes('')) return 'empty hard negative between others';
+  return cols;
+}
+
 export function parsePairs(text: string, file: string, options: ReadPairsOptions = {}, invalidMarked = false): PairsFile {
   const pairs: TextPair[] = [];
   const badLines: DataFileError[] = [];
@@ -29,21 +44,15 @@ export function parsePairs(text: string, file: string, options: ReadPairsOptions
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!.replace(/\r$/, '');
     if (raw.trim() === '') continue;
-    const cols = raw.split('\t');
-    let problem: string | undefined;
-    if (invalidMarked && raw.includes('\uFFFD')) problem = 'invalid UTF-8';
-    else if (cols.length < 2) problem = 'expected query<TAB>positive, found one column';
-    else if (cols.length > 3) problem = `expected 2 or 3 tab-separated columns, found ${cols.length}`;
-    else if (cols[0]!.trim() === '') problem = 'empty query';
-    else if (cols[1]!.trim() === '') problem = 'empty positive';
-    if (problem) {
-      const err = new DataFileError(file, i + 1, problem);
+    const cols = invalidMarked && raw.includes('\uFFFD') ? 'invalid UTF-8' : pairColumns(raw, 3);
+    if (typeof cols === 'string') {
+      const err = new DataFileError(file, i + 1, cols);
       if (!options.skipBadLines) throw err;
       badLines.push(err);
       continue;
     }
-    const pair: TextPair = { query: cols[0]!.trim(), positive: cols[1]!.trim(), line: i + 1 };
-    if (cols.length === 3 && cols[2]!.trim() !== '') pair.hardNegative = cols[2]!.trim();
+    const pair: TextPair = { query: cols[0]!, positive: cols[1]!, line: i + 1 };
+    if (cols[2] !== undefined) pair.hardNegative = cols[2];
     pairs.push(pair);
   }
   return { pairs, badLines };

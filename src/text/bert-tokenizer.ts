@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 // BERT WordPiece tokenization, matching Hugging Face BertTokenizer:
 // clean text -> split CJK characters -> lowercase + strip accents ->
 // whitespace and punctuation split -> greedy longest-match WordPiece.
@@ -146,6 +147,14 @@ export class BertTokenizer {
     const ids = this.tokenize(text).map((t) => this.vocab.get(t) ?? this.unkId).slice(0, maxLength - 2);
     const inputIds = [this.clsId, ...ids, this.sepId];
     return { inputIds, tokenTypeIds: new Array(inputIds.length).fill(0), attentionMask: new Array(inputIds.length).fill(1) };
+  }
+
+  /** Identifies vocabulary and options: data tokenised by another tokenizer is refused. */
+  get fingerprint(): string {
+    const hash = createHash('sha256');
+    for (const token of this.idToToken) hash.update(token).update('\n');
+    hash.update(JSON.stringify(this.options));
+    return `wordpiece-${this.vocabSize}-${hash.digest('hex').slice(0, 16)}`;
   }
 
   decode(ids: number[]): string[] {

@@ -32,3 +32,23 @@ export function padBatch(encodings: Encoding[], padId: number, padTo?: number): 
   });
   return { batchSize: encodings.length, seqLength, inputIds, tokenTypeIds, attentionMask, tokens };
 }
+
+/** Pads token id lists ([CLS] ... [SEP], one segment) to the longest, or to padTo. */
+export function padTokenLists(lists: ArrayLike<number>[], padId: number, padTo?: number): PaddedBatch {
+  const longest = Math.max(1, ...lists.map((l) => l.length));
+  const seqLength = padTo ?? longest;
+  const size = lists.length * seqLength;
+  const inputIds = new BigInt64Array(size).fill(BigInt(padId));
+  const tokenTypeIds = new BigInt64Array(size);
+  const attentionMask = new BigInt64Array(size);
+  let tokens = 0;
+  lists.forEach((ids, row) => {
+    const len = Math.min(ids.length, seqLength);
+    for (let i = 0; i < len; i++) {
+      inputIds[row * seqLength + i] = BigInt(ids[i]!);
+      attentionMask[row * seqLength + i] = 1n;
+    }
+    tokens += len;
+  });
+  return { batchSize: lists.length, seqLength, inputIds, tokenTypeIds, attentionMask, tokens };
+}

@@ -1,6 +1,6 @@
 export { inBatchNegativesLoss } from './inbatch-negatives.js';
-export { planEpoch, type EpochPlan, type SamplerOptions, type SamplerReport } from './sampler.js';
-export { prepareTrainingData, type TrainingData } from './training-data.js';
+export { planEpoch, EpochSampler, type SamplerOptions, type SamplerReport } from './sampler.js';
+export { prepareTrainingData, InMemoryTrainingData } from './training-data.js';
 export { Trainer, type TrainResult } from './trainer.js';
 export { DEFAULT_TRAIN_OPTIONS, validateTrainOptions, type TrainOptions, type TrainHooks, type TrainerState, type Evaluator, type EvalResult, type StepLog } from './options.js';
 export { listCheckpoints, type Checkpoint } from './checkpoint.js';

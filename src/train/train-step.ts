@@ -2,12 +2,12 @@
 //   q = encode(queries), t = encode(titles [+ hard negatives]), loss = CE(scale · (q tᵀ - margin·I), i)
 //   backward -> clip the global gradient norm -> AdamW update -> zero the gradients.
 import type { DualEncoder } from '../model/dual-encoder.js';
-import { padBatch, type PaddedBatch } from '../text/collate.js';
+import { padTokenLists, type PaddedBatch } from '../text/collate.js';
 import * as T from '../torch/index.js';
 import type { AdamW } from './adamw.js';
 import { clipGradNorm } from './clip.js';
 import { inBatchNegativesLoss } from './inbatch-negatives.js';
-import type { TrainingData } from './training-data.js';
+import type { TrainingSource } from '../data/training-source.js';
 
 export interface PairBatch {
   queries: PaddedBatch;
@@ -15,14 +15,15 @@ export interface PairBatch {
   titles: PaddedBatch;
 }
 
-/** The padded query and title batches of a list of row indices. */
-export function collateRows(data: TrainingData, rows: number[], padId: number, padTo?: number): PairBatch {
-  const r = rows.map((i) => data.rows[i]!);
-  const titles = r.map((x) => x.positive).concat(r.filter((x) => x.hardNegative !== undefined).map((x) => x.hardNegative!));
-  return {
-    queries: padBatch(r.map((x) => data.encodings[x.query]!), padId, padTo),
-    titles: padBatch(titles.map((t) => data.encodings[t]!), padId, padTo),
-  };
+/**
+ * The padded query and title batches of some rows: titles are every row's positive, then, column
+ * by column, the hard negatives of the rows that have one (each an extra negative for every query).
+ */
+export function collateRows(data: TrainingSource, rows: Uint32Array, padId: number, padTo?: number): PairBatch {
+  const texts = data.tokensOf(rows);
+  const titles = texts.map((t) => t[1]!);
+  for (let c = 2; c < data.columns; c++) for (const t of texts) if (t[c]!.length) titles.push(t[c]!);
+  return { queries: padTokenLists(texts.map((t) => t[0]!), padId, padTo), titles: padTokenLists(titles, padId, padTo) };
 }
 
 export interface StepSettings {

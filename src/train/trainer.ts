@@ -15,14 +15,13 @@ import { AdamW } from './adamw.js';
 import { BestModelTracker } from './best-model.js';
 import { listCheckpoints, pruneCheckpoints, readCheckpointState, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { CollapseWatch } from './collapse-watch.js';
-import { EpochPlanner } from './epochs.js';
 import { DEFAULT_TRAIN_OPTIONS, validateTrainOptions, type EvalResult, type StepLog, type TrainerState, type TrainHooks, type TrainOptions } from './options.js';
-import type { SamplerReport } from './sampler.js';
+import { EpochSampler, type SamplerReport } from './sampler.js';
 import { linearWarmupDecay } from './schedule.js';
 import { TimeBudget } from './time-budget.js';
 import { TrainLog, writeTrainingCharts } from './train-log.js';
 import { collateRows, trainStep, type StepResult } from './train-step.js';
-import { trainingDataFingerprint, type TrainingData } from './training-data.js';
+import type { TrainingSource } from '../data/training-source.js';
 
 export interface TrainResult {
   state: TrainerState;
@@ -39,22 +38,34 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 export class Trainer {
   readonly options: TrainOptions;
   private readonly optimizer: AdamW;
-  private readonly epochs: EpochPlanner;
+  private sampler: EpochSampler | undefined;
   totalSteps: number;
 
-  constructor(readonly model: DualEncoder, readonly data: TrainingData, options: Partial<TrainOptions> & { saveDir: string }, readonly hooks: TrainHooks = {}) {
+  constructor(readonly model: DualEncoder, readonly data: TrainingSource, options: Partial<TrainOptions> & { saveDir: string }, readonly hooks: TrainHooks = {}) {
     this.options = { ...DEFAULT_TRAIN_OPTIONS, ...options };
     validateTrainOptions(this.options);
     const o = this.options;
     model.setTrainable(true);
     this.optimizer = new AdamW(model.trainableParameters(), { weightDecay: o.weightDecay });
-    this.epochs = new EpochPlanner(data.keys, data.lengths, { batchSize: o.batchSize, seed: o.seed, groupByLength: o.groupByLength });
-    const planned = this.epochs.plannedSteps(o.epochs);
-    this.totalSteps = o.maxSteps !== undefined ? Math.min(o.maxSteps, planned) : planned;
+    this.totalSteps = o.maxSteps !== undefined ? Math.min(o.maxSteps, this.plannedSteps()) : this.plannedSteps();
   }
 
+  /** Steps of all epochs, estimated as full batches (deferred rows change it by a batch or two). */
+  private plannedSteps(): number {
+    return Math.ceil(this.data.rows / this.options.batchSize) * this.options.epochs;
+  }
+
+  /** Rows deferred and dropped so far in the current epoch. */
   get samplerReport(): SamplerReport {
-    return this.epochs.plan(0).report;
+    return this.sampler?.report ?? { deferred: 0, dropped: 0 };
+  }
+
+  /** The sampler of an epoch, positioned at a batch (a resumed run replays the epoch's plan up to it). */
+  private samplerAt(epoch: number, batch: number): EpochSampler {
+    const o = this.options;
+    const sampler = new EpochSampler(this.data, { batchSize: o.batchSize, seed: o.seed, groupByLength: o.groupByLength }, epoch);
+    sampler.skip(batch);
+    return sampler;
   }
 
   async train(): Promise<TrainResult> {
@@ -64,7 +75,7 @@ export class Trainer {
     if (stale.length && !o.quiet) process.stderr.write(`removed ${stale.length} unfinished folder(s) left by an interrupted write: ${stale.join(', ')}\n`);
     const state = this.startOrResume();
     const log = new TrainLog(o.saveDir, state.globalStep > 0 ? state.globalStep : undefined);
-    if (state.globalStep === 0) log.write({ event: 'start', run_id: state.runId, data: state.dataFingerprint, total_steps: this.totalSteps, pairs: this.data.rows.length, sampler: this.samplerReport, options: o });
+    if (state.globalStep === 0) log.write({ event: 'start', run_id: state.runId, data: state.dataFingerprint, total_steps: this.totalSteps, pairs: this.data.rows, options: o });
     const best = new BestModelTracker(o.bestMetric, state.bestScore, state.bestStep);
     const budget = o.timeBudgetSeconds ? new TimeBudget(o.timeBudgetSeconds, state.globalStep) : undefined;
     const collapse = new CollapseWatch(o.margin, o.scale);
@@ -107,15 +118,17 @@ export class Trainer {
       Object.assign(window, { loss: 0, steps: 0, pairs: 0, tokens: 0, start: Date.now() });
     };
 
+    this.sampler = this.samplerAt(state.epoch, state.batchInEpoch);
     while (state.globalStep < this.totalSteps && state.epoch < o.epochs) {
-      const plan = this.epochs.plan(state.epoch);
-      if (state.batchInEpoch >= plan.batches.length) {
+      const rows = this.sampler.next();
+      if (!rows) {
+        log.write({ event: 'epoch', epoch: state.epoch, sampler: this.sampler.report });
         if (!o.evalSteps) await evaluate();
         state.epoch++;
         state.batchInEpoch = 0;
+        if (state.epoch < o.epochs) this.sampler = this.samplerAt(state.epoch, 0);
         continue;
       }
-      const rows = plan.batches[state.batchInEpoch]!;
       const batch = collateRows(this.data, rows, this.model.tokenizer.padId, o.padToMaxLength);
       const r = trainStep(this.model, this.optimizer, batch, {
         margin: o.margin, scale: o.scale, maxGradNorm: o.maxGradNorm, lr: this.lr(state.globalStep), stepSeed: o.seed * 7919 + state.globalStep,
@@ -133,7 +146,7 @@ export class Trainer {
       if (o.evalSteps && state.globalStep % o.evalSteps === 0) await evaluate();
       if (state.globalStep % o.chartSteps === 0) writeTrainingCharts(o.saveDir);
       if (budget?.shouldRefit(state.globalStep)) {
-        const total = budget.totalSteps(state.globalStep, Math.min(this.epochs.plannedSteps(o.epochs), o.maxSteps ?? Infinity));
+        const total = budget.totalSteps(state.globalStep, Math.min(this.plannedSteps(), o.maxSteps ?? Infinity));
         if (total !== this.totalSteps) {
           this.totalSteps = state.totalSteps = total;
           progress.setTotal(total);
@@ -151,7 +164,7 @@ export class Trainer {
         return { state, finalLoss: lastLoss, sampler: this.samplerReport, evaluations, finalDir: dir, interrupted: true };
       }
     }
-    if (o.evalSteps ? evaluations.at(-1)?.step !== state.globalStep : !evaluations.length) await evaluate();
+    if (evaluations.at(-1)?.step !== state.globalStep) await evaluate(); // the final model is always scored
     progress.done(state.globalStep, { loss: lastLoss });
     const finalDir = join(o.saveDir, 'model_final');
     saveModel(this.model, finalDir);
@@ -168,7 +181,7 @@ export class Trainer {
 
   private startOrResume(): TrainerState {
     const o = this.options;
-    const dataFingerprint = trainingDataFingerprint(this.data);
+    const dataFingerprint = this.data.fingerprint;
     const fresh: TrainerState = {
       runId: randomBytes(8).toString('hex'), dataFingerprint, globalStep: 0, epoch: 0, batchInEpoch: 0, totalSteps: this.totalSteps, bestScore: null, bestStep: null, seed: o.seed,
     };

@@ -1,62 +1,77 @@
-// Tokenises every distinct text of the training pairs once.
+// Training pairs held in memory as typed arrays (for the library, tests and the demo; large sets
+// are prepared into shards on disk instead: data/prepared). Every text occurrence is tokenised once.
 import type { TextPair } from '../data/pairs.js';
-import { createHash } from 'node:crypto';
-import type { BertTokenizer, Encoding } from '../text/bert-tokenizer.js';
+import { RowFingerprint, textHash, type RowKeys, type TrainingSource } from '../data/training-source.js';
+import type { BertTokenizer } from '../text/bert-tokenizer.js';
 
-export interface TrainingRow {
-  query: number;
-  positive: number;
-  hardNegative?: number;
-}
+export class InMemoryTrainingData implements TrainingSource {
+  readonly fingerprint: string;
 
-export interface TrainingData {
-  encodings: Encoding[];
-  texts: string[];
-  rows: TrainingRow[];
-  /** texts that must not repeat within a batch, per row */
-  keys: string[][];
-  /** longest side of each row, in tokens */
-  lengths: number[];
-}
-
-export function prepareTrainingData(pairs: TextPair[], tokenizer: BertTokenizer, maxSeqLength: number): TrainingData {
-  const ids = new Map<string, number>();
-  const texts: string[] = [];
-  const encodings: Encoding[] = [];
-  const idOf = (text: string) => {
-    let id = ids.get(text);
-    if (id === undefined) {
-      id = texts.length;
-      ids.set(text, id);
-      texts.push(text);
-      encodings.push(tokenizer.encode(text, maxSeqLength));
-    }
-    return id;
-  };
-  const rows: TrainingRow[] = [];
-  const keys: string[][] = [];
-  const lengths: number[] = [];
-  for (const p of pairs) {
-    const row: TrainingRow = { query: idOf(p.query), positive: idOf(p.positive) };
-    const rowKeys = [p.query, p.positive];
-    if (p.hardNegative !== undefined) {
-      row.hardNegative = idOf(p.hardNegative);
-      rowKeys.push(p.hardNegative);
-    }
-    rows.push(row);
-    keys.push(rowKeys);
-    lengths.push(Math.max(...[row.query, row.positive, row.hardNegative ?? row.query].map((i) => encodings[i]!.inputIds.length)));
+  private constructor(
+    readonly rows: number,
+    readonly columns: number,
+    private readonly tokens: Uint32Array,
+    /** per row, the index of its first token */
+    private readonly starts: Float64Array,
+    /** rows x columns token counts (0: no such text) */
+    private readonly colLengths: Uint16Array,
+    private readonly hashes: Float64Array,
+  ) {
+    const fp = new RowFingerprint();
+    fp.add(hashes, colLengths, columns, rows);
+    this.fingerprint = fp.digest(rows);
   }
-  return { encodings, texts, rows, keys, lengths };
+
+  static fromPairs(pairs: TextPair[], tokenizer: BertTokenizer, maxSeqLength: number): InMemoryTrainingData {
+    const columns = pairs.some((p) => p.hardNegative !== undefined) ? 3 : 2;
+    const colLengths = new Uint16Array(pairs.length * columns);
+    const hashes = new Float64Array(pairs.length * columns);
+    const starts = new Float64Array(pairs.length);
+    const parts: number[][] = [];
+    let total = 0;
+    pairs.forEach((p, r) => {
+      starts[r] = total;
+      [p.query, p.positive, p.hardNegative].slice(0, columns).forEach((text, c) => {
+        if (text === undefined) return;
+        const ids = tokenizer.encode(text, maxSeqLength).inputIds;
+        parts.push(ids);
+        colLengths[r * columns + c] = ids.length;
+        hashes[r * columns + c] = textHash(text);
+        total += ids.length;
+      });
+    });
+    const tokens = new Uint32Array(total);
+    let at = 0;
+    for (const ids of parts) { tokens.set(ids, at); at += ids.length; }
+    return new InMemoryTrainingData(pairs.length, columns, tokens, starts, colLengths, hashes);
+  }
+
+  keysOf(rowIds: Uint32Array): RowKeys {
+    const C = this.columns;
+    const hashes = new Float64Array(rowIds.length * C);
+    const lengths = new Uint16Array(rowIds.length);
+    rowIds.forEach((row, i) => {
+      hashes.set(this.hashes.subarray(row * C, row * C + C), i * C);
+      lengths[i] = Math.max(...this.colLengths.subarray(row * C, row * C + C));
+    });
+    return { hashes, lengths };
+  }
+
+  tokensOf(rowIds: Uint32Array): Uint32Array[][] {
+    const C = this.columns;
+    return Array.from(rowIds, (row) => {
+      let at = this.starts[row]!;
+      return Array.from({ length: C }, (_, c) => {
+        const len = this.colLengths[row * C + c]!;
+        const ids = this.tokens.subarray(at, at + len);
+        at += len;
+        return ids;
+      });
+    });
+  }
 }
 
-/** Identifies the training rows (their texts, in order): a checkpoint resumes only on the same data. */
-export function trainingDataFingerprint(data: TrainingData): string {
-  const hash = createHash('sha256');
-  for (const row of data.rows) {
-    hash.update(data.texts[row.query]!).update('\t').update(data.texts[row.positive]!);
-    if (row.hardNegative !== undefined) hash.update('\t').update(data.texts[row.hardNegative]!);
-    hash.update('\n');
-  }
-  return `${data.rows.length}:${hash.digest('hex').slice(0, 16)}`;
+/** Kept for callers of the earlier API: in-memory training data from pairs. */
+export function prepareTrainingData(pairs: TextPair[], tokenizer: BertTokenizer, maxSeqLength: number): InMemoryTrainingData {
+  return InMemoryTrainingData.fromPairs(pairs, tokenizer, maxSeqLength);
 }

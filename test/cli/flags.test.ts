@@ -25,7 +25,7 @@ test('bad flag values exit 2 with a message naming the flag', () => {
     [['train', ...base, 'stray'], /too many arguments for 'train'/],
     [['train', ...base, '--bach-size', '8'], /unknown option '--bach-size'\n\(Did you mean --batch-size\?\)/],
     [['trian'], /unknown command 'trian'\n\(Did you mean train\?\)/],
-    [['train', '--model', 'm'], /required option '--train-set <file>' not specified/],
+    [['train', '--model', 'm'], /required option '--train-set <files...>' not specified/],
     [['recall', '--model', 'm', '--corpus-file', 'c', '--similar-text-pair-file', 'd', '--hnsw-m', '0'], /--hnsw-m <n>' argument '0' is invalid\. must be between 2 and 2048/],
     [['recall', '--model', 'm', '--corpus-file', 'c', '--similar-text-pair-file', 'd', '--batch-size', '0'], /--batch-size <n>' argument '0' is invalid/],
     [['recall', '--model', 'm', '--corpus-file', 'c', '--similar-text-pair-file', 'd', '--recall-num', '0'], /--recall-num <n>' argument '0' is invalid/],

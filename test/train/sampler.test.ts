@@ -1,7 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planEpoch } from '../../src/train/sampler.js';
+import { textHash, type TrainingSource } from '../../src/data/training-source.js';
+import { planEpoch as plan, type SamplerOptions } from '../../src/train/sampler.js';
 import { Random } from '../../src/util/random.js';
+
+/** Rows with given texts and lengths, as a TrainingSource (keys only: the sampler reads nothing else). */
+function source(keys: string[][], lengths: number[]): TrainingSource {
+  return {
+    rows: keys.length, columns: 2, fingerprint: 'test',
+    keysOf: (ids) => ({ hashes: Float64Array.from([...ids].flatMap((r) => keys[r]!.map((t) => textHash(t)))), lengths: Uint16Array.from(ids, (r) => lengths[r]!) }),
+    tokensOf: () => { throw new Error('not used'); },
+  };
+}
+const planEpoch = (keys: string[][], lengths: number[], o: SamplerOptions, epoch: number) => {
+  const { batches, report } = plan(source(keys, lengths), o, epoch);
+  return { batches: batches.map((b) => Array.from(b)), report };
+};
 
 function rowsWithDuplicates(n: number) {
   const rng = new Random(3);

@@ -1,0 +1,115 @@
+// Training rows read from prepared shards with positioned reads: a pool's keys or a batch's tokens
+// at a time; nothing per row is held in memory.
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RowKeys, TrainingSource } from '../training-source.js';
+import { FORMAT, FORMAT_VERSION, MANIFEST, recordSize, type Manifest } from './format.js';
+
+interface Shard { firstRow: number; rows: number; columns: number; recordSize: number; rowsFd: number; tokensFd: number }
+
+export class PreparedData implements TrainingSource {
+  readonly rows: number;
+  readonly columns: number;
+  readonly fingerprint: string;
+  private readonly shards: Shard[] = [];
+  private readonly tokenBytes: number;
+
+  private constructor(readonly dir: string, readonly manifest: Manifest) {
+    this.rows = manifest.rows;
+    this.columns = manifest.columns;
+    this.fingerprint = manifest.fingerprint;
+    this.tokenBytes = manifest.token_type === 'uint16' ? 2 : 4;
+    let firstRow = 0;
+    for (const s of manifest.shards) {
+      const rowsFd = openSync(join(dir, `${s.name}.rows`), 'r');
+      const tokensFd = openSync(join(dir, `${s.name}.tokens`), 'r');
+      const columns = s.columns;
+      const shard = { firstRow, rows: s.rows, columns, recordSize: recordSize(columns), rowsFd, tokensFd };
+      if (fstatSync(rowsFd).size !== s.rows * shard.recordSize || fstatSync(tokensFd).size !== s.tokens * this.tokenBytes) {
+        this.close();
+        throw new Error(`${dir}: ${s.name} does not match the manifest (an interrupted or altered prepare); run inbatch prepare again`);
+      }
+      this.shards.push(shard);
+      firstRow += s.rows;
+    }
+    if (firstRow !== this.rows) throw new Error(`${dir}/${MANIFEST}: shards hold ${firstRow} rows, the manifest says ${this.rows}`);
+  }
+
+  static isPrepared(dir: string): boolean {
+    return existsSync(join(dir, MANIFEST));
+  }
+
+  static open(dir: string): PreparedData {
+    const path = join(dir, MANIFEST);
+    let manifest: Manifest;
+    try {
+      manifest = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (e) {
+      throw new Error(`${path}: ${existsSync(path) ? `not valid JSON (${(e as Error).message})` : 'missing: not a prepared folder (inbatch prepare)'}`);
+    }
+    if (manifest.format !== FORMAT || manifest.version !== FORMAT_VERSION) throw new Error(`${path}: not an ${FORMAT} v${FORMAT_VERSION} manifest`);
+    return new PreparedData(dir, manifest);
+  }
+
+  /** Refuses data prepared with another tokenizer or max_seq_length than the model's. */
+  checkCompatible(tokenizerFingerprint: string, maxSeqLength: number): void {
+    if (this.manifest.tokenizer !== tokenizerFingerprint) throw new Error(`${this.dir} was prepared with another tokenizer (${this.manifest.tokenizer}) than the model's (${tokenizerFingerprint}); prepare it again with --model`);
+    if (this.manifest.max_seq_length !== maxSeqLength) throw new Error(`${this.dir} was prepared with max_seq_length ${this.manifest.max_seq_length}, the model uses ${maxSeqLength}; prepare it again with --max-seq-length ${maxSeqLength}`);
+  }
+
+  private shardOf(row: number): Shard {
+    let lo = 0, hi = this.shards.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.shards[mid]!.firstRow <= row) lo = mid; else hi = mid - 1;
+    }
+    return this.shards[lo]!;
+  }
+
+  /** The record of a row: hashes, token counts per column, and where its tokens start. */
+  private record(row: number, into: Buffer): { shard: Shard; view: Buffer } {
+    if (!Number.isInteger(row) || row < 0 || row >= this.rows) throw new RangeError(`row ${row} out of range (0..${this.rows - 1})`);
+    const shard = this.shardOf(row);
+    const view = into.subarray(0, shard.recordSize);
+    readSync(shard.rowsFd, view, 0, shard.recordSize, (row - shard.firstRow) * shard.recordSize);
+    return { shard, view };
+  }
+
+  keysOf(rowIds: Uint32Array): RowKeys {
+    const C = this.columns;
+    const hashes = new Float64Array(rowIds.length * C);
+    const lengths = new Uint16Array(rowIds.length);
+    const buf = Buffer.alloc(recordSize(C));
+    rowIds.forEach((row, i) => {
+      const { shard, view } = this.record(row, buf);
+      let longest = 0;
+      for (let c = 0; c < shard.columns; c++) {
+        hashes[i * C + c] = view.readDoubleLE(8 * c);
+        longest = Math.max(longest, view.readUInt16LE(8 * shard.columns + 2 * c));
+      }
+      lengths[i] = longest;
+    });
+    return { hashes, lengths };
+  }
+
+  tokensOf(rowIds: Uint32Array): Uint32Array[][] {
+    const C = this.columns;
+    const buf = Buffer.alloc(recordSize(C));
+    return Array.from(rowIds, (row) => {
+      const { shard, view } = this.record(row, buf);
+      const counts = Array.from({ length: C }, (_, c) => (c < shard.columns ? view.readUInt16LE(8 * shard.columns + 2 * c) : 0));
+      const start = view.readDoubleLE(shard.recordSize - 8);
+      const total = counts.reduce((a, b) => a + b, 0);
+      const bytes = Buffer.alloc(total * this.tokenBytes);
+      readSync(shard.tokensFd, bytes, 0, bytes.length, start * this.tokenBytes);
+      const all = this.tokenBytes === 2 ? Uint32Array.from(new Uint16Array(bytes.buffer, bytes.byteOffset, total)) : new Uint32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+      let at = 0;
+      return counts.map((n) => { const ids = all.subarray(at, at + n); at += n; return ids; });
+    });
+  }
+
+  close(): void {
+    for (const s of this.shards) { closeSync(s.rowsFd); closeSync(s.tokensFd); }
+    this.shards.length = 0;
+  }
+}

@@ -4,6 +4,7 @@
 #include <napi.h>
 #include <torch/torch.h>
 #include <c10/core/CPUAllocator.h>
+#include <ATen/CPUGeneratorImpl.h>
 
 #include <cstdlib>
 #include <mutex>
@@ -40,11 +41,7 @@ class CachingCpuAllocator final : public c10::Allocator {
 
   void emptyCache() {
     std::lock_guard<std::mutex> g(mu_);
-    for (auto& [size, blocks] : free_) {
-      for (void* p : blocks) std::free(p);
-      blocks.clear();
-    }
-    cached_ = 0;
+    freeAllLocked();
   }
 
  private:
@@ -90,7 +87,11 @@ class CachingCpuAllocator final : public c10::Allocator {
       if (it != a.live_.end()) {
         size_t size = it->second;
         a.live_.erase(it);
-        if (a.cached_ + size <= a.limit_) {
+        if (size <= a.limit_) {
+          // Full: drop everything cached so far. Length-grouped batches come in many shapes, and
+          // keeping a block of every shape ever seen grew the cache without bound; after a flush
+          // the cache refills with the blocks of the current steps.
+          if (a.cached_ + size > a.limit_) a.freeAllLocked();
           a.free_[size].push_back(p);
           a.cached_ += size;
           return;
@@ -100,9 +101,17 @@ class CachingCpuAllocator final : public c10::Allocator {
     std::free(p);
   }
 
+  void freeAllLocked() {
+    for (auto& [size, blocks] : free_) {
+      for (void* p : blocks) std::free(p);
+      blocks.clear();
+    }
+    cached_ = 0;
+  }
+
   CachingCpuAllocator() {
     const char* env = std::getenv("INBATCH_CPU_CACHE_MB");
-    limit_ = (env ? std::strtoull(env, nullptr, 10) : 8192ull) * 1024 * 1024;
+    limit_ = (env ? std::strtoull(env, nullptr, 10) : 1024ull) * 1024 * 1024;
   }
 
   std::mutex mu_;
@@ -378,6 +387,8 @@ OP(mean)
   RET(T(0).mean(shapeOf(info[1]), flag(info, 2)));
 END
 OP(argmax) RET(T(0).argmax(int64(info, 1), flag(info, 2))); END
+OP(abs) RET(T(0).abs()); END
+OP(maxAll) RET(T(0).max()); END
 OP(topk)
   auto r = torch::topk(T(0), int64(info, 1), int64(info, 2), true, true);
   Napi::Array out = Napi::Array::New(info.Env(), 2);
@@ -437,6 +448,18 @@ OP(normal_) torch::NoGradGuard g; T(0).normal_(num(info, 1), num(info, 2)); retu
 // ---- runtime ------------------------------------------------------------------
 
 OP(manualSeed) torch::manual_seed(static_cast<uint64_t>(int64(info, 0))); return info.Env().Undefined(); END
+// The CPU generator's state (dropout masks, normal_): saved and restored to replay the same masks.
+OP(rngState)
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  RET(gen.get_state());
+END
+OP(setRngState)
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(T(0));
+  return info.Env().Undefined();
+END
 OP(setNumThreads) torch::set_num_threads(static_cast<int>(int64(info, 0))); return info.Env().Undefined(); END
 OP(getNumThreads) return Napi::Number::New(info.Env(), torch::get_num_threads()); END
 OP(cudaIsAvailable) return Napi::Boolean::New(info.Env(), torch::cuda::is_available()); END
@@ -467,13 +490,13 @@ class InbatchTorch : public Napi::Addon<InbatchTorch> {
     REG(setGradEnabled); REG(isGradEnabled);
     REG(add); REG(sub); REG(mul); REG(div); REG(addScalar); REG(mulScalar); REG(pow); REG(sqrt); REG(tanh);
     REG(gelu); REG(relu); REG(softmax); REG(logSoftmax); REG(clampMin);
-    REG(sum); REG(mean); REG(argmax); REG(topk);
+    REG(sum); REG(mean); REG(argmax); REG(topk); REG(abs); REG(maxAll);
     REG(reshape); REG(transpose); REG(permute); REG(contiguous); REG(unsqueeze); REG(select); REG(narrow);
     REG(indexSelect); REG(cat); REG(clone);
     REG(matmul); REG(linear); REG(embedding); REG(layerNorm); REG(dropout); REG(normalize); REG(crossEntropy); REG(norm);
     REG(mulScalar_); REG(add_); REG(addcmul_); REG(addcdiv_); REG(copy_); REG(fill_); REG(normal_);
     REG(emptyCache); REG(cachedBytes);
-    REG(manualSeed); REG(setNumThreads); REG(getNumThreads); REG(cudaIsAvailable); REG(version);
+    REG(manualSeed); REG(rngState); REG(setRngState); REG(setNumThreads); REG(getNumThreads); REG(cudaIsAvailable); REG(version);
 #undef REG
   }
 };

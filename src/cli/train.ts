@@ -46,6 +46,9 @@ export function addTrainCommand(program: Command): void {
     .addOption(new Option('--resume', 'continue from the latest checkpoint in --save-dir').default(false))
     .addOption(new Option('--resume-from <dir>', 'continue from this checkpoint folder').argParser(pathValue))
     .addOption(new Option('--overwrite', 'start over in a --save-dir that holds another run\'s checkpoints (they are deleted)').default(false))
+    .addOption(new Option('--grad-cache-chunk-size <n>', 'GradCache: embed each batch in chunks of N rows, so batches larger than memory allows train exactly').argParser(intIn(1)))
+    .addOption(new Option('--use-gradient-cache', 'PaddleNLP\'s spelling of GradCache, with --chunk-numbers').default(false))
+    .addOption(new Option('--chunk-numbers <k>', 'with --use-gradient-cache: split each batch into K chunks').argParser(intIn(1)).default(1))
     .addOption(new Option('--no-group-by-length', 'batches in random order of length (more padding)'))
     .addOption(new Option('--pad-to-max-length', 'pad every batch to max_seq_length (slower; for comparison)').default(false))
     .addOption(new Option('--skip-bad-lines', 'count malformed lines and go on instead of failing').default(false))
@@ -67,6 +70,7 @@ export function addTrainCommand(program: Command): void {
       T.loadNative();
       if (f.device.startsWith('cuda') && !T.cudaIsAvailable()) throw new UsageError(`--device ${f.device}: this libtorch build has no CUDA (build the addon against a CUDA libtorch: INBATCH_LIBTORCH=... npm run build:native)`);
       T.setDefaultDevice(f.device);
+      if (f.device !== 'cpu' && (f.gradCacheChunkSize || f.useGradientCache)) throw new UsageError('GradCache replays dropout masks from the CPU generator; use it with --device cpu for now');
       const model = loadModelFromFlags(f.model, f);
       if (f.initFromCkpt) {
         const { params } = loadWeights(join(f.initFromCkpt, 'model.safetensors'), model.config);
@@ -97,6 +101,7 @@ export function addTrainCommand(program: Command): void {
         maxGradNorm: f.maxGradNorm, seed: f.seed, groupByLength: f.groupByLength && !f.padToMaxLength, padToMaxLength: f.padToMaxLength ? maxLen : undefined,
         loggingSteps: f.loggingSteps, keepCheckpoints: f.keepCheckpoints, evalSteps: f.evalSteps, timeBudgetSeconds: f.timeBudget,
         resume: f.resumeFrom ?? f.resume, overwrite: f.overwrite,
+        gradCacheChunkSize: f.gradCacheChunkSize ?? (f.useGradientCache ? Math.ceil(f.batchSize / f.chunkNumbers) : undefined),
       }, { evaluator, signal: interrupt.signal });
       console.error(`${data.rows} pairs (${data.manifest.bad_lines.count} bad line(s) skipped), about ${trainer.totalSteps} steps`);
       const result = await trainer.train();

@@ -33,19 +33,33 @@ export interface Encoding {
   attentionMask: number[];
 }
 
-function isWhitespace(cp: number): boolean {
-  return cp === 0x20 || cp === 0x09 || cp === 0x0a || cp === 0x0d || /\p{Zs}/u.test(String.fromCodePoint(cp));
+// Character classes, as BERT's BasicTokenizer defines them; memoised for the BMP because the
+// Unicode property tests are the slowest part of tokenising.
+const WHITESPACE = 1, CONTROL = 2, PUNCTUATION = 4, KNOWN = 128;
+const bmpClass = new Uint8Array(0x10000);
+
+function classify(cp: number): number {
+  let c = 0;
+  const ch = String.fromCodePoint(cp);
+  if (cp === 0x20 || cp === 0x09 || cp === 0x0a || cp === 0x0d || /\p{Zs}/u.test(ch)) c |= WHITESPACE;
+  else if (/\p{Cc}|\p{Cf}/u.test(ch)) c |= CONTROL;
+  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126) || /\p{P}/u.test(ch)) c |= PUNCTUATION;
+  return c;
 }
 
-function isControl(cp: number): boolean {
-  if (cp === 0x09 || cp === 0x0a || cp === 0x0d) return false;
-  return /\p{Cc}|\p{Cf}/u.test(String.fromCodePoint(cp));
+function charClass(cp: number): number {
+  if (cp >= 0x10000) return classify(cp);
+  let c = bmpClass[cp]!;
+  if (!(c & KNOWN)) bmpClass[cp] = c = classify(cp) | KNOWN;
+  return c;
 }
 
-function isPunctuation(cp: number): boolean {
-  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126)) return true;
-  return /\p{P}/u.test(String.fromCodePoint(cp));
-}
+const isWhitespace = (cp: number) => (charClass(cp) & WHITESPACE) !== 0;
+const isControl = (cp: number) => (charClass(cp) & CONTROL) !== 0;
+const isPunctuation = (cp: number) => (charClass(cp) & PUNCTUATION) !== 0;
+
+/** Text that NFD leaves as it is: ASCII, Latin-1 symbols, CJK punctuation and ideographs, full-width forms. */
+const NFD_STABLE = /^[\u0000-\u00bf\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]*$/;
 
 function isChineseChar(cp: number): boolean {
   return (
@@ -96,7 +110,7 @@ export class BertTokenizer {
     for (let word of cleaned.split(' ')) {
       if (!word) continue;
       if (this.options.lowercase) word = word.toLowerCase();
-      if (this.options.stripAccents) word = word.normalize('NFD').replace(/\p{Mn}/gu, '');
+      if (this.options.stripAccents && !NFD_STABLE.test(word)) word = word.normalize('NFD').replace(/\p{Mn}/gu, '');
       let current = '';
       for (const ch of word) {
         if (isPunctuation(ch.codePointAt(0)!)) {
@@ -112,6 +126,8 @@ export class BertTokenizer {
 
   /** Greedy longest-match-first WordPiece of one word. */
   wordPiece(word: string): string[] {
+    // most words (every CJK character) are in the vocabulary whole
+    if (word.length <= this.options.maxInputCharsPerWord && this.vocab.has(word)) return [word];
     const chars = Array.from(word);
     if (chars.length > this.options.maxInputCharsPerWord) return [this.options.unkToken];
     const pieces: string[] = [];

@@ -1,5 +1,11 @@
 // Turns encodings into a padded batch: dynamic padding to the longest sequence.
-import type { Encoding } from './bert-tokenizer.js';
+
+/** An encoding to pad (the tokenizer's Encoding, or typed arrays). */
+export interface PaddableEncoding {
+  inputIds: ArrayLike<number>;
+  tokenTypeIds: ArrayLike<number>;
+  attentionMask: ArrayLike<number>;
+}
 
 export interface PaddedBatch {
   batchSize: number;
@@ -12,7 +18,7 @@ export interface PaddedBatch {
 }
 
 /** Pads to the longest encoding, or to padTo when given (the fixed-length baseline). */
-export function padBatch(encodings: Encoding[], padId: number, padTo?: number): PaddedBatch {
+export function padBatch(encodings: PaddableEncoding[], padId: number, padTo?: number): PaddedBatch {
   const longest = Math.max(1, ...encodings.map((e) => e.inputIds.length));
   const seqLength = padTo ?? longest;
   const size = encodings.length * seqLength;
@@ -33,22 +39,7 @@ export function padBatch(encodings: Encoding[], padId: number, padTo?: number): 
   return { batchSize: encodings.length, seqLength, inputIds, tokenTypeIds, attentionMask, tokens };
 }
 
-/** Pads token id lists ([CLS] ... [SEP], one segment) to the longest, or to padTo. */
+/** Pads token id lists ([CLS] ... [SEP], one segment: type 0, every token attended) to the longest, or to padTo. */
 export function padTokenLists(lists: ArrayLike<number>[], padId: number, padTo?: number): PaddedBatch {
-  const longest = Math.max(1, ...lists.map((l) => l.length));
-  const seqLength = padTo ?? longest;
-  const size = lists.length * seqLength;
-  const inputIds = new BigInt64Array(size).fill(BigInt(padId));
-  const tokenTypeIds = new BigInt64Array(size);
-  const attentionMask = new BigInt64Array(size);
-  let tokens = 0;
-  lists.forEach((ids, row) => {
-    const len = Math.min(ids.length, seqLength);
-    for (let i = 0; i < len; i++) {
-      inputIds[row * seqLength + i] = BigInt(ids[i]!);
-      attentionMask[row * seqLength + i] = 1n;
-    }
-    tokens += len;
-  });
-  return { batchSize: lists.length, seqLength, inputIds, tokenTypeIds, attentionMask, tokens };
+  return padBatch(lists.map((inputIds) => ({ inputIds, tokenTypeIds: new Uint8Array(inputIds.length), attentionMask: new Uint8Array(inputIds.length).fill(1) })), padId, padTo);
 }

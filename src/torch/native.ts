@@ -57,6 +57,8 @@ export interface NativeAddon {
   sum(a: N, dims: number[] | null, keepDim: boolean): N;
   mean(a: N, dims: number[] | null, keepDim: boolean): N;
   argmax(a: N, dim: number, keepDim: boolean): N;
+  abs(a: N): N;
+  maxAll(a: N): N;
   topk(a: N, k: number, dim: number): [N, N];
   norm(a: N): N;
   // shape
@@ -90,6 +92,8 @@ export interface NativeAddon {
   emptyCache(): void;
   cachedBytes(): number;
   manualSeed(seed: number): void;
+  rngState(): N;
+  setRngState(state: N): void;
   setNumThreads(threads: number): void;
   getNumThreads(): number;
   cudaIsAvailable(): boolean;

@@ -55,6 +55,9 @@ export const logSoftmax = (a: Tensor, dim: number) => wrap(n().logSoftmax(a.nati
 export const clampMin = (a: Tensor, min: number) => wrap(n().clampMin(a.native, min));
 export const sum = (a: Tensor, dims?: number[], keepDim = false) => wrap(n().sum(a.native, dims ?? null, keepDim));
 export const mean = (a: Tensor, dims?: number[], keepDim = false) => wrap(n().mean(a.native, dims ?? null, keepDim));
+export const abs = (a: Tensor) => wrap(n().abs(a.native));
+/** The largest element, as a 0-d tensor. */
+export const max = (a: Tensor) => wrap(n().maxAll(a.native));
 export const argmax = (a: Tensor, dim: number, keepDim = false) => wrap(n().argmax(a.native, dim, keepDim));
 export const topk = (a: Tensor, k: number, dim = -1): [Tensor, Tensor] => {
   const [v, i] = n().topk(a.native, k, dim);
@@ -97,6 +100,9 @@ export const normal_ = (t: Tensor, mean: number, std: number) => n().normal_(t.n
 
 // ---- runtime ------------------------------------------------------------------------------
 export const manualSeed = (seed: number) => n().manualSeed(seed);
+/** The CPU random generator's state (a uint8 tensor); setRngState replays from it (the same dropout masks). */
+export const rngState = () => wrap(n().rngState());
+export const setRngState = (state: Tensor) => n().setRngState(state.native);
 export const setNumThreads = (threads: number) => n().setNumThreads(threads);
 export const getNumThreads = (): number => n().getNumThreads();
 export const cudaIsAvailable = (): boolean => n().cudaIsAvailable();

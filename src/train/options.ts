@@ -17,6 +17,8 @@ export interface TrainOptions {
   maxGradNorm: number;
   seed: number;
   groupByLength: boolean;
+  /** GradCache: embed the batch in chunks of this many rows (one chunk's graph in memory at a time) */
+  gradCacheChunkSize?: number;
   /** pad every batch to this length instead of its longest row (the fixed-length baseline) */
   padToMaxLength?: number;
   loggingSteps: number;
@@ -124,6 +126,7 @@ export function validateTrainOptions(o: TrainOptions): void {
   int('keepCheckpoints', 1);
   int('seed', 0);
   int('padToMaxLength', 1);
+  int('gradCacheChunkSize', 1);
   real('learningRate', (v) => v > 0, '> 0');
   real('warmupProportion', (v) => v >= 0 && v <= 1, 'in [0, 1]');
   real('weightDecay', (v) => v >= 0, '>= 0');

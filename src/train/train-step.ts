@@ -15,15 +15,29 @@ export interface PairBatch {
   titles: PaddedBatch;
 }
 
+/** A batch's token lists: one query per row, then the titles in loss order, and each title's row. */
+export interface BatchTexts {
+  queries: Uint32Array[];
+  titles: Uint32Array[];
+  titleRow: Int32Array;
+}
+
 /**
- * The padded query and title batches of some rows: titles are every row's positive, then, column
- * by column, the hard negatives of the rows that have one (each an extra negative for every query).
+ * The texts of some rows: titles are every row's positive, then, column by column, the hard
+ * negatives of the rows that have one (each an extra negative for every query).
  */
-export function collateRows(data: TrainingSource, rows: Uint32Array, padId: number, padTo?: number): PairBatch {
+export function batchTexts(data: TrainingSource, rows: Uint32Array): BatchTexts {
   const texts = data.tokensOf(rows);
   const titles = texts.map((t) => t[1]!);
-  for (let c = 2; c < data.columns; c++) for (const t of texts) if (t[c]!.length) titles.push(t[c]!);
-  return { queries: padTokenLists(texts.map((t) => t[0]!), padId, padTo), titles: padTokenLists(titles, padId, padTo) };
+  const titleRow = texts.map((_, r) => r);
+  for (let c = 2; c < data.columns; c++) texts.forEach((t, r) => { if (t[c]!.length) { titles.push(t[c]!); titleRow.push(r); } });
+  return { queries: texts.map((t) => t[0]!), titles, titleRow: Int32Array.from(titleRow) };
+}
+
+/** The padded query and title batches of some rows. */
+export function collateRows(data: TrainingSource, rows: Uint32Array, padId: number, padTo?: number): PairBatch {
+  const { queries, titles } = batchTexts(data, rows);
+  return { queries: padTokenLists(queries, padId, padTo), titles: padTokenLists(titles, padId, padTo) };
 }
 
 export interface StepSettings {

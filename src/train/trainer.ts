@@ -20,7 +20,9 @@ import { EpochSampler, type SamplerReport } from './sampler.js';
 import { linearWarmupDecay } from './schedule.js';
 import { TimeBudget } from './time-budget.js';
 import { TrainLog, writeTrainingCharts } from './train-log.js';
-import { collateRows, trainStep, type StepResult } from './train-step.js';
+import { gradCacheStep } from './grad-cache.js';
+import { batchTexts, trainStep, type StepResult } from './train-step.js';
+import { padTokenLists } from '../text/collate.js';
 import type { TrainingSource } from '../data/training-source.js';
 
 export interface TrainResult {
@@ -129,17 +131,20 @@ export class Trainer {
         if (state.epoch < o.epochs) this.sampler = this.samplerAt(state.epoch, 0);
         continue;
       }
-      const batch = collateRows(this.data, rows, this.model.tokenizer.padId, o.padToMaxLength);
-      const r = trainStep(this.model, this.optimizer, batch, {
-        margin: o.margin, scale: o.scale, maxGradNorm: o.maxGradNorm, lr: this.lr(state.globalStep), stepSeed: o.seed * 7919 + state.globalStep,
-      });
+      const settings = { margin: o.margin, scale: o.scale, maxGradNorm: o.maxGradNorm, lr: this.lr(state.globalStep), stepSeed: o.seed * 7919 + state.globalStep };
+      const texts = batchTexts(this.data, rows);
+      const padId = this.model.tokenizer.padId;
+      const r = o.gradCacheChunkSize
+        ? gradCacheStep(this.model, this.optimizer, texts, { ...settings, chunkSize: o.gradCacheChunkSize, padId, padTo: o.padToMaxLength })
+        : trainStep(this.model, this.optimizer, { queries: padTokenLists(texts.queries, padId, o.padToMaxLength), titles: padTokenLists(texts.titles, padId, o.padToMaxLength) }, settings);
+      const titleCount = texts.titles.length;
       if (!Number.isFinite(r.loss)) throw new Error(`loss became ${r.loss} at step ${state.globalStep + 1}; lower the learning rate or check the data`);
       state.globalStep++;
       state.batchInEpoch++;
       lastLoss = r.loss;
       Object.assign(window, { loss: window.loss + r.loss, steps: window.steps + 1, pairs: window.pairs + rows.length, tokens: window.tokens + r.tokens });
 
-      const warning = collapse.observe(r.loss, batch.titles.batchSize);
+      const warning = collapse.observe(r.loss, titleCount);
       if (warning) { log.write({ event: 'warning', step: state.globalStep, message: warning }); if (!o.quiet) process.stderr.write(`\nwarning: ${warning}\n`); }
       if (state.globalStep % o.loggingSteps === 0 || state.globalStep === this.totalSteps) logStep(r);
       if (o.saveSteps > 0 && state.globalStep % o.saveSteps === 0) checkpoint();

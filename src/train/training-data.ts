@@ -1,7 +1,8 @@
 // Training pairs held in memory as typed arrays (for the library, tests and the demo; large sets
 // are prepared into shards on disk instead: data/prepared). Every text occurrence is tokenised once.
 import type { TextPair } from '../data/pairs.js';
-import { RowFingerprint, textHash, type RowKeys, type TrainingSource } from '../data/training-source.js';
+import { encodeRows } from '../data/prepared/encode-rows.js';
+import { RowFingerprint, type RowKeys, type TrainingSource } from '../data/training-source.js';
 import type { BertTokenizer } from '../text/bert-tokenizer.js';
 
 export class InMemoryTrainingData implements TrainingSource {
@@ -23,26 +24,13 @@ export class InMemoryTrainingData implements TrainingSource {
   }
 
   static fromPairs(pairs: TextPair[], tokenizer: BertTokenizer, maxSeqLength: number): InMemoryTrainingData {
-    const columns = pairs.some((p) => p.hardNegative !== undefined) ? 3 : 2;
-    const colLengths = new Uint16Array(pairs.length * columns);
-    const hashes = new Float64Array(pairs.length * columns);
+    const rows = pairs.map((p) => (p.hardNegative === undefined ? [p.query, p.positive] : [p.query, p.positive, p.hardNegative]));
+    const { columns, tokens, colLengths, hashes } = encodeRows(rows, tokenizer, maxSeqLength);
     const starts = new Float64Array(pairs.length);
-    const parts: number[][] = [];
-    let total = 0;
-    pairs.forEach((p, r) => {
-      starts[r] = total;
-      [p.query, p.positive, p.hardNegative].slice(0, columns).forEach((text, c) => {
-        if (text === undefined) return;
-        const ids = tokenizer.encode(text, maxSeqLength).inputIds;
-        parts.push(ids);
-        colLengths[r * columns + c] = ids.length;
-        hashes[r * columns + c] = textHash(text);
-        total += ids.length;
-      });
-    });
-    const tokens = new Uint32Array(total);
-    let at = 0;
-    for (const ids of parts) { tokens.set(ids, at); at += ids.length; }
+    for (let r = 0, at = 0; r < pairs.length; r++) {
+      starts[r] = at;
+      for (let c = 0; c < columns; c++) at += colLengths[r * columns + c]!;
+    }
     return new InMemoryTrainingData(pairs.length, columns, tokens, starts, colLengths, hashes);
   }
 

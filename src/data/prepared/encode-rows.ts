@@ -14,7 +14,8 @@ export interface EncodedRows {
 }
 
 export function encodeRows(rows: string[][], tokenizer: BertTokenizer, maxSeqLength: number): EncodedRows {
-  const columns = Math.max(2, ...rows.map((r) => r.length));
+  let columns = 2;
+  for (const r of rows) if (r.length > columns) columns = r.length;
   const colLengths = new Uint16Array(rows.length * columns);
   const hashes = new Float64Array(rows.length * columns);
   const parts: number[][] = [];

@@ -1,0 +1,84 @@
+// GradCache (Gao et al. 2021, "Scaling Deep Contrastive Learning Batch Size under Memory Limited
+// Setup"): the in-batch negatives loss of a batch too large for one graph.
+//   1. embed the batch chunk by chunk without a graph, saving the RNG state before each chunk;
+//   2. loss over the whole batch on those embeddings; its gradient g with respect to each embedding;
+//   3. per chunk: restore its RNG state (the same dropout masks), embed again with a graph, and
+//      back-propagate sum(embedding · g): the parameter gradients add up to the whole batch's.
+// With one chunk of the whole batch this is the plain step; only one chunk's graph is ever alive.
+import type { DualEncoder } from '../model/dual-encoder.js';
+import { padTokenLists } from '../text/collate.js';
+import * as T from '../torch/index.js';
+import type { Tensor } from '../torch/index.js';
+import type { AdamW } from './adamw.js';
+import { clipGradNorm } from './clip.js';
+import { inBatchNegativesLoss } from './inbatch-negatives.js';
+import type { StepResult, StepSettings, BatchTexts } from './train-step.js';
+
+export interface GradCacheResult extends StepResult {
+  /** largest difference between a chunk's embeddings in its graph pass and in its first pass (0: masks replayed) */
+  replayMaxDiff: number;
+}
+
+interface Chunk { rows: [number, number]; titles: Int32Array }
+
+function chunksOf(batch: BatchTexts, size: number): Chunk[] {
+  const out: Chunk[] = [];
+  for (let start = 0; start < batch.queries.length; start += size) {
+    const end = Math.min(batch.queries.length, start + size);
+    const titles: number[] = [];
+    batch.titleRow.forEach((r, i) => { if (r >= start && r < end) titles.push(i); });
+    out.push({ rows: [start, end], titles: Int32Array.from(titles) });
+  }
+  return out;
+}
+
+export function gradCacheStep(model: DualEncoder, optimizer: AdamW, batch: BatchTexts, s: StepSettings & { chunkSize: number; padId: number; padTo?: number }): GradCacheResult {
+  const chunks = chunksOf(batch, s.chunkSize);
+  // every chunk padded as the whole batch would be: the same shapes as the plain step
+  const longest = (lists: Uint32Array[]) => lists.reduce((m, l) => Math.max(m, l.length), 1);
+  const padQ = s.padTo ?? longest(batch.queries), padT = s.padTo ?? longest(batch.titles);
+  const embedChunk = (c: Chunk, training: boolean): [Tensor, Tensor] => [
+    model.forward(padTokenLists(batch.queries.slice(c.rows[0], c.rows[1]), s.padId, padQ), training),
+    model.forward(padTokenLists(Array.from(c.titles, (i) => batch.titles[i]!), s.padId, padT), training),
+  ];
+  T.manualSeed(s.stepSeed);
+  // 1. embeddings without a graph, one chunk at a time
+  const states: Tensor[] = [];
+  const first = chunks.map((c) => {
+    states.push(T.keep(T.rngState()));
+    return T.tidy(() => T.noGrad(() => embedChunk(c, true)).map((e) => T.keep(e)));
+  });
+  const loss = T.tidy(() => {
+    // 2. the whole batch's loss on leaf copies of the embeddings, and its gradient with respect to them
+    const titleOrder = T.fromData(BigInt64Array.from(chunks.flatMap((c) => Array.from(c.titles, BigInt))), [batch.titles.length]);
+    const queries = T.setRequiresGrad(T.detach(T.cat(first.map(([q]) => q), 0)));
+    const titlesByChunk = T.cat(first.map(([, t]) => t), 0);
+    // titles were embedded chunk by chunk; put them back into loss order
+    const inverse = new BigInt64Array(batch.titles.length);
+    Array.from(T.toData(titleOrder) as BigInt64Array).forEach((title, pos) => { inverse[Number(title)] = BigInt(pos); });
+    const titles = T.setRequiresGrad(T.detach(T.indexSelect(titlesByChunk, 0, T.fromData(inverse, [inverse.length]))));
+    const l = inBatchNegativesLoss(queries, titles, { margin: s.margin, scale: s.scale });
+    T.backward(l);
+    return { value: T.item(l), gq: T.keep(T.grad(queries)!), gt: T.keep(T.grad(titles)!) };
+  });
+  // 3. each chunk again, with its graph and its first pass's dropout masks
+  let replayMaxDiff = 0;
+  let tokens = 0;
+  chunks.forEach((c, k) => T.tidy(() => {
+    T.setRngState(states[k]!);
+    const [q, t] = embedChunk(c, true);
+    const gq = T.narrow(loss.gq, 0, c.rows[0], c.rows[1] - c.rows[0]);
+    const gt = T.indexSelect(loss.gt, 0, T.fromData(BigInt64Array.from(c.titles, BigInt), [c.titles.length]));
+    T.backward(T.add(T.sum(T.mul(q, gq)), T.sum(T.mul(t, gt))));
+    T.noGrad(() => {
+      replayMaxDiff = Math.max(replayMaxDiff, T.item(T.max(T.abs(T.sub(q, first[k]![0])))), T.item(T.max(T.abs(T.sub(t, first[k]![1])))));
+    });
+  }));
+  for (const p of batch.queries) tokens += p.length;
+  for (const p of batch.titles) tokens += p.length;
+  for (const t of [...states, ...first.flat(), loss.gq, loss.gt]) t.dispose();
+  const gradNorm = clipGradNorm(optimizer.params.map(([, p]) => p), s.maxGradNorm);
+  optimizer.update(s.lr);
+  optimizer.zeroGrad();
+  return { loss: loss.value, gradNorm, tokens, replayMaxDiff };
+}

@@ -20,7 +20,8 @@
       ],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
-      "defines": ["NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8"]
+      "defines": ["NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8",
+        "<!@(node -p \"require('fs').existsSync('/usr/include/gloo/context.h') || require('fs').existsSync((process.env.INBATCH_LIBTORCH || '/usr') + '/include/gloo/context.h') ? 'USE_C10D_GLOO INBATCH_DISTRIBUTED' : ''\")"]
     }
   ]
 }

@@ -5,6 +5,10 @@
 #include <torch/torch.h>
 #include <c10/core/CPUAllocator.h>
 #include <ATen/CPUGeneratorImpl.h>
+#ifdef INBATCH_DISTRIBUTED
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
 
 #include <cstdlib>
 #include <mutex>
@@ -468,12 +472,90 @@ OP(version) return Napi::String::New(info.Env(), TORCH_VERSION); END
 OP(emptyCache) CachingCpuAllocator::instance().emptyCache(); return info.Env().Undefined(); END
 OP(cachedBytes) return Napi::Number::New(info.Env(), static_cast<double>(CachingCpuAllocator::instance().cachedBytes())); END
 
+// ---- collectives (torch.distributed's c10d: a TCPStore rendezvous and ProcessGroupGloo) -------
+// Generic: all-reduce, all-gather, broadcast, barrier over tensors. Calls block until every rank
+// has joined, or fail after the group's timeout.
+
+#ifdef INBATCH_DISTRIBUTED
+std::vector<c10::intrusive_ptr<c10d::ProcessGroup>>& processGroups(Napi::Env env);
+
+c10d::ProcessGroup& group(const Napi::CallbackInfo& info) {
+  auto& groups = processGroups(info.Env());
+  int64_t id = int64(info, 0);
+  if (id < 0 || id >= static_cast<int64_t>(groups.size()) || !groups[id]) throw BindingError("no such process group (destroyed?)");
+  return *groups[id];
+}
+
+OP(initProcessGroup)
+  std::string addr = info[0].As<Napi::String>().Utf8Value();
+  int port = static_cast<int>(int64(info, 1)), rank = static_cast<int>(int64(info, 2)), world = static_cast<int>(int64(info, 3));
+  auto timeout = std::chrono::milliseconds(int64(info, 4));
+  if (rank < 0 || world < 1 || rank >= world) throw BindingError("rank must be in [0, world size)");
+  c10d::TCPStoreOptions so;
+  so.port = static_cast<uint16_t>(port);
+  so.isServer = rank == 0;
+  so.numWorkers = world;
+  so.waitWorkers = true;
+  so.timeout = timeout;
+  auto store = c10::make_intrusive<c10d::TCPStore>(addr, so);
+  auto opts = c10d::ProcessGroupGloo::Options::create();
+  opts->timeout = timeout;
+  opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(addr == "localhost" ? "127.0.0.1" : addr));
+  auto& groups = processGroups(info.Env());
+  groups.push_back(c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world, opts));
+  return Napi::Number::New(info.Env(), static_cast<double>(groups.size() - 1));
+END
+OP(allReduce)
+  std::vector<torch::Tensor> t = {T(1)};
+  group(info).allreduce(t)->wait();
+  return info.Env().Undefined();
+END
+OP(allGather)
+  torch::Tensor& local = T(1);
+  auto& g = group(info);
+  std::vector<std::vector<torch::Tensor>> out(1);
+  for (int r = 0; r < g.getSize(); ++r) out[0].push_back(torch::empty_like(local));
+  std::vector<torch::Tensor> in = {local.contiguous()};
+  g.allgather(out, in)->wait();
+  RET(torch::cat(out[0], 0));
+END
+OP(broadcast)
+  std::vector<torch::Tensor> t = {T(1)};
+  c10d::BroadcastOptions o;
+  o.rootRank = static_cast<int>(int64(info, 2));
+  group(info).broadcast(t, o)->wait();
+  return info.Env().Undefined();
+END
+OP(barrier)
+  // a barrier as a one-element all-reduce: it needs no device guess
+  std::vector<torch::Tensor> t = {torch::zeros({1})};
+  group(info).allreduce(t)->wait();
+  return info.Env().Undefined();
+END
+OP(destroyProcessGroup)
+  auto& groups = processGroups(info.Env());
+  int64_t id = int64(info, 0);
+  if (id >= 0 && id < static_cast<int64_t>(groups.size())) groups[id].reset();
+  return info.Env().Undefined();
+END
+#endif
+OP(distributedAvailable)
+#ifdef INBATCH_DISTRIBUTED
+  return Napi::Boolean::New(info.Env(), true);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+END
+
 #undef OP
 #undef END
 
 class InbatchTorch : public Napi::Addon<InbatchTorch> {
  public:
   Napi::FunctionReference tensor;
+#ifdef INBATCH_DISTRIBUTED
+  std::vector<c10::intrusive_ptr<c10d::ProcessGroup>> groups;
+#endif
 
   InbatchTorch(Napi::Env env, Napi::Object exports) {
     static std::once_flag allocator;  // process-wide, whichever thread loads the addon first
@@ -495,13 +577,19 @@ class InbatchTorch : public Napi::Addon<InbatchTorch> {
     REG(indexSelect); REG(cat); REG(clone);
     REG(matmul); REG(linear); REG(embedding); REG(layerNorm); REG(dropout); REG(normalize); REG(crossEntropy); REG(norm);
     REG(mulScalar_); REG(add_); REG(addcmul_); REG(addcdiv_); REG(copy_); REG(fill_); REG(normal_);
-    REG(emptyCache); REG(cachedBytes);
+    REG(emptyCache); REG(cachedBytes); REG(distributedAvailable);
+#ifdef INBATCH_DISTRIBUTED
+    REG(initProcessGroup); REG(allReduce); REG(allGather); REG(broadcast); REG(barrier); REG(destroyProcessGroup);
+#endif
     REG(manualSeed); REG(rngState); REG(setRngState); REG(setNumThreads); REG(getNumThreads); REG(cudaIsAvailable); REG(version);
 #undef REG
   }
 };
 
 Napi::FunctionReference& tensorClass(Napi::Env env) { return env.GetInstanceData<InbatchTorch>()->tensor; }
+#ifdef INBATCH_DISTRIBUTED
+std::vector<c10::intrusive_ptr<c10d::ProcessGroup>>& processGroups(Napi::Env env) { return env.GetInstanceData<InbatchTorch>()->groups; }
+#endif
 
 }  // namespace
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Debian packages inbatch needs: libtorch + OpenBLAS for training (the addon is built against them).
+# Debian packages inbatch needs: libtorch + OpenBLAS for training (the addon is built against them),
+# and gloo's headers for torch.distributed collectives (the library itself is inside libtorch).
 # With --bench also python3-torch, used only by bench/train as the PyTorch reference.
 set -euo pipefail
-packages=(libtorch-dev libopenblas0-pthread)
+packages=(libtorch-dev libopenblas0-pthread libgloo-dev)
 [[ "${1:-}" == "--bench" ]] && packages+=(python3-torch)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
 import { libtorchAvailable } from '../src/torch/index.js';
 import { BertTokenizer } from '../src/text/bert-tokenizer.js';
 import { presetConfig, type InbatchSettings, type ModelConfig } from '../src/model/config.js';
@@ -86,5 +87,15 @@ export function mixedTexts(chars: string[], count = 200): string[] {
     let s = '';
     for (let k = 0; k < len; k++) s += rng.next() < 0.15 ? extras[Math.floor(rng.next() * extras.length)] : pick();
     return s.trim() || pick();
+  });
+}
+
+/** A free port on 127.0.0.1 (for a rendezvous or a server). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
   });
 }

@@ -1,5 +1,6 @@
 // inbatch train: in-batch negatives training with PaddleNLP's flag names (snake_case accepted).
 import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,9 +11,12 @@ import { PreparedData } from '../data/prepared/reader.js';
 import { prepareShards } from '../data/prepared/prepare.js';
 import { expandInputs } from '../data/input-files.js';
 import { loadWeights } from '../model/folder.js';
+import { readModelConfig } from '../model/config-file.js';
+import { loadTokenizer } from '../text/load-tokenizer.js';
 import { RecallEvaluator } from '../retrieval/recall-evaluator.js';
 import type { BertTokenizer } from '../text/bert-tokenizer.js';
 import * as T from '../torch/index.js';
+import { ProcessGroup } from '../torch/index.js';
 import { makeDir } from '../util/make-dir.js';
 import { DEFAULT_TRAIN_OPTIONS as D } from '../train/options.js';
 import { Trainer } from '../train/trainer.js';
@@ -63,8 +67,16 @@ export function addTrainCommand(program: Command): void {
     .addOption(hnswEfOption())
     .addOption(new Option('--eval-exact', 'evaluate with exact search instead of HNSW').default(false))
     .addOption(new Option('--time-budget <seconds>', 'fit the number of steps to this wall-clock budget').argParser(numberWhere((v) => v > 0, '> 0')))
+    .addOption(new Option('--nproc-per-node <n>', 'workers on this machine (data parallel over torch.distributed/gloo); --batch-size is per worker').argParser(intIn(1, 256)).default(1))
+    .addOption(new Option('--nnodes <n>', 'machines in the run').argParser(intIn(1, 4096)).default(1))
+    .addOption(new Option('--node-rank <n>', 'this machine\'s index among --nnodes').argParser(intIn(0, 4095)).default(0))
+    .addOption(new Option('--master-addr <host>', 'rank 0\'s machine (the rendezvous)').default('127.0.0.1'))
+    .addOption(new Option('--master-port <port>', 'rendezvous port on --master-addr').argParser(intIn(1, 65535)).default(29500))
+    .addOption(new Option('--dist-timeout <seconds>', 'how long a worker waits for the others in one collective').argParser(intIn(1)).default(1800))
     .addOption(new Option('--device <device>', 'cpu, or cuda / cuda:N with a CUDA build of libtorch (INBATCH_LIBTORCH)').default('cpu'))
     .action(async (f) => {
+      const worldFromEnv = Number(process.env.WORLD_SIZE ?? 1);
+      if (f.nprocPerNode > 1 && !(worldFromEnv > 1)) return launchWorkers(f);
       for (const input of f.trainSet) if (!/[*?[]/.test(input) && !existsSync(input)) throw new UsageError(`--train-set ${input} does not exist`);
       if (f.evaluate && (!f.similarTextPairFile || !f.corpusFile)) throw new UsageError('--evaluate needs --similar-text-pair-file and --corpus-file');
       T.loadNative();
@@ -85,7 +97,12 @@ export function addTrainCommand(program: Command): void {
         })
         : undefined;
       const maxLen = model.config.inbatch.max_seq_length;
-      const data = await trainingSource(f.trainSet, f.saveDir, model.tokenizer, maxLen, f.skipBadLines);
+      const data = process.env.INBATCH_PREPARED ? PreparedData.open(process.env.INBATCH_PREPARED) : await trainingSource(f.trainSet, f.saveDir, model.tokenizer, maxLen, f.skipBadLines);
+      // a worker of a data-parallel run (started by --nproc-per-node, or with torchrun's environment)
+      const processGroup = worldFromEnv > 1 ? ProcessGroup.init({
+        masterAddr: process.env.MASTER_ADDR ?? f.masterAddr, masterPort: Number(process.env.MASTER_PORT ?? f.masterPort),
+        rank: Number(process.env.RANK), worldSize: worldFromEnv, timeoutMs: f.distTimeout * 1000,
+      }) : undefined;
       data.checkCompatible(model.tokenizer.fingerprint, maxLen);
 
       // Ctrl-C writes a checkpoint at the current step; a second Ctrl-C exits at once
@@ -102,9 +119,10 @@ export function addTrainCommand(program: Command): void {
         loggingSteps: f.loggingSteps, keepCheckpoints: f.keepCheckpoints, evalSteps: f.evalSteps, timeBudgetSeconds: f.timeBudget,
         resume: f.resumeFrom ?? f.resume, overwrite: f.overwrite,
         gradCacheChunkSize: f.gradCacheChunkSize ?? (f.useGradientCache ? Math.ceil(f.batchSize / f.chunkNumbers) : undefined),
-      }, { evaluator, signal: interrupt.signal });
-      console.error(`${data.rows} pairs (${data.manifest.bad_lines.count} bad line(s) skipped), about ${trainer.totalSteps} steps`);
+      }, { evaluator: processGroup && processGroup.rank > 0 ? undefined : evaluator, signal: interrupt.signal, processGroup });
+      if (!processGroup || processGroup.rank === 0) console.error(`${data.rows} pairs (${data.manifest.bad_lines.count} bad line(s) skipped), about ${trainer.totalSteps} steps`);
       const result = await trainer.train();
+      if (processGroup && processGroup.rank > 0) return; // rank 0 reports
       const s = trainer.samplerReport;
       console.error(`sampler, last epoch: ${s.deferred} row(s) deferred and ${s.dropped} dropped to keep texts unique within a batch`);
       console.log(JSON.stringify({
@@ -135,4 +153,48 @@ async function trainingSource(inputs: string[], saveDir: string, tokenizer: Bert
   console.error(`preparing ${files.length} file(s) into ${cache}`);
   await prepareShards(files, tokenizer, cache, { maxSeqLength, skipBadLines, workers: files.reduce((n, f) => n + statSync(f).size, 0) > 8 << 20 ? Math.min(2, availableParallelism()) : 0 });
   return PreparedData.open(cache);
+}
+
+interface LaunchFlags {
+  model: string; trainSet: string[]; saveDir: string; skipBadLines: boolean; maxSeqLength?: number;
+  nprocPerNode: number; nnodes: number; nodeRank: number; masterAddr: string; masterPort: number;
+}
+
+/**
+ * --nproc-per-node N: prepares the data once, then runs N workers of this command with torchrun's
+ * environment (RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT). If one fails, the others
+ * are stopped and the run exits non-zero naming it; Ctrl-C reaches every worker (they checkpoint together).
+ */
+async function launchWorkers(f: LaunchFlags): Promise<void> {
+  const config = readModelConfig(f.model, f.maxSeqLength === undefined ? {} : { max_seq_length: f.maxSeqLength });
+  const tokenizer = loadTokenizer(f.model);
+  const data = await trainingSource(f.trainSet, f.saveDir, tokenizer, config.inbatch.max_seq_length, f.skipBadLines);
+  const world = f.nnodes * f.nprocPerNode;
+  const threads = Math.max(1, Math.floor(availableParallelism() / f.nprocPerNode));
+  console.error(`starting ${f.nprocPerNode} worker(s) of ${world} (${threads} thread(s) each), rendezvous at ${f.masterAddr}:${f.masterPort}`);
+  const workers = Array.from({ length: f.nprocPerNode }, (_, local) => {
+    const rank = f.nodeRank * f.nprocPerNode + local;
+    const child = spawn(process.execPath, process.argv.slice(1), {
+      stdio: 'inherit',
+      env: { ...process.env, RANK: String(rank), LOCAL_RANK: String(local), WORLD_SIZE: String(world), MASTER_ADDR: f.masterAddr, MASTER_PORT: String(f.masterPort),
+        INBATCH_PREPARED: data.dir, INBATCH_THREADS: String(threads) },
+    });
+    return { rank, child, exit: new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? 1))) };
+  });
+  data.close();
+  const forward = (signal: NodeJS.Signals) => () => { for (const w of workers) w.child.kill(signal); };
+  process.on('SIGINT', forward('SIGINT'));
+  process.on('SIGTERM', forward('SIGTERM'));
+  const pending = new Set(workers);
+  while (pending.size) {
+    const [w, result] = await Promise.race([...pending].map((w) => w.exit.then((r) => [w, r] as const)));
+    pending.delete(w);
+    if (result === 0) continue;
+    console.error(`inbatch train: worker rank ${w.rank} exited with ${result}; stopping the other workers`);
+    for (const other of pending) other.child.kill('SIGTERM');
+    const killer = setTimeout(() => { for (const other of pending) other.child.kill('SIGKILL'); }, 5000);
+    await Promise.all([...pending].map((o) => o.exit));
+    clearTimeout(killer);
+    throw new Error(`worker rank ${w.rank} failed (exit ${result}); the last checkpoint in ${f.saveDir} stays valid: continue with --resume`);
+  }
 }

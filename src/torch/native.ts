@@ -90,6 +90,14 @@ export interface NativeAddon {
   normal_(t: N, mean: number, std: number): void;
   // runtime
   emptyCache(): void;
+  // collectives (present when the addon was built with gloo's headers: libgloo-dev)
+  distributedAvailable(): boolean;
+  initProcessGroup?(masterAddr: string, masterPort: number, rank: number, worldSize: number, timeoutMs: number): number;
+  allReduce?(group: number, t: N): void;
+  allGather?(group: number, t: N): N;
+  broadcast?(group: number, t: N, root: number): void;
+  barrier?(group: number): void;
+  destroyProcessGroup?(group: number): void;
   cachedBytes(): number;
   manualSeed(seed: number): void;
   rngState(): N;

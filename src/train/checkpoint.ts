@@ -77,6 +77,6 @@ export function restoreCheckpoint(dir: string, model: DualEncoder, optimizer: Ad
     }
   }));
   optimizer.step = Number(moments.metadata.step ?? state.globalStep);
-  const { runId, dataFingerprint, globalStep, epoch, batchInEpoch, totalSteps, bestScore, bestStep, seed } = state;
-  return { runId, dataFingerprint, globalStep, epoch, batchInEpoch, totalSteps, bestScore: bestScore ?? null, bestStep: bestStep ?? null, seed };
+  const { runId, dataFingerprint, worldSize, globalStep, epoch, batchInEpoch, totalSteps, bestScore, bestStep, seed } = state;
+  return { runId, dataFingerprint, worldSize: worldSize ?? 1, globalStep, epoch, batchInEpoch, totalSteps, bestScore: bestScore ?? null, bestStep: bestStep ?? null, seed };
 }

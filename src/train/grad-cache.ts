@@ -5,10 +5,12 @@
 //   3. per chunk: restore its RNG state (the same dropout masks), embed again with a graph, and
 //      back-propagate sum(embedding · g): the parameter gradients add up to the whole batch's.
 // With one chunk of the whole batch this is the plain step; only one chunk's graph is ever alive.
+// With workers, step 2 takes the global batch's loss over every rank's gathered embeddings.
 import type { DualEncoder } from '../model/dual-encoder.js';
 import { padTokenLists } from '../text/collate.js';
 import * as T from '../torch/index.js';
-import type { Tensor } from '../torch/index.js';
+import type { ProcessGroup, Tensor } from '../torch/index.js';
+import { allReduceGradients, globalLoss } from './distributed-step.js';
 import type { AdamW } from './adamw.js';
 import { clipGradNorm } from './clip.js';
 import { inBatchNegativesLoss } from './inbatch-negatives.js';
@@ -32,7 +34,11 @@ function chunksOf(batch: BatchTexts, size: number): Chunk[] {
   return out;
 }
 
-export function gradCacheStep(model: DualEncoder, optimizer: AdamW, batch: BatchTexts, s: StepSettings & { chunkSize: number; padId: number; padTo?: number }): GradCacheResult {
+/**
+ * With a process group (workers), the loss of step 2 is the global batch's (every rank's embeddings
+ * gathered) and the parameter gradients are summed over the ranks at the end.
+ */
+export function gradCacheStep(model: DualEncoder, optimizer: AdamW, batch: BatchTexts, s: StepSettings & { chunkSize: number; padId: number; padTo?: number; group?: ProcessGroup; columns?: number }): GradCacheResult {
   const chunks = chunksOf(batch, s.chunkSize);
   // every chunk padded as the whole batch would be: the same shapes as the plain step
   const longest = (lists: Uint32Array[]) => lists.reduce((m, l) => Math.max(m, l.length), 1);
@@ -41,7 +47,7 @@ export function gradCacheStep(model: DualEncoder, optimizer: AdamW, batch: Batch
     model.forward(padTokenLists(batch.queries.slice(c.rows[0], c.rows[1]), s.padId, padQ), training),
     model.forward(padTokenLists(Array.from(c.titles, (i) => batch.titles[i]!), s.padId, padT), training),
   ];
-  T.manualSeed(s.stepSeed);
+  T.manualSeed(s.group ? s.stepSeed * 31 + s.group.rank : s.stepSeed);
   // 1. embeddings without a graph, one chunk at a time
   const states: Tensor[] = [];
   const first = chunks.map((c) => {
@@ -57,7 +63,9 @@ export function gradCacheStep(model: DualEncoder, optimizer: AdamW, batch: Batch
     const inverse = new BigInt64Array(batch.titles.length);
     Array.from(T.toData(titleOrder) as BigInt64Array).forEach((title, pos) => { inverse[Number(title)] = BigInt(pos); });
     const titles = T.setRequiresGrad(T.detach(T.indexSelect(titlesByChunk, 0, T.fromData(inverse, [inverse.length]))));
-    const l = inBatchNegativesLoss(queries, titles, { margin: s.margin, scale: s.scale });
+    const l = s.group
+      ? globalLoss(s.group, queries, titles, batch.titleColumn, s.columns ?? 2, s)
+      : inBatchNegativesLoss(queries, titles, { margin: s.margin, scale: s.scale });
     T.backward(l);
     return { value: T.item(l), gq: T.keep(T.grad(queries)!), gt: T.keep(T.grad(titles)!) };
   });
@@ -77,6 +85,7 @@ export function gradCacheStep(model: DualEncoder, optimizer: AdamW, batch: Batch
   for (const p of batch.queries) tokens += p.length;
   for (const p of batch.titles) tokens += p.length;
   for (const t of [...states, ...first.flat(), loss.gq, loss.gt]) t.dispose();
+  if (s.group) allReduceGradients(s.group, optimizer);
   const gradNorm = clipGradNorm(optimizer.params.map(([, p]) => p), s.maxGradNorm);
   optimizer.update(s.lr);
   optimizer.zeroGrad();

@@ -1,6 +1,7 @@
 // What a training run is told: plain data (saved in every checkpoint), and the hooks a
 // caller may attach (never saved).
 import type { DualEncoder } from '../model/dual-encoder.js';
+import type { ProcessGroup } from '../torch/index.js';
 
 export interface TrainOptions {
   saveDir: string;
@@ -80,6 +81,8 @@ export interface StepLog {
 
 export interface TrainHooks {
   evaluator?: Evaluator;
+  /** data-parallel training: this process is one rank of the group; --batch-size is per rank, rank 0 writes */
+  processGroup?: ProcessGroup;
   /** when aborted (e.g. on SIGINT), the trainer writes a checkpoint at the current step and returns */
   signal?: AbortSignal;
   /** after every optimisation step */
@@ -95,6 +98,8 @@ export interface TrainerState {
   runId: string;
   /** which data the run trains on (training-data.ts) */
   dataFingerprint: string;
+  /** data-parallel workers (1: one process); a resume must keep it, the data order depends on it */
+  worldSize?: number;
   globalStep: number;
   epoch: number;
   batchInEpoch: number;

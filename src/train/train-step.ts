@@ -20,6 +20,8 @@ export interface BatchTexts {
   queries: Uint32Array[];
   titles: Uint32Array[];
   titleRow: Int32Array;
+  /** the column each title comes from: 1 positive, 2... hard negatives */
+  titleColumn: Int32Array;
 }
 
 /**
@@ -30,8 +32,9 @@ export function batchTexts(data: TrainingSource, rows: Uint32Array): BatchTexts 
   const texts = data.tokensOf(rows);
   const titles = texts.map((t) => t[1]!);
   const titleRow = texts.map((_, r) => r);
-  for (let c = 2; c < data.columns; c++) texts.forEach((t, r) => { if (t[c]!.length) { titles.push(t[c]!); titleRow.push(r); } });
-  return { queries: texts.map((t) => t[0]!), titles, titleRow: Int32Array.from(titleRow) };
+  const titleColumn = texts.map(() => 1);
+  for (let c = 2; c < data.columns; c++) texts.forEach((t, r) => { if (t[c]!.length) { titles.push(t[c]!); titleRow.push(r); titleColumn.push(c); } });
+  return { queries: texts.map((t) => t[0]!), titles, titleRow: Int32Array.from(titleRow), titleColumn: Int32Array.from(titleColumn) };
 }
 
 /** The padded query and title batches of some rows. */

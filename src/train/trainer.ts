@@ -7,6 +7,8 @@ import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DualEncoder } from '../model/dual-encoder.js';
 import { saveModel } from '../model/folder.js';
+import * as T from '../torch/index.js';
+import type { ProcessGroup } from '../torch/index.js';
 import { removeStaleTemporaries } from '../util/atomic.js';
 import { UsageError } from '../util/errors.js';
 import { makeDir } from '../util/make-dir.js';
@@ -20,10 +22,11 @@ import { EpochSampler, type SamplerReport } from './sampler.js';
 import { linearWarmupDecay } from './schedule.js';
 import { TimeBudget } from './time-budget.js';
 import { TrainLog, writeTrainingCharts } from './train-log.js';
+import { distributedStep, rankShare } from './distributed-step.js';
 import { gradCacheStep } from './grad-cache.js';
 import { batchTexts, trainStep, type StepResult } from './train-step.js';
 import { padTokenLists } from '../text/collate.js';
-import type { TrainingSource } from '../data/training-source.js';
+import { textHash, type TrainingSource } from '../data/training-source.js';
 
 export interface TrainResult {
   state: TrainerState;
@@ -52,9 +55,13 @@ export class Trainer {
     this.totalSteps = o.maxSteps !== undefined ? Math.min(o.maxSteps, this.plannedSteps()) : this.plannedSteps();
   }
 
-  /** Steps of all epochs, estimated as full batches (deferred rows change it by a batch or two). */
+  private get world(): number { return this.hooks.processGroup?.worldSize ?? 1; }
+  /** rank 0, or the only process: the one that writes logs, checkpoints and models, and evaluates */
+  private get lead(): boolean { return (this.hooks.processGroup?.rank ?? 0) === 0; }
+
+  /** Steps of all epochs, estimated as full global batches (deferred rows change it by a batch or two). */
   private plannedSteps(): number {
-    return Math.ceil(this.data.rows / this.options.batchSize) * this.options.epochs;
+    return Math.ceil(this.data.rows / (this.options.batchSize * this.world)) * this.options.epochs;
   }
 
   /** Rows deferred and dropped so far in the current epoch. */
@@ -65,29 +72,35 @@ export class Trainer {
   /** The sampler of an epoch, positioned at a batch (a resumed run replays the epoch's plan up to it). */
   private samplerAt(epoch: number, batch: number): EpochSampler {
     const o = this.options;
-    const sampler = new EpochSampler(this.data, { batchSize: o.batchSize, seed: o.seed, groupByLength: o.groupByLength }, epoch);
+    // the sampler plans global batches exactly as one process with the global batch size would
+    const sampler = new EpochSampler(this.data, { batchSize: o.batchSize * this.world, seed: o.seed, groupByLength: o.groupByLength }, epoch);
     sampler.skip(batch);
     return sampler;
   }
 
   async train(): Promise<TrainResult> {
     const o = this.options;
+    const group = this.hooks.processGroup;
+    const quiet = o.quiet || !this.lead;
     makeDir(o.saveDir);
-    const stale = removeStaleTemporaries(o.saveDir);
-    if (stale.length && !o.quiet) process.stderr.write(`removed ${stale.length} unfinished folder(s) left by an interrupted write: ${stale.join(', ')}\n`);
+    const stale = this.lead ? removeStaleTemporaries(o.saveDir) : [];
+    if (stale.length && !quiet) process.stderr.write(`removed ${stale.length} unfinished folder(s) left by an interrupted write: ${stale.join(', ')}\n`);
+    if (group) this.checkWorkersAgree(group);
     const state = this.startOrResume();
-    const log = new TrainLog(o.saveDir, state.globalStep > 0 ? state.globalStep : undefined);
+    if (group) for (const [, p] of this.model.params) group.broadcast_(p); // every rank starts from rank 0's weights
+    const log: Pick<TrainLog, 'write'> = this.lead ? new TrainLog(o.saveDir, state.globalStep > 0 ? state.globalStep : undefined) : { write: () => undefined };
     if (state.globalStep === 0) log.write({ event: 'start', run_id: state.runId, data: state.dataFingerprint, total_steps: this.totalSteps, pairs: this.data.rows, options: o });
     const best = new BestModelTracker(o.bestMetric, state.bestScore, state.bestStep);
     const budget = o.timeBudgetSeconds ? new TimeBudget(o.timeBudgetSeconds, state.globalStep) : undefined;
     const collapse = new CollapseWatch(o.margin, o.scale);
-    const progress = new Progress('train', this.totalSteps, 'step', o.quiet);
+    const progress = new Progress('train', this.totalSteps, 'step', quiet);
     const evaluations: TrainResult['evaluations'] = [];
     const window = { loss: 0, steps: 0, pairs: 0, tokens: 0, start: Date.now() };
     let lastLoss = NaN;
 
     let lastCheckpoint: { step: number; dir: string } | undefined;
     const checkpoint = () => {
+      if (!this.lead) return join(o.saveDir, `checkpoint-${state.globalStep}`);
       if (lastCheckpoint?.step === state.globalStep) return lastCheckpoint.dir; // interrupted right after a periodic save
       const dir = saveCheckpoint(o.saveDir, this.model, this.optimizer, state, o);
       lastCheckpoint = { step: state.globalStep, dir };
@@ -97,6 +110,7 @@ export class Trainer {
       return dir;
     };
     const evaluate = async () => {
+      if (!this.lead) return;
       const result = await this.evaluate();
       if (!result) return;
       evaluations.push({ step: state.globalStep, scores: result.scores });
@@ -106,7 +120,7 @@ export class Trainer {
       if (isBest) saveModel(this.model, join(o.saveDir, 'model_best'));
       writeTrainingCharts(o.saveDir);
       this.hooks.onEvaluate?.(state.globalStep, result, isBest);
-      if (!o.quiet) process.stderr.write(`\neval step ${state.globalStep}: ${Object.entries(result.scores).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(' ')}${isBest ? ' (best)' : ''}\n`);
+      if (!quiet) process.stderr.write(`\neval step ${state.globalStep}: ${Object.entries(result.scores).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(' ')}${isBest ? ' (best)' : ''}\n`);
     };
     const logStep = (r: StepResult) => {
       const seconds = (Date.now() - window.start) / 1000;
@@ -132,10 +146,13 @@ export class Trainer {
         continue;
       }
       const settings = { margin: o.margin, scale: o.scale, maxGradNorm: o.maxGradNorm, lr: this.lr(state.globalStep), stepSeed: o.seed * 7919 + state.globalStep };
-      const texts = batchTexts(this.data, rows);
+      const [from, to] = group ? rankShare(rows.length, group.rank, group.worldSize) : [0, rows.length];
+      const texts = batchTexts(this.data, rows.subarray(from, to));
       const padId = this.model.tokenizer.padId;
       const r = o.gradCacheChunkSize
-        ? gradCacheStep(this.model, this.optimizer, texts, { ...settings, chunkSize: o.gradCacheChunkSize, padId, padTo: o.padToMaxLength })
+        ? gradCacheStep(this.model, this.optimizer, texts, { ...settings, chunkSize: o.gradCacheChunkSize, padId, padTo: o.padToMaxLength, group, columns: this.data.columns })
+        : group
+        ? distributedStep(this.model, this.optimizer, texts, this.data.columns, group, { ...settings, padId, padTo: o.padToMaxLength })
         : trainStep(this.model, this.optimizer, { queries: padTokenLists(texts.queries, padId, o.padToMaxLength), titles: padTokenLists(texts.titles, padId, o.padToMaxLength) }, settings);
       const titleCount = texts.titles.length;
       if (!Number.isFinite(r.loss)) throw new Error(`loss became ${r.loss} at step ${state.globalStep + 1}; lower the learning rate or check the data`);
@@ -144,12 +161,12 @@ export class Trainer {
       lastLoss = r.loss;
       Object.assign(window, { loss: window.loss + r.loss, steps: window.steps + 1, pairs: window.pairs + rows.length, tokens: window.tokens + r.tokens });
 
-      const warning = collapse.observe(r.loss, titleCount);
-      if (warning) { log.write({ event: 'warning', step: state.globalStep, message: warning }); if (!o.quiet) process.stderr.write(`\nwarning: ${warning}\n`); }
+      const warning = group ? undefined : collapse.observe(r.loss, titleCount);
+      if (warning) { log.write({ event: 'warning', step: state.globalStep, message: warning }); if (!quiet) process.stderr.write(`\nwarning: ${warning}\n`); }
       if (state.globalStep % o.loggingSteps === 0 || state.globalStep === this.totalSteps) logStep(r);
       if (o.saveSteps > 0 && state.globalStep % o.saveSteps === 0) checkpoint();
       if (o.evalSteps && state.globalStep % o.evalSteps === 0) await evaluate();
-      if (state.globalStep % o.chartSteps === 0) writeTrainingCharts(o.saveDir);
+      if (this.lead && state.globalStep % o.chartSteps === 0) writeTrainingCharts(o.saveDir);
       if (budget?.shouldRefit(state.globalStep)) {
         const total = budget.totalSteps(state.globalStep, Math.min(this.plannedSteps(), o.maxSteps ?? Infinity));
         if (total !== this.totalSteps) {
@@ -160,22 +177,45 @@ export class Trainer {
       }
       this.hooks.onStep?.(state);
       await yieldToEventLoop();
-      if (this.hooks.signal?.aborted) {
+      if (this.stopRequested()) {
         const dir = checkpoint();
         log.write({ event: 'interrupted', step: state.globalStep, checkpoint: dir });
-        writeTrainingCharts(o.saveDir);
+        if (this.lead) writeTrainingCharts(o.saveDir);
         progress.done(state.globalStep, { loss: lastLoss });
-        if (!o.quiet) process.stderr.write(`interrupted: checkpoint written to ${dir}; continue with --resume\n`);
+        if (!quiet) process.stderr.write(`interrupted: checkpoint written to ${dir}; continue with --resume\n`);
         return { state, finalLoss: lastLoss, sampler: this.samplerReport, evaluations, finalDir: dir, interrupted: true };
       }
     }
     if (evaluations.at(-1)?.step !== state.globalStep) await evaluate(); // the final model is always scored
     progress.done(state.globalStep, { loss: lastLoss });
     const finalDir = join(o.saveDir, 'model_final');
-    saveModel(this.model, finalDir);
-    log.write({ event: 'end', step: state.globalStep, best_step: state.bestStep, best_score: state.bestScore, best_metric: o.bestMetric });
-    writeTrainingCharts(o.saveDir);
+    if (this.lead) {
+      saveModel(this.model, finalDir);
+      log.write({ event: 'end', step: state.globalStep, best_step: state.bestStep, best_score: state.bestScore, best_metric: o.bestMetric });
+      writeTrainingCharts(o.saveDir);
+    }
     return { state, finalLoss: lastLoss, sampler: this.samplerReport, evaluations, finalDir };
+  }
+
+  /** Every worker must train the same data with the same model and options: refused, naming a worker that differs. */
+  private checkWorkersAgree(group: ProcessGroup): void {
+    const o = this.options;
+    const mine = textHash(JSON.stringify([this.data.fingerprint, this.model.config, o.batchSize, o.seed, o.groupByLength, o.epochs, o.maxSteps ?? null]));
+    const all = T.tidy(() => Array.from(T.toData(group.allGather(T.fromData(Float64Array.from([mine]), [1]))) as Float64Array));
+    const odd = all.findIndex((h) => h !== all[0]);
+    if (odd >= 0) throw new UsageError(`worker rank ${odd} has other data, another model or other options than rank 0; every worker must be started alike`);
+  }
+
+  /** Whether to stop now: with workers, every rank stops at the same step when any of them was signalled. */
+  private stopRequested(): boolean {
+    const mine = this.hooks.signal?.aborted ? 1 : 0;
+    const group = this.hooks.processGroup;
+    if (!group) return mine === 1;
+    const flag = T.fromData(Float32Array.from([mine]), [1]);
+    group.allReduce_(flag);
+    const any = T.item(flag) > 0;
+    flag.dispose();
+    return any;
   }
 
   /** The learning rate of a step: linear warmup, then linear decay to zero at totalSteps. */
@@ -188,7 +228,7 @@ export class Trainer {
     const o = this.options;
     const dataFingerprint = this.data.fingerprint;
     const fresh: TrainerState = {
-      runId: randomBytes(8).toString('hex'), dataFingerprint, globalStep: 0, epoch: 0, batchInEpoch: 0, totalSteps: this.totalSteps, bestScore: null, bestStep: null, seed: o.seed,
+      runId: randomBytes(8).toString('hex'), dataFingerprint, worldSize: this.world, globalStep: 0, epoch: 0, batchInEpoch: 0, totalSteps: this.totalSteps, bestScore: null, bestStep: null, seed: o.seed,
     };
     const existing = listCheckpoints(o.saveDir);
     if (!o.resume) {
@@ -196,18 +236,19 @@ export class Trainer {
         throw new UsageError(`${o.saveDir} holds checkpoints of an earlier run (steps ${existing.map((c) => c.step).join(', ')}); ` +
           'continue it with --resume, start over with --overwrite (its checkpoints are deleted), or choose another --save-dir');
       }
-      for (const c of existing) rmSync(c.dir, { recursive: true, force: true });
+      if (this.lead) for (const c of existing) rmSync(c.dir, { recursive: true, force: true });
       return fresh;
     }
     const dir = typeof o.resume === 'string' ? resolve(o.resume) : existing.at(-1)?.dir;
     if (!dir) {
-      if (!o.quiet) process.stderr.write(`no checkpoint in ${o.saveDir}; starting from scratch\n`);
+      if (!o.quiet && this.lead) process.stderr.write(`no checkpoint in ${o.saveDir}; starting from scratch\n`);
       return fresh;
     }
     const saved = readCheckpointState(dir);
     if (saved.dataFingerprint !== undefined && saved.dataFingerprint !== dataFingerprint) {
       throw new UsageError(`${dir} was trained on other data (${saved.dataFingerprint.split(':')[0]} rows, fingerprint ${saved.dataFingerprint}; now ${dataFingerprint}): it cannot be resumed on this --train-set`);
     }
+    if ((saved.worldSize ?? 1) !== this.world) throw new UsageError(`${dir} was trained by ${saved.worldSize ?? 1} worker(s), now ${this.world}: a resumed run must keep the number of workers (the data order depends on it)`);
     for (const key of ['batchSize', 'seed', 'groupByLength'] as const) {
       const before = saved.options?.[key];
       if (before !== undefined && before !== o[key]) throw new UsageError(`${dir} was trained with ${key} ${before}, now ${o[key]}: a resumed run must keep it (the data order depends on it)`);
@@ -215,7 +256,7 @@ export class Trainer {
     const state = { ...restoreCheckpoint(dir, this.model, this.optimizer), totalSteps: this.totalSteps };
     state.runId ??= fresh.runId;
     state.dataFingerprint ??= dataFingerprint;
-    if (!o.quiet) process.stderr.write(`resuming from ${dir} at step ${state.globalStep}\n`);
+    if (!o.quiet && this.lead) process.stderr.write(`resuming from ${dir} at step ${state.globalStep}\n`);
     return state;
   }
 

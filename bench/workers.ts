@@ -1,0 +1,37 @@
+// bench/workers: pairs/s of data-parallel training, 2 workers x 1 thread (each --batch-size 32) against
+// 1 process x 2 threads (--batch-size 64): the same global batches of the small config, max_seq_length 64.
+//   npm run bench:workers [-- --steps 40]
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeDir } from '../src/util/make-dir.js';
+import { numberArg, repoRoot, sharedData } from './common.js';
+
+const STEPS = numberArg('steps', 40), WARMUP = 5;
+const work = join(repoRoot, 'runs', 'bench-workers');
+makeDir(work);
+const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+const run = (args: string[], env: Record<string, string> = {}) => {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  if (r.status !== 0) throw new Error(`${args.join(' ')}\n${r.stderr}`);
+};
+if (!existsSync(join(sharedData, 'zh-sim-pairs', 'train.tsv'))) { console.error(`bench/workers needs ${sharedData}`); process.exit(1); }
+if (!existsSync(join(work, 'init'))) run(['init', '--config', 'small', '--vocab', join(sharedData, 'vocab.txt'), '--max-seq-length', '64', '--save-dir', join(work, 'init')]);
+if (!existsSync(join(work, 'prep'))) run(['prepare', '--train-set', join(sharedData, 'zh-sim-pairs', 'train.tsv'), '--model', join(work, 'init'), '--output', join(work, 'prep')]);
+
+/** Global pairs per second over the steps after the warm-up, from the run's log. */
+function pairsPerSecond(args: string[], env: Record<string, string>): number {
+  const save = join(work, 'run');
+  rmSync(save, { recursive: true, force: true });
+  run(['train', '--model', join(work, 'init'), '--train-set', join(work, 'prep'), '--save-dir', save, '--max-steps', String(STEPS + WARMUP), '--logging-steps', '1', '--save-steps', '0', ...args], env);
+  const steps = readFileSync(join(save, 'train_log.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => typeof r.loss === 'number');
+  const first = steps.find((r) => r.step === WARMUP)!, last = steps.at(-1)!;
+  return (64 * (last.step - first.step)) / ((Date.parse(last.time) - Date.parse(first.time)) / 1000);
+}
+
+const single = pairsPerSecond(['--batch-size', '64'], { INBATCH_THREADS: '2' });
+const workers = pairsPerSecond(['--batch-size', '32', '--nproc-per-node', '2', '--master-port', '29561'], {});
+console.log(`bench/workers: small config, global batch 64, max_seq_length 64, ${STEPS} timed steps, ${new Date().toISOString().slice(0, 10)}`);
+console.log(`1 process x 2 threads, batch 64:        ${single.toFixed(1)} pairs/s`);
+console.log(`2 workers x 1 thread, batch 32 each:    ${workers.toFixed(1)} pairs/s`);
+console.log(`ratio 2 workers / 1 process: ${(workers / single).toFixed(2)} (target >= 0.9)`);

@@ -1,0 +1,49 @@
+// A torch.distributed (c10d) process group from TypeScript: a TCPStore rendezvous at
+// masterAddr:masterPort and ProcessGroupGloo (CPU). Generic collectives only; what to gather or
+// reduce is the trainer's business. Every call blocks until all ranks join, or throws after the timeout.
+import { loadNative, type NativeAddon } from './native.js';
+import { Tensor } from './tensor.js';
+
+export interface ProcessGroupOptions {
+  masterAddr: string;
+  masterPort: number;
+  rank: number;
+  worldSize: number;
+  /** how long a rendezvous or collective may wait for the other ranks */
+  timeoutMs: number;
+}
+
+type Collectives = Required<Pick<NativeAddon, 'initProcessGroup' | 'allReduce' | 'allGather' | 'broadcast' | 'barrier' | 'destroyProcessGroup'>>;
+
+function collectives(): Collectives {
+  const n = loadNative();
+  if (!n.distributedAvailable() || !n.initProcessGroup) {
+    throw new Error('this build of the libtorch addon has no collectives: install gloo\'s headers (apt-get install libgloo-dev) and run npm run build:native');
+  }
+  return n as NativeAddon & Collectives;
+}
+
+export function distributedAvailable(): boolean {
+  return loadNative().distributedAvailable();
+}
+
+export class ProcessGroup {
+  private constructor(private readonly id: number, readonly rank: number, readonly worldSize: number) {}
+
+  static init(o: ProcessGroupOptions): ProcessGroup {
+    return new ProcessGroup(collectives().initProcessGroup(o.masterAddr, o.masterPort, o.rank, o.worldSize, o.timeoutMs), o.rank, o.worldSize);
+  }
+
+  /** Sums t over all ranks, in place. */
+  allReduce_(t: Tensor): void { collectives().allReduce(this.id, t.native); }
+
+  /** Every rank's t (same shape on each), concatenated along dim 0 in rank order. */
+  allGather(t: Tensor): Tensor { return new Tensor(collectives().allGather(this.id, t.native)); }
+
+  /** Copies root's t into every rank's t, in place. */
+  broadcast_(t: Tensor, root = 0): void { collectives().broadcast(this.id, t.native, root); }
+
+  barrier(): void { collectives().barrier(this.id); }
+
+  destroy(): void { collectives().destroyProcessGroup(this.id); }
+}

@@ -1,0 +1,26 @@
+// c10d collectives through the addon: two processes on 127.0.0.1 over gloo.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { distributedAvailable } from '../../src/torch/index.js';
+import { freePort, needsTorch } from '../helpers.js';
+
+const skip = needsTorch || (distributedAvailable() ? false : 'the addon was built without gloo headers (apt-get install libgloo-dev; npm run build:native)');
+
+test('all-reduce, all-gather, broadcast and barrier across 2 processes', { skip, timeout: 60_000 }, async () => {
+  const port = await freePort();
+  const outputs = await Promise.all([0, 1].map((rank) => new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, [new URL('./collectives-worker.js', import.meta.url).pathname], { env: { ...process.env, RANK: String(rank), WORLD_SIZE: '2', MASTER_PORT: String(port) } });
+    let out = '', err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`rank ${rank} exited ${code}: ${err}`))));
+  })));
+  const results = outputs.map((o) => JSON.parse(o));
+  for (const r of results) {
+    assert.deepEqual(r.sum, [3, 30]);
+    assert.deepEqual(r.gathered, [0, 0, 0, 1, 1, 1]);
+    assert.deepEqual(r.shape, [2, 3]);
+    assert.equal(r.root, 42);
+  }
+});

@@ -1,0 +1,113 @@
+// Data-parallel training over gloo on 127.0.0.1: 2 workers x 16 rows train exactly like 1 process x 32
+// (negatives gathered across workers, a hard-negative column), and a killed worker stops the run.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readSafetensors } from '../../src/data/safetensors.js';
+import { distributedAvailable } from '../../src/torch/index.js';
+import { cli, inbatch, inbatchChild } from '../cli/cli-fixture.js';
+import { freePort, needsTorch, tempDir, writeVocab } from '../helpers.js';
+import { SYNTHETIC_CHARS, syntheticPairs } from './synthetic.js';
+
+const skip = needsTorch || (distributedAvailable() ? false : 'the addon was built without gloo headers (apt-get install libgloo-dev; npm run build:native)');
+
+function world(dir: string) {
+  const vocab = writeVocab(dir, SYNTHETIC_CHARS);
+  const { train } = syntheticPairs(40, 12, 31);
+  writeFileSync(join(dir, 'train.tsv'), train.map((p, i) => `${p.query}\t${p.positive}${i % 2 ? `\t${train[(i + 17) % train.length]!.positive}` : ''}\n`).join(''));
+  assert.equal(inbatch('init', '--config', 'tiny', '--vocab', vocab, '--max-seq-length', '16', '--save-dir', join(dir, 'init')).code, 0);
+  assert.equal(inbatch('prepare', '--train-set', join(dir, 'train.tsv'), '--model', join(dir, 'init'), '--output', join(dir, 'prep')).code, 0);
+}
+
+function maxDiff(a: string, b: string): number {
+  const x = readSafetensors(a).tensors, y = readSafetensors(b).tensors;
+  let d = 0;
+  for (const [name, t] of x) t.data.forEach((v, i) => { d = Math.max(d, Math.abs(v - y.get(name)!.data[i]!)); });
+  return d;
+}
+
+test('2 workers x --batch-size 16 end with the weights of 1 process x 32 after 15 steps', { skip, timeout: 180_000 }, async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    world(dir);
+    const common = ['--model', join(dir, 'init'), '--train-set', join(dir, 'prep'), '--max-steps', '15', '--save-steps', '0', '--learning-rate', '1e-3'];
+    const one = inbatch('train', ...common, '--save-dir', join(dir, 'one'), '--batch-size', '32');
+    assert.equal(one.code, 0, one.err);
+    const two = inbatch('train', ...common, '--save-dir', join(dir, 'two'), '--batch-size', '16', '--nproc-per-node', '2', '--master-port', String(await freePort()));
+    assert.equal(two.code, 0, two.err);
+    assert.match(two.err, /starting 2 worker\(s\) of 2/);
+    assert.equal(JSON.parse(two.out).steps, 15);
+    const d = maxDiff(join(dir, 'one', 'model_final', 'model.safetensors'), join(dir, 'two', 'model_final', 'model.safetensors'));
+    console.log(`2 x 16 vs 1 x 32 after 15 steps: max weight difference ${d}`);
+    assert.ok(d <= 1e-4, `max weight difference ${d}`);
+    // GradCache and workers combine: chunks of 8 rows on each of the 2 workers
+    const cached = inbatch('train', ...common, '--save-dir', join(dir, 'cached'), '--batch-size', '16', '--nproc-per-node', '2', '--grad-cache-chunk-size', '8', '--master-port', String(await freePort()));
+    assert.equal(cached.code, 0, cached.err);
+    const dc = maxDiff(join(dir, 'one', 'model_final', 'model.safetensors'), join(dir, 'cached', 'model_final', 'model.safetensors'));
+    console.log(`2 x 16 in GradCache chunks of 8 vs 1 x 32: max weight difference ${dc}`);
+    assert.ok(dc <= 1e-4, `GradCache with workers: max weight difference ${dc}`);
+    // and without gathering the negatives of the other worker, the runs would differ: the check can fail
+    const half = inbatch('train', ...common, '--save-dir', join(dir, 'half'), '--batch-size', '16');
+    assert.ok(maxDiff(join(dir, 'one', 'model_final', 'model.safetensors'), join(dir, 'half', 'model_final', 'model.safetensors')) > 1e-3);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a worker killed with SIGKILL stops the run with an error naming it; --resume continues', { skip, timeout: 180_000 }, async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    world(dir);
+    const args = (steps: number, port: number) => ['train', '--model', join(dir, 'init'), '--train-set', join(dir, 'prep'), '--save-dir', join(dir, 'run'), '--batch-size', '8',
+      '--epochs', '1000', '--max-steps', String(steps), '--save-steps', '5', '--nproc-per-node', '2', '--master-port', String(port)];
+    const launcher = inbatchChild(...args(100000, await freePort()));
+    let err = '';
+    launcher.stderr.on('data', (d) => { err += d; });
+    const exited = new Promise<number | null>((resolve) => launcher.on('exit', resolve));
+    while (!existsSync(join(dir, 'run', 'checkpoint-10'))) await new Promise((r) => setTimeout(r, 100));
+    const workers = execFileSync('pgrep', ['-P', String(launcher.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
+    assert.equal(workers.length, 2);
+    const killedAt = Date.now();
+    process.kill(workers[1]!, 'SIGKILL');
+    const code = await exited;
+    assert.notEqual(code, 0);
+    assert.ok(Date.now() - killedAt < 90_000, 'the run stopped within 90 s');
+    assert.match(err, /worker rank 1 exited with SIGKILL; stopping the other workers/);
+    const resumed = inbatch(...args(20, await freePort()), '--resume');
+    assert.equal(resumed.code, 0, resumed.err);
+    assert.match(resumed.err, /resuming from .*checkpoint-\d+ at step \d+/);
+    assert.equal(JSON.parse(resumed.out).steps, 20);
+  } finally {
+    cleanup();
+  }
+});
+
+test('workers that disagree are refused by name, and a resume with another number of workers is refused', { skip, timeout: 180_000 }, async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    world(dir);
+    const port = await freePort();
+    // started by hand with torchrun's environment, rank 1 with another seed
+    const runs = [0, 1].map((rank) => new Promise<{ code: number | null; err: string }>((resolve) => {
+      const child = spawn(process.execPath, [cli, 'train', '--model', join(dir, 'init'), '--train-set', join(dir, 'prep'), '--save-dir', join(dir, 'disagree'), '--batch-size', '8',
+        '--max-steps', '5', '--seed', String(rank ? 2 : 1)], { env: { ...process.env, RANK: String(rank), WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) } });
+      let err = '';
+      child.stderr.on('data', (d) => { err += d; });
+      child.on('exit', (code) => resolve({ code, err }));
+    }));
+    for (const r of await Promise.all(runs)) {
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, /worker rank 1 has other data, another model or other options than rank 0/);
+    }
+    // a run of 2 workers cannot be resumed by one process
+    assert.equal(inbatch('train', '--model', join(dir, 'init'), '--train-set', join(dir, 'prep'), '--save-dir', join(dir, 'w2'), '--batch-size', '8', '--max-steps', '5',
+      '--save-steps', '5', '--nproc-per-node', '2', '--master-port', String(await freePort())).code, 0);
+    const single = inbatch('train', '--model', join(dir, 'init'), '--train-set', join(dir, 'prep'), '--save-dir', join(dir, 'w2'), '--batch-size', '8', '--max-steps', '10', '--resume');
+    assert.equal(single.code, 2);
+    assert.match(single.err, /was trained by 2 worker\(s\), now 1: a resumed run must keep the number of workers/);
+  } finally {
+    cleanup();
+  }
+});

@@ -106,11 +106,14 @@ export function addTrainCommand(program: Command): void {
       data.checkCompatible(model.tokenizer.fingerprint, maxLen);
 
       // Ctrl-C writes a checkpoint at the current step; a second Ctrl-C exits at once
+      // (a worker hears Ctrl-C twice, from the terminal and from its launcher: a repeat within 2 s is the same one)
       const interrupt = new AbortController();
       process.once('SIGINT', () => {
         console.error('\nSIGINT: finishing this step and writing a checkpoint (Ctrl-C again to exit now)');
         interrupt.abort();
-        process.once('SIGINT', () => process.exit(130));
+        const first = Date.now();
+        const again = () => { if (processGroup && Date.now() - first < 2000) process.once('SIGINT', again); else process.exit(130); };
+        process.once('SIGINT', again);
       });
       const trainer = new Trainer(model, data, {
         saveDir: f.saveDir, batchSize: f.batchSize, learningRate: f.learningRate, epochs: f.epochs, maxSteps: f.maxSteps,
@@ -186,10 +189,12 @@ async function launchWorkers(f: LaunchFlags): Promise<void> {
   process.on('SIGINT', forward('SIGINT'));
   process.on('SIGTERM', forward('SIGTERM'));
   const pending = new Set(workers);
+  let interrupted = false;
   while (pending.size) {
     const [w, result] = await Promise.race([...pending].map((w) => w.exit.then((r) => [w, r] as const)));
     pending.delete(w);
     if (result === 0) continue;
+    if (result === 130) { interrupted = true; continue; } // Ctrl-C: every worker stops at the same step, rank 0 checkpoints
     console.error(`inbatch train: worker rank ${w.rank} exited with ${result}; stopping the other workers`);
     for (const other of pending) other.child.kill('SIGTERM');
     const killer = setTimeout(() => { for (const other of pending) other.child.kill('SIGKILL'); }, 5000);
@@ -197,4 +202,5 @@ async function launchWorkers(f: LaunchFlags): Promise<void> {
     clearTimeout(killer);
     throw new Error(`worker rank ${w.rank} failed (exit ${result}); the last checkpoint in ${f.saveDir} stays valid: continue with --resume`);
   }
+  if (interrupted) process.exitCode = 130;
 }

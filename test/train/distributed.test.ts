@@ -111,3 +111,23 @@ test('workers that disagree are refused by name, and a resume with another numbe
     cleanup();
   }
 });
+
+test('Ctrl-C to the launcher: every worker stops at the same step, rank 0 writes the checkpoint, exit 130', { skip, timeout: 120_000 }, async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    world(dir);
+    const launcher = inbatchChild('train', '--model', join(dir, 'init'), '--train-set', join(dir, 'prep'), '--save-dir', join(dir, 'run'), '--batch-size', '8',
+      '--epochs', '1000', '--max-steps', '100000', '--save-steps', '0', '--logging-steps', '1', '--nproc-per-node', '2', '--master-port', String(await freePort()));
+    let err = '';
+    launcher.stderr.on('data', (d) => { err += d; });
+    const exited = new Promise<number | null>((resolve) => launcher.on('exit', resolve));
+    while (!/train \[.*\] (\d{2,})\//.test(err)) await new Promise((r) => setTimeout(r, 100));
+    launcher.kill('SIGINT');
+    assert.equal(await exited, 130, err);
+    const m = /interrupted: checkpoint written to (.*checkpoint-(\d+))/.exec(err);
+    assert.ok(m && existsSync(join(m[1]!, 'trainer_state.json')), err);
+    assert.doesNotMatch(err, /failed/);
+  } finally {
+    cleanup();
+  }
+});

@@ -36,19 +36,42 @@ export function writeFileAtomicStreamed(path: string, write: (fd: number) => voi
  * An existing folder at `dir` is only removed once the new one is complete.
  */
 export function writeDirAtomic(dir: string, write: (tmpDir: string) => void): void {
-  const parent = dirname(dir);
-  makeDir(parent);
-  removeStaleTemporaries(parent, basename(dir));
-  const tmp = join(parent, `.tmp-${process.pid}-${basename(dir)}`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
+  const tmp = beginDir(dir);
   try {
     write(tmp);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
-  const old = join(parent, `.old-${process.pid}-${basename(dir)}`);
+  swapInto(tmp, dir);
+}
+
+/** writeDirAtomic for writers that await (streamed inputs, worker threads). */
+export async function writeDirAtomicAsync(dir: string, write: (tmpDir: string) => Promise<void>): Promise<void> {
+  const tmp = beginDir(dir);
+  try {
+    await write(tmp);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  swapInto(tmp, dir);
+}
+
+/** A fresh temporary sibling of dir (after cleaning up what killed writes of dir left). */
+function beginDir(dir: string): string {
+  const parent = dirname(dir);
+  makeDir(parent);
+  removeStaleTemporaries(parent, basename(dir));
+  const tmp = join(parent, `.tmp-${process.pid}-${basename(dir)}`);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp);
+  return tmp;
+}
+
+/** Moves a complete temporary folder into place; an existing dir is removed only once the new one is there. */
+function swapInto(tmp: string, dir: string): void {
+  const old = join(dirname(dir), `.old-${process.pid}-${basename(dir)}`);
   if (existsSync(dir)) renameSync(dir, old);
   renameSync(tmp, dir);
   rmSync(old, { recursive: true, force: true });

@@ -3,12 +3,11 @@
 // each chunk's tokens at once, its rows' records when its shard is closed. The whole folder is
 // written under a temporary name and renamed when complete, so a killed prepare leaves nothing
 // that looks finished.
-import { closeSync, openSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BertTokenizer } from '../../text/bert-tokenizer.js';
-import { removeStaleTemporaries } from '../../util/atomic.js';
-import { makeDir } from '../../util/make-dir.js';
+import { writeDirAtomicAsync } from '../../util/atomic.js';
 import { Progress } from '../../util/progress.js';
 import { DataFileError } from '../errors.js';
 import { expandInputs, fileLines } from '../input-files.js';
@@ -147,15 +146,19 @@ function slice(c: EncodedRows, start: number, rows: number): EncodedRows {
 export async function prepareShards(inputs: string[], tokenizer: BertTokenizer, output: string, options: Partial<PrepareOptions> = {}): Promise<Manifest> {
   const o = { ...DEFAULT_PREPARE, ...options };
   const files = expandInputs(inputs);
-  const totalBytes = files.reduce((n, f) => n + statSync(f).size, 0);
-  const parent = dirname(output);
-  makeDir(parent);
-  removeStaleTemporaries(parent, basename(output));
-  const tmp = join(parent, `.tmp-${process.pid}-${basename(output)}`);
-  rmSync(tmp, { recursive: true, force: true });
-  makeDir(tmp);
-  const writer = new ShardWriter(tmp, tokenizer.vocabSize <= 65536 ? 2 : 4, o.shardRows);
   const encoders = new Encoders(tokenizer, o.maxSeqLength, o.workers);
+  try {
+    let manifest: Manifest | undefined;
+    await writeDirAtomicAsync(output, async (tmp) => { manifest = await writeShards(files, tmp, tokenizer, encoders, o); });
+    return manifest!;
+  } finally {
+    await encoders.close();
+  }
+}
+
+async function writeShards(files: string[], tmp: string, tokenizer: BertTokenizer, encoders: Encoders, o: PrepareOptions): Promise<Manifest> {
+  const totalBytes = files.reduce((n, f) => n + statSync(f).size, 0);
+  const writer = new ShardWriter(tmp, tokenizer.vocabSize <= 65536 ? 2 : 4, o.shardRows);
   const progress = new Progress('prepare', totalBytes, 'B', o.quiet);
   const read = { bytes: 0 };
   const badLines: string[] = [];
@@ -195,7 +198,7 @@ export async function prepareShards(inputs: string[], tokenizer: BertTokenizer, 
     if (chunk.length) await submit();
     while (inFlight.length) writer.add(await inFlight.shift()!);
     writer.closeShard();
-    if (writer.rows < 2) throw new Error(`${inputs.join(' ')}: need at least 2 pairs, found ${writer.rows}`);
+    if (writer.rows < 2) throw new Error(`${files.join(' ')}: need at least 2 pairs, found ${writer.rows}`);
     const manifest: Manifest = {
       format: FORMAT, version: FORMAT_VERSION, rows: writer.rows, columns: writer.columns, token_type: tokenizer.vocabSize <= 65536 ? 'uint16' : 'uint32',
       tokens: writer.tokens, max_seq_length: o.maxSeqLength, tokenizer: tokenizer.fingerprint, fingerprint: writer.fingerprint.digest(writer.rows),
@@ -203,14 +206,9 @@ export async function prepareShards(inputs: string[], tokenizer: BertTokenizer, 
     };
     writeFileSync(join(tmp, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
     progress.done(totalBytes, { rows: writer.rows });
-    rmSync(output, { recursive: true, force: true });
-    renameSync(tmp, output);
     return manifest;
   } catch (e) {
     writer.abandon();
-    rmSync(tmp, { recursive: true, force: true });
     throw e;
-  } finally {
-    await encoders.close();
   }
 }

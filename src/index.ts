@@ -8,6 +8,7 @@ export * from './train/index.js';
 export * from './eval/index.js';
 export * from './vectors/index.js';
 export * from './retrieval/index.js';
+export * from './lexical/index.js';
 export * from './export/index.js';
 export * from './infer/index.js';
 export * from './serve/index.js';

@@ -15,18 +15,19 @@ const ALLOWED: Record<string, string[]> = {
   text: ['util'],
   eval: ['util'],
   vectors: ['util'],
+  lexical: ['util'],
   data: ['text', 'util'],
   model: ['torch', 'text', 'data', 'util'],
   train: ['model', 'data', 'text', 'torch', 'eval', 'util'],
   export: ['model', 'data', 'text', 'util'],
   infer: ['model', 'data', 'text', 'util'],
-  retrieval: ['vectors', 'data', 'text', 'eval', 'util'],
+  retrieval: ['vectors', 'lexical', 'data', 'text', 'eval', 'util'],
   demo: ['util'],
   serve: ['infer', 'retrieval', 'vectors', 'text', 'util'],
   cli: ['*'],
 };
 /** rooms whose whole import closure must stay clear of libtorch */
-const NO_LIBTORCH = ['util', 'text', 'eval', 'vectors', 'data', 'export', 'infer', 'retrieval', 'serve'];
+const NO_LIBTORCH = ['util', 'text', 'eval', 'vectors', 'lexical', 'data', 'export', 'infer', 'retrieval', 'serve'];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));

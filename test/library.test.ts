@@ -8,7 +8,7 @@ import { repoRoot } from './helpers.js';
 test('the library entry exports the public API', async () => {
   const inbatch = await import('../src/index.js');
   for (const name of ['Embedder', 'exportModel', 'buildServer', 'DualEncoder', 'Trainer', 'inBatchNegativesLoss', 'HnswIndex', 'ExactIndex', 'loadIndex',
-    'successAtN', 'evaluateRun', 'BertTokenizer', 'loadTokenizer', 'readPairs', 'embedCorpus', 'CorpusIndex', 'RecallEvaluator', 'vectorDrift', 'listCheckpoints']) {
+    'successAtN', 'evaluateRun', 'BertTokenizer', 'loadTokenizer', 'readPairs', 'embedCorpus', 'CorpusIndex', 'RecallEvaluator', 'vectorDrift', 'listCheckpoints', 'Bm25Index', 'reciprocalRankFusion', 'fuseRuns', 'HybridRetriever']) {
     assert.equal(typeof (inbatch as Record<string, unknown>)[name], 'function', name);
   }
   assert.equal(typeof inbatch.Embedder.load, 'function');

@@ -66,3 +66,37 @@ export const onnxModelOption = () => new Option('--model <dir>', 'exported folde
 export const precisionOption = () => new Option('--precision <p>', 'fp32 | fp16').argParser(oneOf('fp32', 'fp16')).default('fp32' as const);
 export const providerOption = () => new Option('--provider <p>', 'cpu | cuda (needs onnxruntime-node\'s CUDA provider)').argParser(oneOf('cpu', 'cuda')).default('cpu' as const);
 export const threadsOption = () => new Option('--threads <n>', 'onnxruntime intra-op threads').argParser(intIn(1, 256));
+
+// commands that retrieve from a corpus (recall, mteb, serve, mine)
+export const retrieverOption = () => new Option('--retriever <kind>', 'dense (the model) | bm25 (lexical) | hybrid (both, reciprocal rank fusion)')
+  .argParser(oneOf('dense', 'bm25', 'hybrid')).default('dense' as const);
+export const rrfKOption = () => new Option('--rrf-k <k>', 'hybrid: RRF constant k in weight / (k + rank)').argParser(nonNegative).default(60);
+export const hybridWeightsOption = () => new Option('--hybrid-weights <dense,bm25>', 'hybrid: weight of the dense and of the BM25 ranking').argParser(weightList(2)).default([1, 1] as number[], '1,1');
+export const fusionDepthOption = () => new Option('--fusion-depth <n>', 'hybrid: ranks of each retriever that are fused (at least the k asked for)').argParser(intIn(1, 100000)).default(100);
+export const bm25K1Option = () => new Option('--bm25-k1 <k1>', 'BM25 term-frequency saturation').argParser(numberWhere((v) => v >= 0 && v <= 100, 'in [0, 100]')).default(1.2);
+export const bm25BOption = () => new Option('--bm25-b <b>', 'BM25 length normalisation').argParser(proportion).default(0.75);
+
+/** Comma-separated non-negative weights, `count` of them when given. */
+export function weightList(count?: number) {
+  return (raw: string): number[] => {
+    const parts = raw.split(',');
+    if (count !== undefined && parts.length !== count) throw new InvalidArgumentError(`must be ${count} comma-separated numbers, got "${raw}"`);
+    return parts.map((p) => {
+      if (!DECIMAL.test(p.trim()) || !(Number(p) >= 0)) throw new InvalidArgumentError(`must be comma-separated numbers >= 0, got "${raw}"`);
+      return Number(p);
+    });
+  };
+}
+
+export interface RetrievalFlags {
+  retriever: 'dense' | 'bm25' | 'hybrid';
+  rrfK: number;
+  hybridWeights: number[];
+  fusionDepth: number;
+  bm25K1: number;
+  bm25B: number;
+}
+
+export function hybridFromFlags(f: RetrievalFlags) {
+  return { rrfK: f.rrfK, denseWeight: f.hybridWeights[0]!, bm25Weight: f.hybridWeights[1]!, depth: f.fusionDepth };
+}

@@ -10,7 +10,9 @@ import { addEmbedCommand, addSimilarityCommand } from './embed.js';
 import { addEvaluateRunCommand } from './evaluate-run.js';
 import { addEvaluateCommand } from './evaluate.js';
 import { addExportCommand } from './export.js';
+import { addFuseCommand } from './fuse.js';
 import { addInitCommand } from './init.js';
+import { addMineCommand } from './mine.js';
 import { addMtebCommand } from './mteb.js';
 import { addPrepareCommand } from './prepare.js';
 import { addRecallCommand } from './recall.js';
@@ -27,7 +29,7 @@ export function buildProgram(): Command {
     .showSuggestionAfterError()
     .showHelpAfterError('(add --help for the flags)')
     .configureHelp({ sortSubcommands: false, helpWidth: Math.min(process.stdout.columns ?? 100, 120) });
-  for (const add of [addInitCommand, addPrepareCommand, addTrainCommand, addRecallCommand, addEvaluateCommand, addMtebCommand, addEvaluateRunCommand, addCompareCommand,
+  for (const add of [addInitCommand, addPrepareCommand, addTrainCommand, addMineCommand, addRecallCommand, addEvaluateCommand, addMtebCommand, addEvaluateRunCommand, addFuseCommand, addCompareCommand,
     addDemoCommand, addExportCommand, addEmbedCommand, addSimilarityCommand, addServeCommand]) add(program);
   return program;
 }

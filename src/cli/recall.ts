@@ -1,27 +1,39 @@
 // inbatch recall: PaddleNLP's recall.py: embed the corpus, index it, and write the top
-// recall-num texts of every dev query as query<TAB>text<TAB>cosine.
+// recall-num texts of every dev query as query<TAB>text<TAB>score. With --retriever bm25 or
+// hybrid the lexical index ranks (alone, or fused with the dense ranking by RRF); the index
+// folder always holds both, so serve can use either.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option } from '@commander-js/extra-typings';
-import { formatRecallRows, readDevPairs } from '../data/paddle-recall-files.js';
+import { formatTrecRun } from '../data/beir-files.js';
+import { readCorpusTexts } from '../data/corpus-file.js';
+import { formatRecallRows, readDevPairs, type DevPair } from '../data/paddle-recall-files.js';
+import type { Run } from '../eval/trec-metrics.js';
+import { Bm25Index } from '../lexical/bm25-index.js';
 import { modelFingerprint } from '../model/fingerprint.js';
-import { CorpusIndex } from '../retrieval/corpus-index.js';
+import { CorpusIndex, type TextHit } from '../retrieval/corpus-index.js';
 import { EmbeddingCache } from '../retrieval/embedding-cache.js';
+import { Bm25Retriever } from '../retrieval/retriever.js';
 import { withBatchSize } from '../retrieval/text-embedder.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { Command } from './command.js';
-import { embedBatchOption, hnswEfOption, hnswMOption, intIn, maxSeqLengthOption, modelDirOption, pathValue, UsageError } from './flags.js';
+import {
+  bm25BOption, bm25K1Option, embedBatchOption, fusionDepthOption, hnswEfOption, hnswMOption, hybridFromFlags, hybridWeightsOption, intIn, maxSeqLengthOption,
+  pathValue, retrieverOption, rrfKOption, UsageError,
+} from './flags.js';
 import { loadModelFromFlags } from './model-flags.js';
 
 export function addRecallCommand(program: Command): void {
   program.command('recall')
-    .description('Embed a corpus, index it (HNSW, or --exact), and write the top recall-num texts for every query.')
-    .addOption(modelDirOption())
+    .description('Embed a corpus, index it (HNSW or --exact, plus BM25), and write the top recall-num texts for every query.')
+    .addOption(new Option('--model <dir>', 'model folder (inbatch init, train, or a Hugging Face BERT); not needed with --retriever bm25').argParser(pathValue))
     .addOption(new Option('--corpus-file <file>', 'one text per line (the first tab column)').argParser(pathValue).makeOptionMandatory())
     .addOption(new Option('--similar-text-pair-file <file>', 'query<TAB>gold text per line (the queries are recalled)').argParser(pathValue).makeOptionMandatory())
     .addOption(new Option('--recall-result-dir <dir>', 'output folder (results, embeddings, index)').argParser(pathValue).default('recall_result_dir'))
-    .addOption(new Option('--recall-result-file <name>', 'query<TAB>text<TAB>cosine lines, inside --recall-result-dir').argParser(pathValue).default('recall_result.txt'))
+    .addOption(new Option('--recall-result-file <name>', 'query<TAB>text<TAB>score lines, inside --recall-result-dir').argParser(pathValue).default('recall_result.txt'))
     .addOption(new Option('--recall-num <n>', 'texts recalled per query').argParser(intIn(1, 10000)).default(50))
+    .addOption(retrieverOption()).addOption(rrfKOption()).addOption(hybridWeightsOption()).addOption(fusionDepthOption()).addOption(bm25K1Option()).addOption(bm25BOption())
+    .addOption(new Option('--trec-run <file>', 'also write a TREC run (qid = the pair\'s 1-based position, docid = the corpus text\'s 1-based position) and FILE.qrels').argParser(pathValue))
     .addOption(hnswMOption())
     .addOption(hnswEfOption())
     .addOption(new Option('--exact', 'brute-force inner-product search instead of HNSW').default(false))
@@ -30,21 +42,46 @@ export function addRecallCommand(program: Command): void {
     .addOption(new Option('--reuse-embeddings', 'reuse corpus_embeddings.f32 when model and corpus are unchanged').default(false))
     .action(async (f) => {
       for (const file of [f.corpusFile, f.similarTextPairFile]) if (!existsSync(file)) throw new UsageError(`${file} does not exist`);
+      if (!f.model && f.retriever !== 'bm25') throw new UsageError(`--model is needed with --retriever ${f.retriever} (only bm25 works without a model)`);
       const dev = readDevPairs(f.similarTextPairFile); // checked before the long work
-      const model = loadModelFromFlags(f.model, f);
-      const embedder = withBatchSize(model, f.batchSize);
-      const started = Date.now();
-      const fingerprint = modelFingerprint(f.model, model.config);
-      const cache = new EmbeddingCache(join(f.recallResultDir, 'corpus_embeddings.f32'), f.corpusFile, fingerprint);
-      if (!f.reuseEmbeddings) cache.forget();
-      const corpus = await CorpusIndex.fromFile(embedder, f.corpusFile, { kind: f.exact ? 'exact' : 'hnsw', hnsw: { m: f.hnswM, efConstruction: f.hnswEf, ef: f.hnswEf } }, { cache });
-      if (corpus.reused) console.error(`reused ${corpus.size} corpus embeddings from ${cache.matrixPath}`);
-      corpus.save(join(f.recallResultDir, 'index'), fingerprint);
       const queries = dev.map((d) => d.query);
-      const hits = await corpus.search(embedder, queries, f.recallNum);
+      const started = Date.now();
+      const bm25Params = { k1: f.bm25K1, b: f.bm25B };
+      let texts: string[], hits: TextHit[][], what: string;
+      if (!f.model) {
+        texts = readCorpusTexts(f.corpusFile);
+        const lexical = Bm25Index.build(texts, bm25Params);
+        lexical.save(join(f.recallResultDir, 'bm25'));
+        hits = (await new Bm25Retriever(lexical).search(queries, f.recallNum)).map((list) => list.map((h) => ({ ...h, text: texts[h.id]! })));
+        what = `bm25 (${lexical.termCount} terms)`;
+      } else {
+        const model = loadModelFromFlags(f.model, f);
+        const embedder = withBatchSize(model, f.batchSize);
+        const fingerprint = modelFingerprint(f.model, model.config);
+        const cache = new EmbeddingCache(join(f.recallResultDir, 'corpus_embeddings.f32'), f.corpusFile, fingerprint);
+        if (!f.reuseEmbeddings) cache.forget();
+        const corpus = await CorpusIndex.fromFile(embedder, f.corpusFile, { kind: f.exact ? 'exact' : 'hnsw', hnsw: { m: f.hnswM, efConstruction: f.hnswEf, ef: Math.max(f.hnswEf, f.fusionDepth) } }, { cache });
+        if (corpus.reused) console.error(`reused ${corpus.size} corpus embeddings from ${cache.matrixPath}`);
+        corpus.withLexical(bm25Params).save(join(f.recallResultDir, 'index'), fingerprint);
+        texts = corpus.texts;
+        hits = await corpus.searchWith(corpus.retriever(f.retriever, embedder, hybridFromFlags(f)), queries, f.recallNum);
+        what = `${f.retriever}, ${corpus.index.kind} + bm25`;
+      }
       const resultPath = join(f.recallResultDir, f.recallResultFile);
       writeFileAtomic(resultPath, formatRecallRows(hits.flatMap((list, q) => list.map((h) => ({ query: queries[q]!, text: h.text, score: h.score })))));
-      console.error(`${corpus.size} texts indexed (${corpus.index.kind}), ${queries.length} queries, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      if (f.trecRun) writeTrecFiles(f.trecRun, dev, texts, hits, f.retriever);
+      console.error(`${texts.length} texts indexed (${what}), ${queries.length} queries, ${((Date.now() - started) / 1000).toFixed(1)} s`);
       console.log(resultPath);
     });
+}
+
+/** The recall as a TREC run, and qrels that mark every corpus text equal to a pair's gold text relevant. */
+function writeTrecFiles(path: string, dev: DevPair[], texts: string[], hits: TextHit[][], tag: string): void {
+  const run: Run = new Map(hits.map((list, q) => [String(q + 1), list.map((h) => ({ id: String(h.id + 1), score: h.score }))]));
+  writeFileAtomic(path, formatTrecRun(run, `inbatch-${tag}`));
+  const positions = new Map<string, number[]>(dev.map((d) => [d.gold, []]));
+  texts.forEach((t, i) => positions.get(t)?.push(i + 1));
+  let qrels = '';
+  dev.forEach((d, q) => { for (const id of positions.get(d.gold) ?? []) qrels += `${q + 1}\t${id}\t1\n`; });
+  writeFileAtomic(`${path}.qrels`, qrels);
 }

@@ -4,13 +4,17 @@ import { CorpusIndex } from '../retrieval/corpus-index.js';
 import { buildServer, DEFAULT_SERVER } from '../serve/server.js';
 import type { Command } from './command.js';
 import { loadEmbedder } from './embed.js';
-import { intIn, onnxModelOption, pathValue, precisionOption, providerOption, threadsOption } from './flags.js';
+import {
+  bm25BOption, bm25K1Option, fusionDepthOption, hybridFromFlags, hybridWeightsOption, intIn, onnxModelOption, pathValue, precisionOption, providerOption, retrieverOption,
+  rrfKOption, threadsOption, UsageError,
+} from './flags.js';
 
 export function addServeCommand(program: Command): void {
   program.command('serve')
-    .description('HTTP service: POST /embed, /similarity, /search; GET /health, /metrics. SIGTERM finishes in-flight requests.')
+    .description('HTTP service: POST /embed, /similarity, /search (dense, bm25 or hybrid); GET /health, /metrics. SIGTERM finishes in-flight requests.')
     .addOption(onnxModelOption()).addOption(precisionOption()).addOption(providerOption()).addOption(threadsOption())
     .addOption(new Option('--index <dir>', 'index folder written by inbatch recall (recall_result_dir/index) for /search').argParser(pathValue))
+    .addOption(retrieverOption()).addOption(rrfKOption()).addOption(hybridWeightsOption()).addOption(fusionDepthOption()).addOption(bm25K1Option()).addOption(bm25BOption())
     .addOption(new Option('--port <n>', 'port (0: any free port)').argParser(intIn(0, 65535)).default(8080))
     .addOption(new Option('--host <address>', 'address to listen on').default('127.0.0.1'))
     .addOption(new Option('--max-texts <n>', 'most texts in one request').argParser(intIn(1, 100000)).default(DEFAULT_SERVER.maxTexts))
@@ -23,7 +27,10 @@ export function addServeCommand(program: Command): void {
       const embedder = await loadEmbedder(f);
       const index = f.index ? CorpusIndex.load(f.index) : undefined;
       if (index && index.dim !== embedder.dim) throw new Error(`${f.index}: index dim ${index.dim} differs from the model's ${embedder.dim}`);
-      const app = buildServer({ embedder, index, maxTexts: f.maxTexts, bodyLimit: f.bodyLimit, maxK: DEFAULT_SERVER.maxK, logger: false,
+      if (!index && f.retriever !== 'dense') throw new UsageError(`--retriever ${f.retriever} needs --index`);
+      // an index from an older inbatch has no BM25 part; its texts are enough to build one
+      if (index && (!index.lexical || index.lexical.params.k1 !== f.bm25K1 || index.lexical.params.b !== f.bm25B)) index.withLexical({ k1: f.bm25K1, b: f.bm25B });
+      const app = buildServer({ embedder, index, retriever: f.retriever, hybrid: hybridFromFlags(f), maxTexts: f.maxTexts, bodyLimit: f.bodyLimit, maxK: DEFAULT_SERVER.maxK, logger: false,
         requestTimeoutMs: f.requestTimeout, connectionTimeoutMs: f.connectionTimeout, maxConnections: f.maxConnections });
       const address = await app.listen({ port: f.port, host: f.host });
       console.error(`inbatch serve: listening on ${address}`);

@@ -97,8 +97,9 @@ export function readTrecRun(file: string): Run {
   return run;
 }
 
+/** A run as TREC lines, documents in the order given; scores keep 9 significant digits (fused RRF scores differ in the 5th). */
 export function formatTrecRun(run: Run, tag = 'inbatch'): string {
   let out = '';
-  for (const [qid, docs] of run) docs.forEach((d, r) => { out += `${qid} Q0 ${d.id} ${r + 1} ${d.score.toFixed(6)} ${tag}\n`; });
+  for (const [qid, docs] of run) docs.forEach((d, r) => { out += `${qid} Q0 ${d.id} ${r + 1} ${d.score.toPrecision(9)} ${tag}\n`; });
   return out;
 }

@@ -1,18 +1,21 @@
 // The one retrieval pipeline: embed a corpus (streamed from a file, or given), index it
 // (HNSW or exact), embed queries, search, and map ids back to texts. Saved as one folder,
-// written atomically: the vector index, texts.txt (one text per id) and corpus.json.
+// written atomically: the vector index, texts.txt (one text per id), corpus.json, and bm25/ (the
+// lexical index over the same texts, for the bm25 and hybrid retrievers) when one was built.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { countLines, readCorpusTexts } from '../data/corpus-file.js';
 import { writeDirAtomic } from '../util/atomic.js';
 import { readUtf8File } from '../util/utf8-file.js';
 import { Progress } from '../util/progress.js';
+import { Bm25Index, DEFAULT_BM25, type Bm25Params } from '../lexical/bm25-index.js';
 import { createIndex, type IndexKind } from '../vectors/create-index.js';
 import { DEFAULT_HNSW, type HnswOptions } from '../vectors/hnsw.js';
 import { loadIndex } from '../vectors/load-index.js';
 import type { VectorIndex } from '../vectors/vector-index.js';
 import { embedCorpus } from './embed-corpus.js';
 import type { EmbeddingCache } from './embedding-cache.js';
+import { Bm25Retriever, DEFAULT_HYBRID, DenseRetriever, HybridRetriever, type HybridOptions, type Retriever, type RetrieverKind } from './retriever.js';
 import type { TextEmbedder } from './text-embedder.js';
 
 export interface IndexSpec {
@@ -31,10 +34,36 @@ export interface TextHit {
 
 const TEXTS_FILE = 'texts.txt';
 const META_FILE = 'corpus.json';
+const LEXICAL_DIR = 'bm25';
 
 export class CorpusIndex {
-  constructor(readonly index: VectorIndex, readonly texts: string[]) {
+  constructor(readonly index: VectorIndex, readonly texts: string[], public lexical?: Bm25Index) {
     if (index.size !== texts.length) throw new Error(`an index of ${index.size} vectors for ${texts.length} texts`);
+    if (lexical && lexical.size !== texts.length) throw new Error(`a BM25 index of ${lexical.size} documents for ${texts.length} texts`);
+  }
+
+  /** Builds the BM25 index over the texts (once; a saved one is kept unless params differ). */
+  withLexical(params: Bm25Params = DEFAULT_BM25): this {
+    if (!this.lexical || this.lexical.params.k1 !== params.k1 || this.lexical.params.b !== params.b) this.lexical = Bm25Index.build(this.texts, params);
+    return this;
+  }
+
+  /** A retriever over this corpus: dense needs the embedder that built the vectors, bm25 the lexical index, hybrid both. */
+  retriever(kind: RetrieverKind, embedder?: TextEmbedder, hybrid: HybridOptions = DEFAULT_HYBRID): Retriever {
+    const dense = () => {
+      if (!embedder) throw new Error('the dense retriever needs a model');
+      return new DenseRetriever(this.index, embedder);
+    };
+    const bm25 = () => {
+      if (!this.lexical) throw new Error('this index has no BM25 part (rebuild it with inbatch recall)');
+      return new Bm25Retriever(this.lexical);
+    };
+    return kind === 'dense' ? dense() : kind === 'bm25' ? bm25() : new HybridRetriever(dense(), bm25(), hybrid);
+  }
+
+  /** Searches with a retriever and maps ids to texts. */
+  async searchWith(retriever: Retriever, queries: string[], k: number): Promise<TextHit[][]> {
+    return (await retriever.search(queries, k)).map((hits) => hits.map((h) => ({ id: h.id, text: this.texts[h.id]!, score: h.score })));
   }
 
   get size(): number { return this.texts.length; }
@@ -85,6 +114,7 @@ export class CorpusIndex {
       this.index.save(tmp);
       writeFileSync(join(tmp, TEXTS_FILE), this.texts.join('\n') + '\n');
       writeFileSync(join(tmp, META_FILE), JSON.stringify({ kind: this.index.kind, dim: this.dim, size: this.size, embedder: embedder ?? null }));
+      this.lexical?.save(join(tmp, LEXICAL_DIR));
     });
   }
 
@@ -103,6 +133,7 @@ export class CorpusIndex {
     if (lines.at(-1) === '') lines.pop();
     if (meta.size !== index.size || meta.dim !== index.dim) throw new Error(`${metaPath} describes ${meta.size}x${meta.dim} but the index holds ${index.size}x${index.dim}`);
     if (lines.length !== index.size) throw new Error(`${dir}: ${TEXTS_FILE} has ${lines.length} texts but the index holds ${index.size} vectors`);
-    return Object.assign(new CorpusIndex(index, lines), { embedder: meta.embedder ?? null });
+    const lexical = existsSync(join(dir, LEXICAL_DIR)) ? Bm25Index.load(join(dir, LEXICAL_DIR)) : undefined;
+    return Object.assign(new CorpusIndex(index, lines, lexical), { embedder: meta.embedder ?? null });
   }
 }

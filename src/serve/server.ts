@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import type { FastifyInstance, FastifyError } from 'fastify';
 import type { Embedder } from '../infer/embedder.js';
 import type { CorpusIndex } from '../retrieval/corpus-index.js';
+import { Bm25Retriever, DEFAULT_HYBRID, HybridRetriever, RETRIEVER_KINDS, type HybridOptions, type Retriever, type RetrieverKind } from '../retrieval/retriever.js';
 import { Metrics } from './metrics.js';
 
 /** What the server needs of an Embedder. */
@@ -14,6 +15,9 @@ export interface ServerOptions {
   embedder: ServingEmbedder;
   /** a corpus index (inbatch recall writes one), for /search */
   index?: CorpusIndex;
+  /** how /search ranks when the request does not say (default dense) */
+  retriever?: RetrieverKind;
+  hybrid?: HybridOptions;
   maxTexts: number;
   /** largest request body in bytes (413 above) */
   bodyLimit: number;
@@ -80,16 +84,35 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     return { results: body.texts.map((text, i) => ({ text, similarity: dotProduct(q!, rest[i]!) })) };
   });
 
+  const retrievers = new Map<RetrieverKind, Retriever>();
+  if (o.index) {
+    const index = o.index;
+    // the dense ranking embeds through the micro-batcher, like /embed
+    const dense: Retriever = { kind: 'dense', search: async (queries, k) => index.index.search(await batcher.submit(queries), k) };
+    retrievers.set('dense', dense);
+    if (index.lexical) {
+      const bm25 = new Bm25Retriever(index.lexical);
+      retrievers.set('bm25', bm25);
+      retrievers.set('hybrid', new HybridRetriever(dense, bm25, o.hybrid ?? DEFAULT_HYBRID));
+    }
+  }
   app.post('/search', {
-    schema: { body: { type: 'object', required: ['query'], additionalProperties: false, properties: { query: { type: 'string', minLength: 1 }, k: { type: 'integer', minimum: 1, maximum: o.maxK } } } },
+    schema: {
+      body: {
+        type: 'object', required: ['query'], additionalProperties: false,
+        properties: { query: { type: 'string', minLength: 1 }, k: { type: 'integer', minimum: 1, maximum: o.maxK }, retriever: { type: 'string', enum: [...RETRIEVER_KINDS] } },
+      },
+    },
   }, async (req, reply) => {
     if (!o.index) return reply.status(503).send({ error: 'no index', message: 'start the server with --index DIR (from inbatch recall) to search' });
-    const body = req.body as { query: string; k?: number };
-    const [q] = await batcher.submit([body.query]);
-    return { results: o.index.searchVectors([q!], body.k ?? 10)[0]! };
+    const body = req.body as { query: string; k?: number; retriever?: RetrieverKind };
+    const retriever = retrievers.get(body.retriever ?? o.retriever ?? 'dense');
+    if (!retriever) return reply.status(400).send({ error: 'no lexical index', message: 'this index has no BM25 part: rebuild it with inbatch recall for bm25 or hybrid search' });
+    const [hits] = await o.index.searchWith(retriever, [body.query], body.k ?? 10);
+    return { retriever: retriever.kind, results: hits! };
   });
 
-  app.get('/health', async () => ({ status: 'ok', dim: o.embedder.dim, precision: o.embedder.options.precision, index: o.index ? { kind: o.index.index.kind, size: o.index.size } : null }));
+  app.get('/health', async () => ({ status: 'ok', dim: o.embedder.dim, precision: o.embedder.options.precision, index: o.index ? { kind: o.index.index.kind, size: o.index.size, bm25: Boolean(o.index.lexical), retriever: o.retriever ?? 'dense' } : null }));
 
   app.get('/metrics', async (_req, reply) => {
     void reply.type('text/plain; version=0.0.4');

@@ -31,6 +31,24 @@ export function writeFileAtomicStreamed(path: string, write: (fd: number) => voi
   renameSync(tmp, path);
 }
 
+/** writeFileAtomicStreamed for writers that await between writes (streamed inputs). */
+export async function writeFileAtomicStreamedAsync(path: string, write: (fd: number) => Promise<void>): Promise<void> {
+  makeDir(dirname(path));
+  const tmp = join(dirname(path), `.tmp-${process.pid}-${basename(path)}`);
+  const fd = openSync(tmp, 'w');
+  try {
+    await write(fd);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new Error(`${path}: not enough disk space`);
+    throw e;
+  }
+  closeSync(fd);
+  renameSync(tmp, path);
+}
+
 /**
  * Fills a temporary sibling folder with write(tmpDir), then swaps it into place.
  * An existing folder at `dir` is only removed once the new one is complete.

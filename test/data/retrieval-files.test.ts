@@ -37,7 +37,7 @@ test('BEIR TSV and JSONL readers, with file:line errors', () => {
     assert.throws(() => readQrels(p('bad.qrels')), /bad\.qrels:2: score "nope" is not a number/);
     const run = readTrecRun(p('run.txt'));
     assert.deepEqual(run.get('q1'), [{ id: 'd1', score: 0.9 }, { id: 'd2', score: 0.5 }]);
-    assert.equal(formatTrecRun(run, 'sys'), 'q1 Q0 d1 1 0.900000 sys\nq1 Q0 d2 2 0.500000 sys\n');
+    assert.equal(formatTrecRun(run, 'sys'), 'q1 Q0 d1 1 0.900000000 sys\nq1 Q0 d2 2 0.500000000 sys\n');
   });
 });
 

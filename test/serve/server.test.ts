@@ -22,7 +22,7 @@ before(async () => {
   writeRandomModel(join(work.dir, 'm'), microConfig(tok.vocabSize, { pooling: 'mean' }), tok);
   exportModel(join(work.dir, 'm'), join(work.dir, 'onnx'), { fp16: false });
   embedder = await Embedder.load(join(work.dir, 'onnx'));
-  const index = await CorpusIndex.fromTexts(embedder, corpus, { kind: 'exact', hnsw: DEFAULT_HNSW });
+  const index = (await CorpusIndex.fromTexts(embedder, corpus, { kind: 'exact', hnsw: DEFAULT_HNSW })).withLexical();
   app = buildServer({ embedder, index, maxTexts: 8, bodyLimit: 4096, maxK: 100 });
   bare = buildServer({ embedder, maxTexts: 8, bodyLimit: 4096, maxK: 100 });
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -89,9 +89,38 @@ test('POST /similarity and POST /search', async () => {
   assert.match(none.json.message, /--index/);
 });
 
+test('POST /search ranks by dense, bm25 or hybrid, as asked; bm25 without a lexical index is a clear 400', async () => {
+  const bm25 = await post('/search', { query: '上下', k: 5, retriever: 'bm25' });
+  assert.equal(bm25.status, 200);
+  assert.equal(bm25.json.retriever, 'bm25');
+  // only 上下不 shares a term with the query: BM25 returns nothing else
+  assert.deepEqual(bm25.json.results.map((h: { text: string }) => h.text), ['上下不']);
+  const dense = await post('/search', { query: '上下', k: 5 });
+  assert.equal(dense.json.retriever, 'dense');
+  assert.equal(dense.json.results.length, 5);
+  const hybrid = await post('/search', { query: '上下', k: 5, retriever: 'hybrid' });
+  assert.equal(hybrid.status, 200);
+  // RRF: 上下不 is ranked by both, so it is first, with score 1/(60 + its dense rank) + 1/61
+  const denseRank = dense.json.results.findIndex((h: { text: string }) => h.text === '上下不') + 1;
+  assert.equal(hybrid.json.results[0].text, '上下不');
+  assert.ok(Math.abs(hybrid.json.results[0].score - (1 / (60 + denseRank) + 1 / 61)) < 1e-12);
+  assert.equal((await post('/search', { query: '上下', retriever: 'sparse' })).status, 400);
+
+  const index = await CorpusIndex.fromTexts(embedder, corpus, { kind: 'exact', hnsw: DEFAULT_HNSW });
+  const server = buildServer({ embedder, index, maxTexts: 8, bodyLimit: 4096, maxK: 100, retriever: 'bm25' });
+  await server.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    const r = await post('/search', { query: '上下' }, `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`);
+    assert.equal(r.status, 400);
+    assert.match(r.json.message, /no BM25 part: rebuild it with inbatch recall/);
+  } finally {
+    await server.close();
+  }
+});
+
 test('GET /health and GET /metrics', async () => {
   const h = await (await fetch(url + '/health')).json() as Record<string, any>;
-  assert.deepEqual(h, { status: 'ok', dim: 16, precision: 'fp32', index: { kind: 'exact', size: 5 } });
+  assert.deepEqual(h, { status: 'ok', dim: 16, precision: 'fp32', index: { kind: 'exact', size: 5, bm25: true, retriever: 'dense' } });
   const m = await fetch(url + '/metrics');
   assert.match(m.headers.get('content-type')!, /text\/plain/);
   const text = await m.text();

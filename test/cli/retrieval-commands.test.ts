@@ -1,0 +1,164 @@
+// recall and mteb with --retriever bm25 | hybrid, TREC runs through evaluate-run and fuse,
+// and mine, run as a user runs them on one small world (an untrained model ranks well enough).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { needsTorch, tempDir } from '../helpers.js';
+import { inbatch, writeCliWorld, type CliWorld } from './cli-fixture.js';
+
+const skip = needsTorch;
+const work = tempDir();
+let w: CliWorld;
+
+before(() => {
+  if (skip) return;
+  w = writeCliWorld(work.dir, 60);
+  const init = inbatch('init', '--config', 'tiny', '--vocab', w.vocab, '--output-emb-size', '32', '--max-seq-length', '16', '--save-dir', w.file('model'));
+  assert.equal(init.code, 0, init.err);
+});
+
+after(() => work.cleanup());
+
+const trecLines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split(' '));
+function runOf(file: string): Map<string, Map<string, number>> {
+  const run = new Map<string, Map<string, number>>();
+  for (const [q, , d, , s] of trecLines(file)) run.set(q!, (run.get(q!) ?? new Map()).set(d!, Number(s)));
+  return run;
+}
+
+test('recall writes TREC runs and qrels that score in evaluate-run as evaluate scores the recall file; bm25 needs no model', { skip }, () => {
+  const bm25 = inbatch('recall', '--retriever', 'bm25', '--corpus-file', w.file('corpus.txt'), '--similar-text-pair-file', w.file('dev.tsv'),
+    '--recall-result-dir', w.file('bm25'), '--recall-num', '10', '--trec-run', w.file('bm25.trec'));
+  assert.equal(bm25.code, 0, bm25.err);
+  assert.ok(existsSync(w.file('bm25/bm25/bm25.json')));
+  const dense = inbatch('recall', '--model', w.file('model'), '--corpus-file', w.file('corpus.txt'), '--similar-text-pair-file', w.file('dev.tsv'),
+    '--recall-result-dir', w.file('dense'), '--recall-num', '10', '--fusion-depth', '10', '--exact', '--trec-run', w.file('dense.trec'));
+  assert.equal(dense.code, 0, dense.err);
+  for (const kind of ['bm25', 'dense']) {
+    const evaluate = inbatch('evaluate', '--similar-text-pair-file', w.file('dev.tsv'), '--recall-result-file', w.file(`${kind}/recall_result.txt`), '--recall-num', '10', '--json');
+    assert.equal(evaluate.code, 0, evaluate.err);
+    const run = inbatch('evaluate-run', '--run', w.file(`${kind}.trec`), '--qrels', w.file(`${kind}.trec.qrels`));
+    assert.equal(run.code, 0, run.err);
+    // one gold text per query in this corpus: trec recall@k x 100 is PaddleNLP's hit rate. trec_eval
+    // orders tied scores by document id, so BM25's frequent ties move hits: only dense must agree exactly
+    const hit = JSON.parse(evaluate.out).paddle_recall_pct;
+    const trec = JSON.parse(run.out).dev;
+    for (const k of [1, 5, 10]) {
+      const gap = Math.abs(trec[`recall_at_${k}`] * 100 - hit[`success_at_${k}`]);
+      assert.ok(kind === 'dense' ? gap < 1e-9 : gap < 10, `${kind} k=${k}: ${trec[`recall_at_${k}`]} vs ${hit[`success_at_${k}`]}`);
+    }
+    assert.ok(hit.success_at_10 > 50, `${kind} finds most gold texts of this world (${hit.success_at_10})`);
+  }
+  const noModel = inbatch('recall', '--retriever', 'hybrid', '--corpus-file', w.file('corpus.txt'), '--similar-text-pair-file', w.file('dev.tsv'));
+  assert.equal(noModel.code, 2);
+  assert.match(noModel.err, /--model is needed with --retriever hybrid/);
+});
+
+test('fuse of the dense and the BM25 runs equals recall --retriever hybrid at the same depth', { skip }, () => {
+  const r = inbatch('recall', '--model', w.file('model'), '--retriever', 'hybrid', '--corpus-file', w.file('corpus.txt'), '--similar-text-pair-file', w.file('dev.tsv'),
+    '--recall-result-dir', w.file('hybrid'), '--recall-num', '10', '--fusion-depth', '10', '--exact', '--trec-run', w.file('hybrid.trec'));
+  assert.equal(r.code, 0, r.err);
+  assert.ok(existsSync(w.file('dense/index/bm25/bm25.json')), 'the index folder carries the BM25 part');
+  const fused = inbatch('fuse', '--run', w.file('dense.trec'), '--run', w.file('bm25.trec'), '--k', '60', '--top-k', '10', '--output', w.file('fused.trec'));
+  assert.equal(fused.code, 0, fused.err);
+  const mine = runOf(w.file('fused.trec')), hybrid = runOf(w.file('hybrid.trec')), lexical = runOf(w.file('bm25.trec'));
+  assert.deepEqual([...mine.keys()].sort(), [...hybrid.keys()].sort());
+  // fuse ranks a run in trec_eval's order, where tied scores go by document id; recall's hybrid
+  // fused BM25's own order. So the two agree exactly wherever the BM25 list has no tie.
+  let compared = 0;
+  for (const [q, docs] of hybrid) {
+    const bm25Scores = [...(lexical.get(q)?.values() ?? [])];
+    if (new Set(bm25Scores).size !== bm25Scores.length) continue;
+    compared++;
+    assert.deepEqual(mine.get(q), docs, `query ${q}`);
+  }
+  assert.ok(compared >= 3, `${compared} queries without BM25 ties`);
+  const weighted = inbatch('fuse', '--run', w.file('dense.trec'), '--run', w.file('bm25.trec'), '--weights', '0,1', '--output', w.file('w.trec'));
+  assert.equal(weighted.code, 0, weighted.err);
+  // weight 0 for dense: the BM25 run's order survives (trec_eval's: score descending, ties by document id descending)
+  const bm25Order = trecLines(w.file('bm25.trec')).filter((l) => l[0] === '1').map((l) => ({ id: l[2]!, score: Number(l[4]) }))
+    .sort((a, b) => b.score - a.score || (a.id < b.id ? 1 : -1)).map((d) => d.id);
+  assert.deepEqual(trecLines(w.file('w.trec')).filter((l) => l[0] === '1').map((l) => l[2]).slice(0, bm25Order.length), bm25Order);
+  const one = inbatch('fuse', '--run', w.file('dense.trec'), '--output', w.file('x.trec'));
+  assert.equal(one.code, 2);
+  assert.match(one.err, /at least twice/);
+  const badWeights = inbatch('fuse', '--run', w.file('dense.trec'), '--run', w.file('bm25.trec'), '--weights', '1,2,3', '--output', w.file('x.trec'));
+  assert.equal(badWeights.code, 2);
+  assert.match(badWeights.err, /--weights has 3 value\(s\) for 2 runs/);
+});
+
+test('mteb --retriever bm25 and hybrid write MTEB JSON and a TREC run', { skip }, () => {
+  for (const kind of ['bm25', 'hybrid']) {
+    const args = ['mteb', '--retriever', kind, '--queries', w.file('queries.tsv'), '--corpus', w.file('corpus.tsv'), '--qrels', w.file('qrels.tsv'),
+      '--output-folder', w.file(`mteb-${kind}`), '--task-name', 'Synthetic', '--trec-run', w.file(`mteb-${kind}.trec`)];
+    const r = inbatch(...args, ...(kind === 'hybrid' ? ['--model', w.file('model')] : []));
+    assert.equal(r.code, 0, r.err);
+    const json = JSON.parse(readFileSync(w.file(`mteb-${kind}/Synthetic.json`), 'utf8'));
+    const again = JSON.parse(inbatch('evaluate-run', '--run', w.file(`mteb-${kind}.trec`), '--qrels', w.file('qrels.tsv')).out);
+    assert.ok(Math.abs(json.dev.ndcg_at_10 - again.dev.ndcg_at_10) < 1e-6, `${kind}: the written run scores as the JSON says`);
+  }
+});
+
+test('mine: negatives come from the rank window, never the positive or the query, never within the margin', { skip }, () => {
+  // the corpus to mine from: the training positives; the model's full ranking of it comes from recall
+  const train = readFileSync(w.file('train.tsv'), 'utf8').trim().split('\n').map((l) => l.split('\t'));
+  const positives = [...new Set(train.map((c) => c[1]!))];
+  writeFileSync(w.file('train-corpus.txt'), positives.join('\n') + '\n');
+  const full = inbatch('recall', '--model', w.file('model'), '--corpus-file', w.file('train-corpus.txt'), '--similar-text-pair-file', w.file('train.tsv'),
+    '--recall-result-dir', w.file('train-rank'), '--recall-num', String(positives.length), '--exact');
+  assert.equal(full.code, 0, full.err);
+  const ranking = new Map<string, { text: string; score: number }[]>();
+  for (const line of readFileSync(w.file('train-rank/recall_result.txt'), 'utf8').trim().split('\n')) {
+    const [q, text, score] = line.split('\t');
+    ranking.set(q!, [...(ranking.get(q!) ?? []), { text: text!, score: Number(score) }]);
+  }
+  const [min, max, margin] = [5, 15, 0.002]; // an untrained model scores everything within a few hundredths
+  const r = inbatch('mine', '--model', w.file('model'), '--train-set', w.file('train.tsv'), '--corpus-file', w.file('train-corpus.txt'), '--output', w.file('mined.tsv'),
+    '--negatives', '3', '--range-min', String(min), '--range-max', String(max), '--margin', String(margin), '--exact');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /rows, \d+ negatives mined; \d+ row\(s\) got fewer than 3/);
+  const rows = readFileSync(w.file('mined.tsv'), 'utf8').trim().split('\n').map((l) => l.split('\t'));
+  assert.equal(rows.length, train.length);
+  let agree = 0, mined = 0;
+  rows.forEach((cols, i) => {
+    const [query, positive, ...negatives] = cols;
+    assert.deepEqual([query, positive], train[i]);
+    assert.ok(negatives.length <= 3);
+    const list = ranking.get(query!)!;
+    const positiveScore = list.find((c) => c.text === positive)!.score;
+    for (const n of negatives) {
+      mined++;
+      assert.ok(n !== positive && n !== query, `row ${i + 1}: the positive or query came back as a negative`);
+      const { score } = list.find((c) => c.text === n)!;
+      // inside the window: scored no higher than rank min and no lower than rank max - 1 (1e-5: two embedding runs)
+      assert.ok(score <= list[min]!.score + 1e-5 && score >= list[max - 1]!.score - 1e-5, `row ${i + 1}: ${n} (${score}) outside ranks [${min}, ${max})`);
+      assert.ok(score <= positiveScore - margin + 1e-5, `row ${i + 1}: ${n} scores ${score}, within ${margin} of the positive's ${positiveScore}`);
+    }
+    // the same rule applied to recall's ranking gives the same negatives
+    const expected = list.slice(min, max).filter((c) => c.text !== positive && c.text !== query && c.score <= positiveScore - margin).slice(0, 3).map((c) => c.text);
+    if (JSON.stringify(expected) === JSON.stringify(negatives)) agree++;
+  });
+  assert.ok(mined > rows.length, `mined ${mined} negatives for ${rows.length} rows`);
+  assert.ok(agree >= rows.length * 0.9, `${agree} of ${rows.length} rows as expected`);
+  const report = JSON.parse(readFileSync(w.file('mined.tsv.report.json'), 'utf8'));
+  assert.equal(report.rows, train.length);
+  assert.equal(report.negatives, mined);
+  // a model trains on the mined file: every negative is an extra title column
+  const t = inbatch('train', '--model', w.file('model'), '--train-set', w.file('mined.tsv'), '--save-dir', w.file('mined-run'), '--batch-size', '8', '--max-steps', '3');
+  assert.equal(t.code, 0, t.err);
+  const both = inbatch('mine', '--model', w.file('model'), '--train-set', w.file('train.tsv'), '--output', w.file('x.tsv'));
+  assert.equal(both.code, 2);
+  assert.match(both.err, /exactly one of --corpus-file/);
+});
+
+test('mine --index reuses a recall index of the same model and refuses one built by another', { skip }, () => {
+  const r = inbatch('mine', '--model', w.file('model'), '--train-set', w.file('train.tsv'), '--index', w.file('train-rank/index'), '--output', w.file('mined-index.tsv'),
+    '--range-min', '1', '--range-max', '20');
+  assert.equal(r.code, 0, r.err);
+  const other = inbatch('init', '--config', 'tiny', '--vocab', w.vocab, '--output-emb-size', '32', '--max-seq-length', '16', '--save-dir', w.file('other'));
+  assert.equal(other.code, 0, other.err);
+  const refused = inbatch('mine', '--model', w.file('other'), '--train-set', w.file('train.tsv'), '--index', w.file('train-rank/index'), '--output', w.file('x.tsv'));
+  assert.equal(refused.code, 1);
+  assert.match(refused.err, /was built by another model/);
+});

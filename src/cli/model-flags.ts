@@ -23,5 +23,8 @@ export function loadModelFromFlags(dir: string, f: ModelOverrideFlags, quiet = f
   if (!existsSync(dir)) throw new UsageError(`--model ${dir} does not exist (create one with inbatch init)`);
   const { model, report } = loadModel(dir, modelOverrides(f));
   if (!quiet && report.initialised.length) console.error(`note: ${dir} had no ${report.initialised.join(', ')}; initialised randomly`);
+  if (!quiet && report.unused.length) {
+    console.error(`warning: ${dir}: ${report.unused.length} tensor(s) in the checkpoint are not used by this ${model.config.model_type} model: ${report.unused.slice(0, 5).join(', ')}${report.unused.length > 5 ? ', ...' : ''}`);
+  }
   return model;
 }

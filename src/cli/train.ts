@@ -46,7 +46,7 @@ export function addTrainCommand(program: Command): void {
     .addOption(new Option('--weight-decay <w>', 'AdamW weight decay (not on bias/LayerNorm)').argParser(nonNegative).default(D.weightDecay))
     .addOption(new Option('--max-grad-norm <n>', 'clip gradients to this global norm (0: no clipping)').argParser(nonNegative).default(D.maxGradNorm))
     .addOption(new Option('--seed <n>', 'data order and dropout seed').argParser(intIn(0)).default(D.seed))
-    .addOption(new Option('--init-from-ckpt <dir>', 'start from the weights of this model or checkpoint folder').argParser(pathValue))
+    .addOption(new Option('--init-from-ckpt <path>', 'start from the weights of this model or checkpoint folder, or of a .safetensors file').argParser(pathValue))
     .addOption(new Option('--resume', 'continue from the latest checkpoint in --save-dir').default(false))
     .addOption(new Option('--resume-from <dir>', 'continue from this checkpoint folder').argParser(pathValue))
     .addOption(new Option('--overwrite', 'start over in a --save-dir that holds another run\'s checkpoints (they are deleted)').default(false))
@@ -85,7 +85,8 @@ export function addTrainCommand(program: Command): void {
       if (f.device !== 'cpu' && (f.gradCacheChunkSize || f.useGradientCache)) throw new UsageError('GradCache replays dropout masks from the CPU generator; use it with --device cpu for now');
       const model = loadModelFromFlags(f.model, f);
       if (f.initFromCkpt) {
-        const { params } = loadWeights(join(f.initFromCkpt, 'model.safetensors'), model.config);
+        // a model folder (any weight layout) or a weights file
+        const { params } = loadWeights(f.initFromCkpt, model.config);
         T.noGrad(() => { for (const [name, p] of model.params) T.copy_(p, params.get(name)!); });
         for (const p of params.values()) p.dispose();
         console.error(`initialised weights from ${f.initFromCkpt}`);

@@ -2,7 +2,7 @@
 // embeddings -> N x (attention, add & norm, FFN, add & norm) -> pooling -> projection -> L2.
 // fp16: weights and matmuls in float16; LayerNorm, Softmax, the pooling sums and the final
 // normalisation run in float32 (Cast around them); inputs are int64 and the output float32.
-import type { ModelConfig } from '../model/config.js';
+import { taskTypeId, type ModelConfig } from '../model/config.js';
 import type { NamedArray } from '../data/safetensors.js';
 import { toHalf } from './float16.js';
 import { FLOAT, FLOAT16, GraphBuilder, INT64 } from './onnx-builder.js';
@@ -41,6 +41,20 @@ export function buildEncoderGraph(config: ModelConfig, weights: Map<string, Name
     toFloat(x), w(`${prefix}.weight`, get(`${prefix}.weight`).data, [H], true), w(`${prefix}.bias`, get(`${prefix}.bias`).data, [H], true),
   ], { axis: -1, epsilon: config.layer_norm_eps }));
 
+  const activation = (x: string): string => {
+    switch (config.hidden_act) {
+      case 'relu': return g.op('Relu', [x]);
+      case 'gelu_new': case 'gelu_pytorch_tanh': {
+        // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+        const cube = g.op('Mul', [g.op('Mul', [x, x]), x]);
+        const inner = g.op('Mul', [g.op('Add', [x, g.op('Mul', [cube, g.scalar(0.044715, half)])]), g.scalar(Math.sqrt(2 / Math.PI), half)]);
+        return g.op('Mul', [g.op('Mul', [x, g.scalar(0.5, half)]), g.op('Add', [g.op('Tanh', [inner]), g.scalar(1, half)])]);
+      }
+      default: // exact GELU: 0.5 x (1 + erf(x / sqrt 2))
+        return g.op('Mul', [g.op('Mul', [x, g.scalar(0.5, half)]), g.op('Add', [g.op('Erf', [g.op('Mul', [x, g.scalar(Math.SQRT1_2, half)])]), g.scalar(1, half)])]);
+    }
+  };
+
   const ids = g.input('input_ids', INT64, ['batch', 'sequence']);
   const mask = g.input('attention_mask', INT64, ['batch', 'sequence']);
   const types = g.input('token_type_ids', INT64, ['batch', 'sequence']);
@@ -51,6 +65,12 @@ export function buildEncoderGraph(config: ModelConfig, weights: Map<string, Name
   const emb = (name: string, index: string) => g.op('Gather', [w(name, get(name).data, get(name).shape), index], { axis: 0 });
   let h = g.op('Add', [g.op('Add', [emb('embeddings.word_embeddings.weight', ids), emb('embeddings.position_embeddings.weight', positions)]),
     emb('embeddings.token_type_embeddings.weight', types)]);
+  const task = taskTypeId(config);
+  if (task !== undefined) {
+    // ERNIE's task type is the same for every token: its row is a constant added to all
+    const table = get('embeddings.task_type_embeddings.weight');
+    h = g.op('Add', [h, w('embeddings.task_type_row', table.data.slice(task * H, (task + 1) * H), [H])]);
+  }
   h = layerNorm(h, 'embeddings.LayerNorm');
 
   // [B, L] mask -> [B, 1, 1, L] additive bias (0 or -10000), in float32 for the softmax
@@ -70,10 +90,7 @@ export function buildEncoderGraph(config: ModelConfig, weights: Map<string, Name
     const context = g.op('Reshape', [g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: [0, 2, 1, 3] }), hiddenShape]);
     const attended = layerNorm(g.op('Add', [linear(context, `${p}attention.output.dense`, H, H), h]), `${p}attention.output.LayerNorm`);
     const inner = linear(attended, `${p}intermediate.dense`, config.intermediate_size, H);
-    // exact GELU: 0.5 x (1 + erf(x / sqrt 2))
-    const gelu = g.op('Mul', [g.op('Mul', [inner, g.scalar(0.5, half)]),
-      g.op('Add', [g.op('Erf', [g.op('Mul', [inner, g.scalar(Math.SQRT1_2, half)])]), g.scalar(1, half)])]);
-    h = layerNorm(g.op('Add', [linear(gelu, `${p}output.dense`, H, config.intermediate_size), attended]), `${p}output.LayerNorm`);
+    h = layerNorm(g.op('Add', [linear(activation(inner), `${p}output.dense`, H, config.intermediate_size), attended]), `${p}output.LayerNorm`);
   }
 
   // pooling

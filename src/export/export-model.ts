@@ -6,7 +6,8 @@ import { readModelConfig } from '../model/config-file.js';
 import { canonicalName } from '../model/weight-names.js';
 import { weightProblems } from '../model/parameter-shapes.js';
 import { writeTokenizerFiles } from '../text/tokenizer-files.js';
-import { readSafetensors, type NamedArray } from '../data/safetensors.js';
+import type { NamedArray } from '../data/safetensors.js';
+import { readWeightFiles } from '../data/weight-files.js';
 import { loadTokenizer } from '../text/load-tokenizer.js';
 import { writeDirAtomic } from '../util/atomic.js';
 import { buildEncoderGraph } from './bert-onnx.js';
@@ -25,10 +26,9 @@ export function exportModel(modelDir: string, outDir: string, options: { fp16: b
   const config = readModelConfig(modelDir);
   const tokenizer = loadTokenizer(modelDir);
   if (tokenizer.vocabSize > config.vocab_size) throw new Error(`${modelDir}: the tokenizer has ${tokenizer.vocabSize} tokens but config.json's vocab_size is ${config.vocab_size}`);
-  const weightsPath = join(modelDir, 'model.safetensors');
-  if (!existsSync(weightsPath)) throw new Error(`${modelDir}: no model.safetensors`);
+  const { tensors, source: weightsPath } = readWeightFiles(modelDir);
   const weights = new Map<string, NamedArray>();
-  for (const [name, t] of readSafetensors(weightsPath).tensors) weights.set(canonicalName(name), t);
+  for (const [name, t] of tensors) weights.set(canonicalName(name), t);
   if (config.inbatch.output_emb_size > 0 && !weights.has('emb_reduce_linear.weight')) {
     throw new Error(`${weightsPath}: no emb_reduce_linear (the projection); train the model or set inbatch.output_emb_size to 0`);
   }

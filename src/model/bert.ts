@@ -1,10 +1,11 @@
-// The BERT encoder (Devlin et al. 2018), with Hugging Face parameter names.
-//   embeddings = LayerNorm(word + position + token_type)
+// The BERT encoder (Devlin et al. 2018), with Hugging Face parameter names; ERNIE is the same
+// encoder plus a task-type row in the embeddings and, in some checkpoints, relu or tanh-GELU.
+//   embeddings = LayerNorm(word + position + token_type [+ task_type])
 //   each layer: h = LayerNorm(h + SelfAttention(h)); h = LayerNorm(h + FFN(h))
 // Backward is libtorch autograd over these same ops.
 import * as T from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
-import type { BertConfig } from './config.js';
+import { taskTypeId, type BertConfig, type ModelConfig } from './config.js';
 export { bertParameterShapes } from './parameter-shapes.js';
 
 export type Params = Map<string, Tensor>;
@@ -29,6 +30,8 @@ function embeddings(P: Params, c: BertConfig, x: EncoderInputs, training: boolea
   let h = T.embedding(param(P, 'embeddings.word_embeddings.weight'), x.inputIds);
   h = T.add(h, T.embedding(param(P, 'embeddings.position_embeddings.weight'), positions));
   h = T.add(h, T.embedding(param(P, 'embeddings.token_type_embeddings.weight'), x.tokenTypeIds));
+  const task = taskTypeId(c as ModelConfig);
+  if (task !== undefined) h = T.add(h, T.select(param(P, 'embeddings.task_type_embeddings.weight'), 0, task));
   h = T.layerNorm(h, param(P, 'embeddings.LayerNorm.weight'), param(P, 'embeddings.LayerNorm.bias'), c.layer_norm_eps);
   return T.dropout(h, c.hidden_dropout_prob, training);
 }
@@ -62,8 +65,16 @@ function layer(P: Params, i: number, c: BertConfig, h: Tensor, bias: Tensor, tra
   const p = `encoder.layer.${i}.`;
   const context = selfAttention(P, `${p}attention.self.`, c, h, bias, training);
   const attended = addAndNorm(P, `${p}attention.output.`, c, context, h, training);
-  const inner = T.gelu(T.linear(attended, param(P, `${p}intermediate.dense.weight`), param(P, `${p}intermediate.dense.bias`)));
+  const inner = activation(c.hidden_act, T.linear(attended, param(P, `${p}intermediate.dense.weight`), param(P, `${p}intermediate.dense.bias`)));
   return addAndNorm(P, `${p}output.`, c, inner, attended, training);
+}
+
+/** gelu: x·Φ(x) (erf); relu; gelu_new / gelu_pytorch_tanh: 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))). */
+export function activation(kind: string, x: Tensor): Tensor {
+  if (kind === 'gelu') return T.gelu(x);
+  if (kind === 'relu') return T.relu(x);
+  const inner = T.mul(T.add(x, T.mul(T.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
+  return T.mul(T.mul(x, 0.5), T.add(T.tanh(inner), 1));
 }
 
 /** Sequence output [B, L, hidden]. */

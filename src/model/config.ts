@@ -1,5 +1,11 @@
-// config.json of a model folder: a Hugging Face BERT config plus an "inbatch" object.
+// config.json of a model folder: a Hugging Face BERT or ERNIE config plus an "inbatch" object.
+// ERNIE (Hugging Face ErnieModel; ERNIE 1.0/3.0, RocketQA) is BERT with an optional task-type
+// embedding added to the input embeddings; its checkpoints often use relu, other models gelu_new.
 export type Pooling = 'cls' | 'pooler' | 'mean';
+export type ModelType = 'bert' | 'ernie';
+export const MODEL_TYPES: readonly ModelType[] = ['bert', 'ernie'];
+/** erf GELU (BERT), ReLU (ERNIE 1.0, RocketQA), tanh-approximated GELU (gelu_new, gelu_pytorch_tanh) */
+export const ACTIVATIONS = ['gelu', 'relu', 'gelu_new', 'gelu_pytorch_tanh'] as const;
 
 export interface BertConfig {
   vocab_size: number;
@@ -24,12 +30,22 @@ export interface InbatchSettings {
   max_seq_length: number;
   /** dropout after the projection, as in PaddleNLP's SemanticIndexBase */
   dropout: number;
+  /** ERNIE with use_task_id: the task type row added to every token (0 unless the base model says otherwise) */
+  task_type_id?: number;
 }
 
 export interface ModelConfig extends BertConfig {
-  model_type: 'bert';
+  model_type: ModelType;
   architectures?: string[];
+  /** ERNIE: whether task_type_embeddings exist and are added */
+  use_task_id?: boolean;
+  task_type_vocab_size?: number;
   inbatch: InbatchSettings;
+}
+
+/** The task-type row the encoder adds, or undefined when the model has none. */
+export function taskTypeId(c: ModelConfig): number | undefined {
+  return c.model_type === 'ernie' && c.use_task_id ? (c.inbatch.task_type_id ?? 0) : undefined;
 }
 
 export const DEFAULT_INBATCH: InbatchSettings = { pooling: 'cls', output_emb_size: 256, max_seq_length: 128, dropout: 0.1 };
@@ -64,14 +80,17 @@ export function normalizeConfig(raw: Record<string, unknown>, where: string, ove
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: "${key}" must be a number`);
     return v;
   };
+  const modelType = raw.model_type ?? 'bert';
+  if (!MODEL_TYPES.includes(modelType as ModelType)) throw new Error(`${where}: model_type ${JSON.stringify(modelType)} is not supported (${MODEL_TYPES.join(', ')})`);
   const act = String(raw.hidden_act ?? 'gelu');
-  if (act !== 'gelu') throw new Error(`${where}: hidden_act "${act}" is not supported (only the erf "gelu" of BERT)`);
+  if (!(ACTIVATIONS as readonly string[]).includes(act)) throw new Error(`${where}: hidden_act "${act}" is not supported (${ACTIVATIONS.join(', ')})`);
   if (raw.inbatch !== undefined && (typeof raw.inbatch !== 'object' || raw.inbatch === null || Array.isArray(raw.inbatch))) {
     throw new Error(`${where}: "inbatch" must be an object like {"pooling": "mean", "output_emb_size": 256}, got ${JSON.stringify(raw.inbatch)}`);
   }
+  const ernie = modelType === 'ernie';
   const config: ModelConfig = {
-    model_type: 'bert',
-    architectures: ['BertModel'],
+    model_type: modelType as ModelType,
+    architectures: [ernie ? 'ErnieModel' : 'BertModel'],
     vocab_size: num('vocab_size'),
     hidden_size: num('hidden_size'),
     num_hidden_layers: num('num_hidden_layers'),
@@ -87,6 +106,12 @@ export function normalizeConfig(raw: Record<string, unknown>, where: string, ove
     pad_token_id: num('pad_token_id', 0),
     inbatch: { ...DEFAULT_INBATCH, ...((raw.inbatch as Partial<InbatchSettings>) ?? {}), ...overrides },
   };
+  if (ernie) {
+    // Hugging Face's ErnieConfig defaults: no task ids, a table of 3 when there are
+    if (raw.use_task_id !== undefined && typeof raw.use_task_id !== 'boolean') throw new Error(`${where}: "use_task_id" must be true or false`);
+    config.use_task_id = (raw.use_task_id as boolean | undefined) ?? false;
+    config.task_type_vocab_size = num('task_type_vocab_size' as keyof BertConfig, 3);
+  }
   checkConfig(config, where);
   return config;
 }
@@ -103,6 +128,11 @@ function checkConfig(c: ModelConfig, where: string): void {
     throw new Error(`${where}: hidden_size ${c.hidden_size} is not a multiple of num_attention_heads ${c.num_attention_heads}`);
   }
   const s = c.inbatch;
+  if (c.model_type === 'ernie') {
+    positiveInt('task_type_vocab_size', c.task_type_vocab_size);
+    const id = s.task_type_id ?? 0;
+    if (!Number.isSafeInteger(id) || id < 0 || id >= c.task_type_vocab_size!) fail('inbatch.task_type_id', `an id in [0, ${c.task_type_vocab_size})`, id);
+  }
   if (!['cls', 'pooler', 'mean'].includes(s.pooling)) fail('inbatch.pooling', 'cls, pooler or mean', s.pooling);
   if (!Number.isSafeInteger(s.output_emb_size) || s.output_emb_size < 0) fail('inbatch.output_emb_size', 'an integer >= 0 (0: no projection)', s.output_emb_size);
   if (!Number.isSafeInteger(s.max_seq_length) || s.max_seq_length < 2) fail('inbatch.max_seq_length', 'an integer >= 2', s.max_seq_length);

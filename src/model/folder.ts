@@ -1,27 +1,33 @@
 // A model is a folder: config.json, model.safetensors, vocab.txt and/or tokenizer.json.
 // Real Hugging Face BERT folders load unchanged (a "bert." prefix and gamma/beta names are accepted).
-import { existsSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as T from '../torch/index.js';
 import { loadTokenizer } from '../text/load-tokenizer.js';
 import { writeTokenizerFiles } from '../text/tokenizer-files.js';
 import { readSafetensors, writeSafetensors, type NamedArray } from '../data/safetensors.js';
+import { readWeightFiles, weightFileOf } from '../data/weight-files.js';
 import { writeDirAtomic } from '../util/atomic.js';
 import type { InbatchSettings, ModelConfig } from './config.js';
 import { readModelConfig } from './config-file.js';
 import { DualEncoder, initialParameter } from './dual-encoder.js';
 import { dualEncoderParameterShapes, weightProblems } from './parameter-shapes.js';
-import { canonicalName } from './weight-names.js';
+import { canonicalName, isPretrainingHead } from './weight-names.js';
 
 export interface LoadReport {
   /** parameters the checkpoint lacked and that were freshly initialised (e.g. the projection of a plain BERT) */
   initialised: string[];
-  /** checkpoint tensors that the model does not use (e.g. MLM heads) */
+  /** checkpoint tensors that the model does not use, pretraining heads (MLM, NSP) left out */
   unused: string[];
 }
 
+/** Reads a weights file (.safetensors) or a model folder's weights (any layout readWeightFiles knows). */
 export function loadWeights(path: string, config: ModelConfig, seed = 42): { params: Map<string, T.Tensor>; report: LoadReport } {
-  const { tensors } = readSafetensors(path);
+  const { tensors, source } = statSync(path).isDirectory() ? readWeightFiles(path) : { tensors: readSafetensors(path).tensors, source: path };
+  return weightsToParams(tensors, source, config, seed);
+}
+
+function weightsToParams(tensors: Map<string, NamedArray>, path: string, config: ModelConfig, seed: number): { params: Map<string, T.Tensor>; report: LoadReport } {
   const byName = new Map<string, NamedArray>();
   for (const [name, t] of tensors) byName.set(canonicalName(name), t);
   const { wrongShape, missing } = weightProblems(byName, config);
@@ -39,7 +45,7 @@ export function loadWeights(path: string, config: ModelConfig, seed = 42): { par
       params.set(name, T.keep(initialParameter(name, shape, config)));
     } else params.set(name, T.keep(T.fromData(t.data, shape)));
   }
-  for (const name of byName.keys()) if (!shapes.has(name) && !name.endsWith('position_ids')) report.unused.push(name);
+  for (const name of byName.keys()) if (!shapes.has(name) && !isPretrainingHead(name)) report.unused.push(name);
   return { params, report };
 }
 
@@ -47,9 +53,8 @@ export function loadModel(dir: string, overrides: Partial<InbatchSettings> = {})
   const config = readModelConfig(dir, overrides);
   const tokenizer = loadTokenizer(dir);
   if (tokenizer.vocabSize > config.vocab_size) throw new Error(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but config.json's vocab_size is ${config.vocab_size}`);
-  const weights = join(dir, 'model.safetensors');
-  if (!existsSync(weights)) throw new Error(`${dir}: no model.safetensors (PyTorch .bin checkpoints are not read; convert to safetensors)`);
-  const { params, report } = loadWeights(weights, config);
+  if (!weightFileOf(dir)) throw new Error(`${dir}: no weights (model.safetensors or a sharded model.safetensors.index.json)`);
+  const { params, report } = loadWeights(dir, config);
   return { model: new DualEncoder(config, params, tokenizer), report };
 }
 

@@ -4,6 +4,7 @@ import type { BertConfig, ModelConfig } from './config.js';
 
 export const PROJECTION_WEIGHT = 'emb_reduce_linear.weight';
 export const PROJECTION_BIAS = 'emb_reduce_linear.bias';
+export const TASK_TYPE_EMBEDDINGS = 'embeddings.task_type_embeddings.weight';
 
 export function bertParameterShapes(c: BertConfig): Map<string, number[]> {
   const h = c.hidden_size;
@@ -14,6 +15,8 @@ export function bertParameterShapes(c: BertConfig): Map<string, number[]> {
     ['embeddings.LayerNorm.weight', [h]],
     ['embeddings.LayerNorm.bias', [h]],
   ]);
+  const ernie = c as { model_type?: string; use_task_id?: boolean; task_type_vocab_size?: number };
+  if (ernie.model_type === 'ernie' && ernie.use_task_id) shapes.set(TASK_TYPE_EMBEDDINGS, [ernie.task_type_vocab_size!, h]);
   for (let i = 0; i < c.num_hidden_layers; i++) {
     const p = `encoder.layer.${i}.`;
     for (const m of ['query', 'key', 'value']) {

@@ -60,6 +60,30 @@ export function loadTokenizer(dir: string, options: Partial<BertTokenizerOptions
   const json = join(dir, 'tokenizer.json');
   if (existsSync(json)) return loadTokenizerJson(json);
   const txt = join(dir, 'vocab.txt');
-  if (existsSync(txt)) return new BertTokenizer(readVocabTxt(txt), options);
+  if (existsSync(txt)) return new BertTokenizer(readVocabTxt(txt), { ...tokenizerConfigOptions(dir), ...options });
   throw new Error(`${dir}: no tokenizer.json or vocab.txt`);
+}
+
+/**
+ * What tokenizer_config.json says about a vocab.txt tokenizer (Hugging Face's and PaddleNLP's both
+ * use do_lower_case; an uncased-by-default BERT tokenizer otherwise).
+ */
+export function tokenizerConfigOptions(dir: string): Partial<BertTokenizerOptions> {
+  const path = join(dir, 'tokenizer_config.json');
+  if (!existsSync(path)) return {};
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(readUtf8File(path)) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  const options: Partial<BertTokenizerOptions> = {};
+  if (raw.do_lower_case !== undefined) {
+    if (typeof raw.do_lower_case !== 'boolean') throw new Error(`${path}: "do_lower_case" must be true or false`);
+    options.lowercase = raw.do_lower_case;
+    // as in transformers: strip_accents unset follows lowercase
+    options.stripAccents = typeof raw.strip_accents === 'boolean' ? raw.strip_accents : raw.do_lower_case;
+  }
+  if (typeof raw.tokenize_chinese_chars === 'boolean') options.handleChineseChars = raw.tokenize_chinese_chars;
+  return options;
 }

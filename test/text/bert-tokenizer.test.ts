@@ -80,3 +80,19 @@ test('bert-base-chinese vocabulary: hand-checked Chinese, English and mixed ids'
   assert.deepEqual(real.tokenize('iPhone13怎么样'), ['iphone', '##13', '怎', '么', '样']);
   assert.deepEqual(real.tokenize('😀'), ['[UNK]']);
 });
+
+test('a vocab.txt folder honours tokenizer_config.json\'s do_lower_case (cased ERNIE/BERT vocabularies)', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'abc', 'ABC', 'é', 'e'].join('\n') + '\n');
+    const ids = (t: string) => loadTokenizer(dir).encode(t, 16).inputIds.slice(1, -1);
+    assert.deepEqual(ids('ABC'), [4], 'no tokenizer_config.json: lower-cased, as BERT');
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ do_lower_case: false }));
+    assert.deepEqual(ids('ABC'), [5]);
+    assert.deepEqual(ids('é'), [6], 'cased: accents kept too');
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ do_lower_case: 'no' }));
+    assert.throws(() => loadTokenizer(dir), /tokenizer_config\.json: "do_lower_case" must be true or false/);
+  } finally {
+    cleanup();
+  }
+});

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { UsageError } from '../util/errors.js';
 import { addCompareCommand } from './compare.js';
+import { addConvertCommand } from './convert.js';
 import { addDemoCommand } from './demo.js';
 import { addEmbedCommand, addSimilarityCommand } from './embed.js';
 import { addEvaluateRunCommand } from './evaluate-run.js';
@@ -29,7 +30,7 @@ export function buildProgram(): Command {
     .showSuggestionAfterError()
     .showHelpAfterError('(add --help for the flags)')
     .configureHelp({ sortSubcommands: false, helpWidth: Math.min(process.stdout.columns ?? 100, 120) });
-  for (const add of [addInitCommand, addPrepareCommand, addTrainCommand, addMineCommand, addRecallCommand, addEvaluateCommand, addMtebCommand, addEvaluateRunCommand, addFuseCommand, addCompareCommand,
+  for (const add of [addInitCommand, addConvertCommand, addPrepareCommand, addTrainCommand, addMineCommand, addRecallCommand, addEvaluateCommand, addMtebCommand, addEvaluateRunCommand, addFuseCommand, addCompareCommand,
     addDemoCommand, addExportCommand, addEmbedCommand, addSimilarityCommand, addServeCommand]) add(program);
   return program;
 }

@@ -17,7 +17,8 @@ function halfToFloat(h: number): number {
   return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }
 
-function decode(dtype: string, bytes: Uint8Array, count: number, where: string): Float32Array {
+/** count little-endian values of dtype (F32, F64, F16, BF16, I64, I32) as float32. */
+export function decode(dtype: string, bytes: Uint8Array, count: number, where: string): Float32Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float32Array(count);
   switch (dtype) {
@@ -30,12 +31,14 @@ function decode(dtype: string, bytes: Uint8Array, count: number, where: string):
       break;
     }
     case 'I64': for (let i = 0; i < count; i++) out[i] = Number(view.getBigInt64(i * 8, true)); break;
+    case 'I32': for (let i = 0; i < count; i++) out[i] = view.getInt32(i * 4, true); break;
     default: throw new Error(`${where}: unsupported dtype ${dtype}`);
   }
   return out;
 }
 
 const BYTES: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2, I64: 8 };
+export const DTYPE_BYTES: Record<string, number> = { ...BYTES, I32: 4 };
 
 const MAX_HEADER = 100 * 1024 * 1024; // as the safetensors library
 

@@ -1,19 +1,22 @@
 // Where a model folder keeps its weights, and reading them whatever the layout:
 //   model.safetensors                                  one file
 //   model.safetensors.index.json + model-0000N-of-M   sharded (Hugging Face's save_pretrained for big models)
+//   pytorch_model.bin                                  torch.save's zip, read without running its pickle
 // Every tensor of a sharded checkpoint must be in the shard the index names, and in no other.
 import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { readUtf8File } from '../util/utf8-file.js';
 import { readSafetensors, type NamedArray } from './safetensors.js';
+import { readTorchCheckpoint } from './torch-checkpoint.js';
 
 export const SAFETENSORS = 'model.safetensors';
 export const SAFETENSORS_INDEX = 'model.safetensors.index.json';
+export const TORCH_BIN = 'pytorch_model.bin';
 const MAX_INDEX_BYTES = 64 << 20;
 
 /** The file that identifies a folder's weights (for fingerprints), or undefined when it has none inbatch reads. */
 export function weightFileOf(dir: string): string | undefined {
-  for (const name of [SAFETENSORS, SAFETENSORS_INDEX]) if (existsSync(join(dir, name))) return join(dir, name);
+  for (const name of [SAFETENSORS, SAFETENSORS_INDEX, TORCH_BIN]) if (existsSync(join(dir, name))) return join(dir, name);
   return undefined;
 }
 
@@ -22,7 +25,9 @@ export function readWeightFiles(dir: string): { tensors: Map<string, NamedArray>
   if (existsSync(single)) return { tensors: readSafetensors(single).tensors, source: single };
   const index = join(dir, SAFETENSORS_INDEX);
   if (existsSync(index)) return { tensors: readShardedSafetensors(index), source: index };
-  throw new Error(`${dir}: no ${SAFETENSORS} or ${SAFETENSORS_INDEX}`);
+  const bin = join(dir, TORCH_BIN);
+  if (existsSync(bin)) return { tensors: readTorchCheckpoint(bin), source: bin };
+  throw new Error(`${dir}: no ${SAFETENSORS}, ${SAFETENSORS_INDEX} or ${TORCH_BIN}`);
 }
 
 export function readShardedSafetensors(indexPath: string): Map<string, NamedArray> {

@@ -7,6 +7,10 @@ import { loadTokenizer } from '../text/load-tokenizer.js';
 import { writeTokenizerFiles } from '../text/tokenizer-files.js';
 import { readSafetensors, writeSafetensors, type NamedArray } from '../data/safetensors.js';
 import { readWeightFiles, weightFileOf } from '../data/weight-files.js';
+import { readPaddleCheckpoint } from '../data/paddle-checkpoint.js';
+import { readTorchCheckpoint } from '../data/torch-checkpoint.js';
+import { normalizeConfig } from './config.js';
+import { isPaddleFolder, PADDLE_WEIGHTS, paddleToHuggingFace, readPaddleFolder } from './paddle-format.js';
 import { writeDirAtomic } from '../util/atomic.js';
 import type { InbatchSettings, ModelConfig } from './config.js';
 import { readModelConfig } from './config-file.js';
@@ -21,10 +25,19 @@ export interface LoadReport {
   unused: string[];
 }
 
-/** Reads a weights file (.safetensors) or a model folder's weights (any layout readWeightFiles knows). */
+/**
+ * Reads a model folder's weights (any layout readWeightFiles knows, or PaddleNLP's) or a weights
+ * file (.safetensors, pytorch .bin, PaddleNLP .pdparams).
+ */
 export function loadWeights(path: string, config: ModelConfig, seed = 42): { params: Map<string, T.Tensor>; report: LoadReport } {
-  const { tensors, source } = statSync(path).isDirectory() ? readWeightFiles(path) : { tensors: readSafetensors(path).tensors, source: path };
-  return weightsToParams(tensors, source, config, seed);
+  return weightsToParams(readAnyWeights(path), path, config, seed);
+}
+
+function readAnyWeights(path: string): Map<string, NamedArray> {
+  if (statSync(path).isDirectory()) return isPaddleFolder(path) ? readPaddleFolder(path).tensors : readWeightFiles(path).tensors;
+  if (path.endsWith('.pdparams')) return paddleToHuggingFace(readPaddleCheckpoint(path), path).tensors;
+  if (path.endsWith('.bin')) return readTorchCheckpoint(path);
+  return readSafetensors(path).tensors;
 }
 
 function weightsToParams(tensors: Map<string, NamedArray>, path: string, config: ModelConfig, seed: number): { params: Map<string, T.Tensor>; report: LoadReport } {
@@ -50,11 +63,25 @@ function weightsToParams(tensors: Map<string, NamedArray>, path: string, config:
 }
 
 export function loadModel(dir: string, overrides: Partial<InbatchSettings> = {}): { model: DualEncoder; report: LoadReport } {
+  if (isPaddleFolder(dir)) return loadPaddleModel(dir, dir, overrides);
   const config = readModelConfig(dir, overrides);
   const tokenizer = loadTokenizer(dir);
   if (tokenizer.vocabSize > config.vocab_size) throw new Error(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but config.json's vocab_size is ${config.vocab_size}`);
-  if (!weightFileOf(dir)) throw new Error(`${dir}: no weights (model.safetensors or a sharded model.safetensors.index.json)`);
+  if (!weightFileOf(dir)) throw new Error(`${dir}: no weights (model.safetensors, a sharded model.safetensors.index.json, pytorch_model.bin or PaddleNLP's model_state.pdparams)`);
   const { params, report } = loadWeights(dir, config);
+  return { model: new DualEncoder(config, params, tokenizer), report };
+}
+
+/**
+ * A PaddleNLP folder as a model: its config and names translated, its vocab.txt and
+ * tokenizer_config.json as they are. A trained semantic-indexing checkpoint folder often holds only
+ * model_state.pdparams: `base` is then the pretrained folder it started from (config and vocabulary).
+ */
+export function loadPaddleModel(dir: string, base = dir, overrides: Partial<InbatchSettings> = {}): { model: DualEncoder; report: LoadReport } {
+  const paddle = readPaddleFolder(dir, base);
+  const config = normalizeConfig(paddle.config, join(dir, PADDLE_WEIGHTS), overrides);
+  const tokenizer = loadTokenizer(base);
+  const { params, report } = weightsToParams(paddle.tensors, join(dir, PADDLE_WEIGHTS), config, 42);
   return { model: new DualEncoder(config, params, tokenizer), report };
 }
 

@@ -1,0 +1,87 @@
+// pytorch_model.bin (torch.save since PyTorch 1.6): a zip holding data.pkl (the state dict,
+// pickled) and one file per storage under data/. Tensors are rebuilt from (storage, offset,
+// size, stride) with every index checked against the storage; the pickle is read by the
+// restricted unpickler, so only these rebuild functions and storage types may be named.
+import { readFileSync, statSync } from 'node:fs';
+import { decode, DTYPE_BYTES, type NamedArray } from './safetensors.js';
+import { describe, PyGlobal, PyTuple, stringKeyed, unpickle, type GlobalBuilders } from './pickle.js';
+import { zipEntries } from './zip-entries.js';
+
+const STORAGE_DTYPES: Record<string, string> = {
+  FloatStorage: 'F32', HalfStorage: 'F16', BFloat16Storage: 'BF16', DoubleStorage: 'F64', LongStorage: 'I64', IntStorage: 'I32',
+};
+const MAX_FILE = 16 * 2 ** 30;
+
+interface Storage { values: Float32Array; dtype: string }
+
+export function readTorchCheckpoint(path: string): Map<string, NamedArray> {
+  if (statSync(path).size > MAX_FILE) throw new Error(`${path}: larger than 16 GiB`);
+  const entries = zipEntries(readFileSync(path), path);
+  const pkl = [...entries.keys()].find((n) => n.endsWith('/data.pkl') && n.split('/').length === 2);
+  if (!pkl) throw new Error(`${path}: no <name>/data.pkl inside: not a torch.save file (or saved with _use_new_zipfile_serialization=False, which is not read)`);
+  const prefix = pkl.slice(0, -'data.pkl'.length);
+  const storages = new Map<string, Storage>();
+  const globals: Record<string, GlobalBuilders> = {
+    'collections.OrderedDict': { call: () => new Map() },
+    'torch._utils._rebuild_tensor_v2': { call: (args) => rebuildTensor(args, path) },
+    'torch._utils._rebuild_parameter': { call: (args) => args[0] },
+  };
+  for (const name of Object.keys(STORAGE_DTYPES)) globals[`torch.${name}`] = {};
+  const state = unpickle(entries.get(pkl)!.data, `${path}:${pkl}`, {
+    globals,
+    persistentLoad: (id) => {
+      // ('storage', storage type, key, location, numel)
+      const t = id instanceof PyTuple ? id.items : [];
+      const [kind, type, key, , numel] = t;
+      if (kind !== 'storage' || !(type instanceof PyGlobal) || typeof key !== 'string' || typeof numel !== 'number') throw new Error(`${path}: a persistent id that is not a storage (${describe(id)})`);
+      const dtype = STORAGE_DTYPES[type.name]!;
+      const cached = storages.get(key);
+      if (cached) return cached;
+      const file = entries.get(`${prefix}data/${key}`);
+      if (!file) throw new Error(`${path}: storage ${key} is missing from the archive`);
+      if (file.data.length < numel * DTYPE_BYTES[dtype]!) throw new Error(`${path}: storage ${key} holds ${file.data.length} bytes, ${numel} ${dtype} values need ${numel * DTYPE_BYTES[dtype]!}`);
+      const storage = { values: decode(dtype, file.data, numel, `${path}: storage ${key}`), dtype };
+      storages.set(key, storage);
+      return storage;
+    },
+  });
+  const dict = stringKeyed(state, path);
+  const out = new Map<string, NamedArray>();
+  for (const [name, value] of dict) {
+    if (!isNamedArray(value)) throw new Error(`${path}: ${name} is ${describe(value)}, not a tensor`);
+    out.set(name, value);
+  }
+  return out;
+}
+
+function isNamedArray(v: unknown): v is NamedArray {
+  return typeof v === 'object' && v !== null && (v as NamedArray).data instanceof Float32Array && Array.isArray((v as NamedArray).shape);
+}
+
+/** _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks, ...) */
+function rebuildTensor(args: unknown[], path: string): NamedArray {
+  const [storage, offset, size, stride] = args as [Storage, number, PyTuple, PyTuple];
+  const ints = (t: unknown, what: string) => {
+    if (!(t instanceof PyTuple) || !t.items.every((x) => Number.isSafeInteger(x) && (x as number) >= 0)) throw new Error(`${path}: a tensor's ${what} is not a tuple of non-negative integers`);
+    return t.items as number[];
+  };
+  if (!storage?.values || !Number.isSafeInteger(offset) || offset < 0) throw new Error(`${path}: a tensor without a valid storage and offset`);
+  const shape = ints(size, 'size'), strides = ints(stride, 'stride');
+  if (shape.length !== strides.length) throw new Error(`${path}: a tensor with ${shape.length} sizes and ${strides.length} strides`);
+  const count = shape.reduce((a, b) => a * b, 1);
+  const last = count === 0 ? offset : offset + shape.reduce((s, n, i) => s + (n - 1) * strides[i]!, 0);
+  if (last >= storage.values.length && count > 0) throw new Error(`${path}: a tensor reaches element ${last} of a storage of ${storage.values.length}`);
+  const data = new Float32Array(count);
+  // copy the strided view into a contiguous array, last dimension fastest
+  const index = new Array<number>(shape.length).fill(0);
+  for (let i = 0; i < count; i++) {
+    let at = offset;
+    for (let d = 0; d < shape.length; d++) at += index[d]! * strides[d]!;
+    data[i] = storage.values[at]!;
+    for (let d = shape.length - 1; d >= 0; d--) {
+      if (++index[d]! < shape[d]!) break;
+      index[d] = 0;
+    }
+  }
+  return { shape, data };
+}

@@ -8,6 +8,9 @@
 #ifdef INBATCH_DISTRIBUTED
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef USE_C10D_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 #endif
 
 #include <cstdlib>
@@ -27,10 +30,19 @@ class CachingCpuAllocator final : public c10::Allocator {
   static constexpr size_t kMinCached = 64 * 1024;
   static constexpr size_t kAlignment = 64;
 
+  // libtorch 2.3 made allocate non-const and added copy_data; Debian's 1.13 has the older interface
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
+  c10::DataPtr allocate(size_t n) override {
+    void* p = instance().take(n);
+    return {p, p, &release, c10::Device(c10::DeviceType::CPU)};
+  }
+  void copy_data(void* dest, const void* src, std::size_t count) const override { default_copy_data(dest, src, count); }
+#else
   c10::DataPtr allocate(size_t n) const override {
     void* p = instance().take(n);
     return {p, p, &release, c10::Device(c10::DeviceType::CPU)};
   }
+#endif
   c10::DeleterFnPtr raw_deleter() const override { return &release; }
 
   static CachingCpuAllocator& instance() {
@@ -472,7 +484,8 @@ OP(version) return Napi::String::New(info.Env(), TORCH_VERSION); END
 OP(emptyCache) CachingCpuAllocator::instance().emptyCache(); return info.Env().Undefined(); END
 OP(cachedBytes) return Napi::Number::New(info.Env(), static_cast<double>(CachingCpuAllocator::instance().cachedBytes())); END
 
-// ---- collectives (torch.distributed's c10d: a TCPStore rendezvous and ProcessGroupGloo) -------
+// ---- collectives (torch.distributed's c10d: a TCPStore rendezvous and ProcessGroupGloo, or
+// ProcessGroupNCCL when built against a CUDA libtorch with USE_C10D_NCCL) -------
 // Generic: all-reduce, all-gather, broadcast, barrier over tensors. Calls block until every rank
 // has joined, or fail after the group's timeout.
 
@@ -497,11 +510,24 @@ OP(initProcessGroup)
   so.numWorkers = world;
   so.waitWorkers = true;
   so.timeout = timeout;
+  std::string backend = info.Length() > 5 && info[5].IsString() ? info[5].As<Napi::String>().Utf8Value() : "gloo";
+  if (backend != "gloo" && backend != "nccl") throw BindingError("backend must be gloo or nccl");
+#ifndef USE_C10D_NCCL
+  if (backend == "nccl") throw BindingError("this build has no NCCL: build the addon against a CUDA libtorch (see the README)");
+#endif
   auto store = c10::make_intrusive<c10d::TCPStore>(addr, so);
+  auto& groups = processGroups(info.Env());
+#ifdef USE_C10D_NCCL
+  if (backend == "nccl") {
+    auto opts = c10d::ProcessGroupNCCL::Options::create();
+    opts->timeout = timeout;
+    groups.push_back(c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, world, opts));
+    return Napi::Number::New(info.Env(), static_cast<double>(groups.size() - 1));
+  }
+#endif
   auto opts = c10d::ProcessGroupGloo::Options::create();
   opts->timeout = timeout;
   opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(addr == "localhost" ? "127.0.0.1" : addr));
-  auto& groups = processGroups(info.Env());
   groups.push_back(c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world, opts));
   return Napi::Number::New(info.Env(), static_cast<double>(groups.size() - 1));
 END
@@ -527,8 +553,9 @@ OP(broadcast)
   return info.Env().Undefined();
 END
 OP(barrier)
-  // a barrier as a one-element all-reduce: it needs no device guess
-  std::vector<torch::Tensor> t = {torch::zeros({1})};
+  // a barrier as a one-element all-reduce on the group's device (given: NCCL needs a CUDA tensor)
+  std::string device = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "cpu";
+  std::vector<torch::Tensor> t = {torch::zeros({1}, torch::TensorOptions().device(torch::Device(device)))};
   group(info).allreduce(t)->wait();
   return info.Env().Undefined();
 END

@@ -22,7 +22,7 @@ import { DEFAULT_TRAIN_OPTIONS as D } from '../train/options.js';
 import { Trainer } from '../train/trainer.js';
 import type { Command } from './command.js';
 import {
-  hnswEfOption, hnswMOption, intIn, maxSeqLengthOption, modelDirOption, nonNegative, numberWhere, outputEmbSizeOption, pathValue, poolingOption, positive, proportion, UsageError,
+  hnswEfOption, hnswMOption, intIn, maxSeqLengthOption, modelDirOption, nonNegative, numberWhere, oneOf, outputEmbSizeOption, pathValue, poolingOption, positive, proportion, UsageError,
 } from './flags.js';
 import { loadModelFromFlags } from './model-flags.js';
 
@@ -72,6 +72,7 @@ export function addTrainCommand(program: Command): void {
     .addOption(new Option('--node-rank <n>', 'this machine\'s index among --nnodes').argParser(intIn(0, 4095)).default(0))
     .addOption(new Option('--master-addr <host>', 'rank 0\'s machine (the rendezvous)').default('127.0.0.1'))
     .addOption(new Option('--master-port <port>', 'rendezvous port on --master-addr').argParser(intIn(1, 65535)).default(29500))
+    .addOption(new Option('--backend <name>', 'collectives: gloo (CPU tensors) or nccl (CUDA, an addon built against a CUDA libtorch); default: nccl with --device cuda').argParser(oneOf('gloo', 'nccl')))
     .addOption(new Option('--dist-timeout <seconds>', 'how long a worker waits for the others in one collective').argParser(intIn(1)).default(1800))
     .addOption(new Option('--device <device>', 'cpu, or cuda / cuda:N with a CUDA build of libtorch (INBATCH_LIBTORCH)').default('cpu'))
     .action(async (f) => {
@@ -81,8 +82,10 @@ export function addTrainCommand(program: Command): void {
       if (f.evaluate && (!f.similarTextPairFile || !f.corpusFile)) throw new UsageError('--evaluate needs --similar-text-pair-file and --corpus-file');
       T.loadNative();
       if (f.device.startsWith('cuda') && !T.cudaIsAvailable()) throw new UsageError(`--device ${f.device}: this libtorch build has no CUDA (build the addon against a CUDA libtorch: INBATCH_LIBTORCH=... npm run build:native)`);
-      T.setDefaultDevice(f.device);
-      if (f.device !== 'cpu' && (f.gradCacheChunkSize || f.useGradientCache)) throw new UsageError('GradCache replays dropout masks from the CPU generator; use it with --device cpu for now');
+      // a worker of a multi-GPU machine takes the GPU of its local rank, as torchrun's users do
+      const device = f.device === 'cuda' && process.env.LOCAL_RANK !== undefined ? `cuda:${process.env.LOCAL_RANK}` : f.device;
+      T.setDefaultDevice(device);
+      if (device !== 'cpu' && (f.gradCacheChunkSize || f.useGradientCache)) throw new UsageError('GradCache replays dropout masks from the CPU generator; use it with --device cpu for now');
       const model = loadModelFromFlags(f.model, f);
       if (f.initFromCkpt) {
         // a model folder (any weight layout) or a weights file
@@ -103,6 +106,7 @@ export function addTrainCommand(program: Command): void {
       const processGroup = worldFromEnv > 1 ? ProcessGroup.init({
         masterAddr: process.env.MASTER_ADDR ?? f.masterAddr, masterPort: Number(process.env.MASTER_PORT ?? f.masterPort),
         rank: Number(process.env.RANK), worldSize: worldFromEnv, timeoutMs: f.distTimeout * 1000,
+        backend: f.backend ?? (device.startsWith('cuda') ? 'nccl' : 'gloo'), device,
       }) : undefined;
       data.checkCompatible(model.tokenizer.fingerprint, maxLen);
 

@@ -1,5 +1,6 @@
 // A torch.distributed (c10d) process group from TypeScript: a TCPStore rendezvous at
-// masterAddr:masterPort and ProcessGroupGloo (CPU). Generic collectives only; what to gather or
+// masterAddr:masterPort and ProcessGroupGloo (CPU), or ProcessGroupNCCL (GPU; an addon built
+// against a CUDA libtorch). Generic collectives only; what to gather or
 // reduce is the trainer's business. Every call blocks until all ranks join, or throws after the timeout.
 import { loadNative, type NativeAddon } from './native.js';
 import { Tensor } from './tensor.js';
@@ -11,6 +12,10 @@ export interface ProcessGroupOptions {
   worldSize: number;
   /** how long a rendezvous or collective may wait for the other ranks */
   timeoutMs: number;
+  /** gloo (CPU, default) or nccl (CUDA tensors) */
+  backend?: 'gloo' | 'nccl';
+  /** where the barrier's tensor lives: the device of the tensors this group reduces */
+  device?: string;
 }
 
 type Collectives = Required<Pick<NativeAddon, 'initProcessGroup' | 'allReduce' | 'allGather' | 'broadcast' | 'barrier' | 'destroyProcessGroup'>>;
@@ -28,10 +33,12 @@ export function distributedAvailable(): boolean {
 }
 
 export class ProcessGroup {
-  private constructor(private readonly id: number, readonly rank: number, readonly worldSize: number) {}
+  private constructor(private readonly id: number, readonly rank: number, readonly worldSize: number, readonly backend: 'gloo' | 'nccl', private readonly device: string) {}
 
   static init(o: ProcessGroupOptions): ProcessGroup {
-    return new ProcessGroup(collectives().initProcessGroup(o.masterAddr, o.masterPort, o.rank, o.worldSize, o.timeoutMs), o.rank, o.worldSize);
+    const backend = o.backend ?? 'gloo';
+    const id = collectives().initProcessGroup(o.masterAddr, o.masterPort, o.rank, o.worldSize, o.timeoutMs, backend);
+    return new ProcessGroup(id, o.rank, o.worldSize, backend, o.device ?? 'cpu');
   }
 
   /** Sums t over all ranks, in place. */
@@ -43,7 +50,7 @@ export class ProcessGroup {
   /** Copies root's t into every rank's t, in place. */
   broadcast_(t: Tensor, root = 0): void { collectives().broadcast(this.id, t.native, root); }
 
-  barrier(): void { collectives().barrier(this.id); }
+  barrier(): void { collectives().barrier(this.id, this.device); }
 
   destroy(): void { collectives().destroyProcessGroup(this.id); }
 }

@@ -92,11 +92,11 @@ export interface NativeAddon {
   emptyCache(): void;
   // collectives (present when the addon was built with gloo's headers: libgloo-dev)
   distributedAvailable(): boolean;
-  initProcessGroup?(masterAddr: string, masterPort: number, rank: number, worldSize: number, timeoutMs: number): number;
+  initProcessGroup?(masterAddr: string, masterPort: number, rank: number, worldSize: number, timeoutMs: number, backend?: 'gloo' | 'nccl'): number;
   allReduce?(group: number, t: N): void;
   allGather?(group: number, t: N): N;
   broadcast?(group: number, t: N, root: number): void;
-  barrier?(group: number): void;
+  barrier?(group: number, device?: string): void;
   destroyProcessGroup?(group: number): void;
   cachedBytes(): number;
   manualSeed(seed: number): void;

@@ -1,0 +1,35 @@
+#!/bin/bash
+# Needs .device/ from scripts/gpu-check/prepare.sh (see there for how to start it on a GPU machine).
+# one device run: build the addon against the machine's CUDA libtorch (PyTorch's), then check NCCL and CUDA training
+set -o pipefail
+xz -dc .device/node.xz > /tmp/node && chmod +x /tmp/node && export PATH=/tmp:$PATH
+node --version
+T=$(python3 -c "import torch,os;print(os.path.dirname(torch.__file__))")
+python3 -c "import torch;print('torch', torch.__version__, 'abi', torch._C._GLIBCXX_USE_CXX11_ABI, 'cuda', torch.cuda.is_available(), 'nccl', torch.cuda.nccl.version())"
+ABI=$(python3 -c "import torch;print(int(torch._C._GLIBCXX_USE_CXX11_ABI))")
+NCCL_H=$(find / -name nccl.h -not -path '/proc/*' 2>/dev/null | grep -m1 nvidia)
+CUDA_INC=$(dirname $(find /usr/local -name cuda_runtime.h 2>/dev/null | head -1))
+echo "nccl.h: $NCCL_H cuda: $CUDA_INC"; ls $T/include/gloo >/dev/null && echo gloo headers ok
+mkdir -p native/build/Release
+time g++ -shared -fPIC -std=c++17 -O1 -w -D_GLIBCXX_USE_CXX11_ABI=$ABI -DNAPI_CPP_EXCEPTIONS -DNAPI_VERSION=8 -DUSE_C10D_GLOO -DINBATCH_DISTRIBUTED -DUSE_C10D_NCCL \
+  -I.device/node-include -I.device/node-addon-api -I$T/include -I$T/include/torch/csrc/api/include -I$CUDA_INC -I$(dirname $NCCL_H) \
+  native/inbatch_torch.cc -o native/build/Release/inbatch_torch.node -L$T/lib -Wl,-rpath,$T/lib -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10 -ltorch_cuda -lc10_cuda 2>&1 | tee $OUT/build.log | grep -m30 -E 'error|Error' 
+ls -la native/build/Release/ || exit 1
+export INBATCH_REQUIRE_NATIVE=1
+node scripts/gpu-check/nccl-check.mjs 2>&1 | tee $OUT/check.log
+# training on CUDA through the CLI: one process, then 2 workers sharing the GPU over gloo (NCCL refuses two ranks on one GPU)
+node --input-type=module -e "
+import { writeFileSync, mkdirSync } from 'node:fs';
+mkdirSync('/tmp/w', { recursive: true });
+const chars = Array.from({ length: 300 }, (_, i) => String.fromCodePoint(0x4e00 + i));
+let s = 7; const r = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+const text = () => Array.from({ length: 4 + Math.floor(r() * 8) }, () => chars[Math.floor(r() * 300)]).join('');
+writeFileSync('/tmp/w/vocab.txt', ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...chars].join('\n') + '\n');
+writeFileSync('/tmp/w/train.tsv', Array.from({ length: 2000 }, () => { const q = text(); return q + '\t' + q.slice(1) + text().slice(0, 2); }).join('\n') + '\n');
+"
+I="node dist/src/cli/main.js"
+$I init --config small --vocab /tmp/w/vocab.txt --max-seq-length 32 --save-dir /tmp/w/init 2>&1 | tail -2
+time $I train --model /tmp/w/init --train-set /tmp/w/train.tsv --save-dir /tmp/w/cuda1 --device cuda --batch-size 64 --max-steps 30 --learning-rate 5e-4 2>&1 | tail -4
+time $I train --model /tmp/w/init --train-set /tmp/w/train.tsv --save-dir /tmp/w/cuda2 --device cuda:0 --nproc-per-node 2 --backend gloo --batch-size 32 --max-steps 30 --learning-rate 5e-4 --master-port 29620 2>&1 | tail -4
+time $I train --model /tmp/w/init --train-set /tmp/w/train.tsv --save-dir /tmp/w/nccl2 --device cuda --nproc-per-node 2 --batch-size 32 --max-steps 5 --master-port 29630 --dist-timeout 60 2>&1 | tail -6
+echo DONE

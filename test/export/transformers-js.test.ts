@@ -38,3 +38,29 @@ test('transformers.js loads the export and matches the Embedder (cosine >= 0.999
     cleanup();
   }
 });
+
+test('an ERNIE export (task-type row, relu) loads in transformers.js too and matches the Embedder', async () => {
+  const { writeErnieFolder, texts } = await import('../model/ernie-fixture.js');
+  const { dir, cleanup } = tempDir();
+  try {
+    writeErnieFolder(join(dir, 'm'), 'relu', '');
+    const out = join(dir, 'ernie-export');
+    exportModel(join(dir, 'm'), out, { fp16: false });
+    env.allowRemoteModels = false;
+    env.localModelPath = dirname(out) + '/';
+    // transformers.js has no "ernie" class and builds its generic one (it says so once): the graph carries the task row itself
+    const hfTokenizer = await AutoTokenizer.from_pretrained(basename(out));
+    const hfModel = await AutoModel.from_pretrained(basename(out), { dtype: 'fp32' });
+    const embedder = await Embedder.load(out);
+    const short = texts.filter((t) => embedder.tokenizer.tokenize(t).length <= 30).slice(0, 20);
+    const ours = await embedder.embed(short);
+    for (let i = 0; i < short.length; i++) {
+      const { embeddings } = await hfModel(await hfTokenizer([short[i]!], { truncation: true, max_length: 32 }));
+      const cos = (embeddings.data as Float32Array).reduce((s, x, k) => s + x * ours[i]![k]!, 0);
+      assert.ok(cos >= 0.9999, `${short[i]}: cosine ${cos}`);
+    }
+    await embedder.release();
+  } finally {
+    cleanup();
+  }
+});

@@ -8,7 +8,9 @@ import { readPaddleCheckpoint } from '../../src/data/paddle-checkpoint.js';
 import { unpickle } from '../../src/data/pickle.js';
 import { readSafetensors, type NamedArray } from '../../src/data/safetensors.js';
 import { readTorchCheckpoint } from '../../src/data/torch-checkpoint.js';
-import { loadModel, loadPaddleModel } from '../../src/model/folder.js';
+import { loadModel, loadPaddleModel, loadWeights } from '../../src/model/folder.js';
+import { readPaddleConfig } from '../../src/model/paddle-format.js';
+import * as T from '../../src/torch/index.js';
 import { inbatch } from '../cli/cli-fixture.js';
 import { PickleWriter, paddleSaveBytes, storedZip, torchSaveBytes } from '../data/pickle-writer.js';
 import { needsTorch, tempDir } from '../helpers.js';
@@ -87,6 +89,10 @@ test('a PaddleNLP folder and a semantic-indexing checkpoint embed as the same we
     assert.deepEqual([semantic.config.inbatch.pooling, semantic.config.inbatch.output_emb_size], ['pooler', 16]);
     const hfPooler = loadModel(hf, { pooling: 'pooler', task_type_id: 0 }).model.embed(texts);
     assert.ok(maxDiff(semantic.embed(texts), hfPooler) < 1e-5);
+
+    // --init-from-ckpt takes the .pdparams file itself
+    const fromFile = loadWeights(join(ckpt, 'model_state.pdparams'), semantic.config).params;
+    for (const [name, p] of semantic.params) assert.deepEqual(Array.from(T.toFloat32(fromFile.get(name)!)), Array.from(T.toFloat32(p)), name);
 
     // inbatch convert writes an inbatch folder that embeds the same
     const r = inbatch('convert', ckpt, '--base', base, '--max-seq-length', '32', '--output', join(dir, 'converted'));
@@ -169,6 +175,20 @@ test('torch zips that lie are refused with the file named, never read out of bou
     assert.throws(() => readTorchCheckpoint(file), /storage 0 holds 8 bytes, 100 F32 values need 400/);
     writeFileSync(file, 'not a zip at all');
     assert.throws(() => readTorchCheckpoint(file), /no end-of-central-directory record/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('PaddleNLP configs: config.json, and the older one-line model_config.json with nested init_args', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    writeFileSync(join(dir, 'model_config.json'), JSON.stringify({ init_args: [{ init_args: [{ hidden_size: 312, num_attention_heads: 12, vocab_size: 40000 }], init_class: 'ErnieModel' }], init_class: 'ErnieForSequenceClassification' }));
+    const raw = readPaddleConfig(dir);
+    assert.equal(raw.num_attention_heads, 12);
+    assert.deepEqual(raw.architectures, ['ErnieForSequenceClassification']);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ num_attention_heads: 4, architectures: ['ErnieModel'] }));
+    assert.equal(readPaddleConfig(dir).num_attention_heads, 4, 'config.json wins, as in PaddleNLP >= 2.5');
   } finally {
     cleanup();
   }

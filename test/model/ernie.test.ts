@@ -135,3 +135,32 @@ test('a sharded safetensors folder loads as the single file does; a lying index 
     cleanup();
   }
 });
+
+test('inbatch train from an HF ERNIE folder saves an ERNIE model (task table and all) that reloads with the same embeddings', { skip: needsTorch }, async () => {
+  const { inbatch } = await import('../cli/cli-fixture.js');
+  const { dir, cleanup } = tempDir();
+  try {
+    writeErnieFolder(join(dir, 'base'), 'gelu_new', 'ernie.');
+    writeFileSync(join(dir, 'train.tsv'), texts.slice(0, 32).map((t, i) => `${t.slice(0, 20)}\t${texts[(i + 1) % 32]!.slice(0, 20)}\n`).join(''));
+    const r = inbatch('train', '--model', join(dir, 'base'), '--train-set', join(dir, 'train.tsv'), '--save-dir', join(dir, 'run'), '--batch-size', '8', '--max-steps', '3');
+    assert.equal(r.code, 0, r.err);
+    const final = join(dir, 'run', 'model_final');
+    const config = JSON.parse(readFileSync(join(final, 'config.json'), 'utf8'));
+    assert.deepEqual([config.model_type, config.use_task_id, config.hidden_act, config.inbatch.task_type_id], ['ernie', true, 'gelu_new', 1]);
+    const weights = readSafetensors(join(final, 'model.safetensors')).tensors;
+    const before = readSafetensors(join(dir, 'base', 'model.safetensors')).tensors;
+    const moved = maxDiff([weights.get('embeddings.task_type_embeddings.weight')!.data], [before.get('ernie.embeddings.task_type_embeddings.weight')!.data]);
+    assert.ok(moved > 0, 'the task-type row is trained');
+    // a saved ERNIE is an inbatch folder: export it and compare with libtorch
+    const model = loadModel(final).model;
+    exportModel(final, join(dir, 'onnx'), { fp16: false });
+    const onnx = await Embedder.load(join(dir, 'onnx'));
+    try {
+      assert.ok(maxDiff(await onnx.embed(texts), model.embed(texts)) <= 1e-4);
+    } finally {
+      await onnx.release();
+    }
+  } finally {
+    cleanup();
+  }
+});

@@ -4,7 +4,7 @@ import { DataFileError } from '../data/errors.js';
 import { readDevPairs, readRecallResult } from '../data/paddle-recall-files.js';
 import { formatSuccessTable, PADDLE_CUTOFFS, successAtN, successJson } from '../eval/success-at-n.js';
 import type { Command } from './command.js';
-import { intIn, pathValue } from './flags.js';
+import { intIn, oneOf, pathValue } from './flags.js';
 
 export function addEvaluateCommand(program: Command): void {
   program.command('evaluate')
@@ -13,6 +13,7 @@ export function addEvaluateCommand(program: Command): void {
     .addOption(new Option('--recall-result-file <file>', 'query<TAB>text<TAB>cosine, recall-num lines per query').argParser(pathValue).makeOptionMandatory())
     .addOption(new Option('--recall-num <n>', 'lines per query in the result file').argParser(intIn(1, 10000)).default(50))
     .addOption(new Option('--json', 'print JSON {paddle_recall_pct: {success_at_N}} instead of the table').default(false))
+    .addOption(new Option('--format <kind>', 'table | json | paddle (recall@N=V lines, as PaddleNLP\'s evaluate.py prints)').argParser(oneOf('table', 'json', 'paddle')).default('table' as const))
     .addOption(new Option('--model-name <name>', 'name stored in the JSON (for inbatch compare)'))
     .action((f) => {
       const dev = readDevPairs(f.similarTextPairFile);
@@ -31,7 +32,8 @@ export function addEvaluateCommand(program: Command): void {
         if (g.query !== dev[i]!.query) throw new DataFileError(f.recallResultFile, g.firstLine, `query "${g.query}" but ${f.similarTextPairFile} query ${i + 1} is "${dev[i]!.query}"`);
       });
       const table = successAtN(dev.map((d) => new Set([d.gold])), groups.map((g) => g.texts), PADDLE_CUTOFFS.filter((n) => n <= f.recallNum));
-      if (f.json) console.log(JSON.stringify({ model_name: f.modelName ?? f.recallResultFile, queries: table.queries, paddle_recall_pct: successJson(table.successPct) }, null, 2));
+      if (f.json || f.format === 'json') console.log(JSON.stringify({ model_name: f.modelName ?? f.recallResultFile, queries: table.queries, paddle_recall_pct: successJson(table.successPct) }, null, 2));
+      else if (f.format === 'paddle') console.log(Object.entries(table.successPct).map(([n, v]) => `recall@${n}=${v.toFixed(3)}`).join('\n'));
       else console.log(formatSuccessTable(table));
     });
 }

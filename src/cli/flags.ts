@@ -52,6 +52,9 @@ export function oneOf<const T extends string>(...choices: T[]) {
 export const modelDirOption = (help = 'model folder (inbatch init, train, or a Hugging Face BERT with model.safetensors)') =>
   new Option('--model <dir>', help).argParser(pathValue).makeOptionMandatory();
 
+/** PaddleNLP: the pretrained folder (config, vocab) of a checkpoint folder that holds only model_state.pdparams (--params_path) */
+export const paddleBaseOption = () => new Option('--paddle-base <dir>', 'for a PaddleNLP checkpoint folder without config.json/vocab.txt: the pretrained folder it started from').argParser(pathValue);
+
 // settings of the model folder a command may override
 export const outputEmbSizeOption = () => new Option('--output-emb-size <n>', 'projection size (0 = hidden size); default: the model folder\'s').argParser(intIn(0, 65536));
 export const maxSeqLengthOption = () => new Option('--max-seq-length <n>', 'tokens per text, [CLS] and [SEP] included; default: the model folder\'s').argParser(intIn(2, 65536));

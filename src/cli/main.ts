@@ -15,6 +15,7 @@ import { addFuseCommand } from './fuse.js';
 import { addInitCommand } from './init.js';
 import { addMineCommand } from './mine.js';
 import { addMtebCommand } from './mteb.js';
+import { translatePaddleFlags } from './paddle-flags.js';
 import { addPrepareCommand } from './prepare.js';
 import { addRecallCommand } from './recall.js';
 import { addServeCommand } from './serve.js';
@@ -50,7 +51,12 @@ export function kebabFlags(argv: string[]): string[] {
 async function main(argv: string[]): Promise<number> {
   const command = argv.find((a) => !a.startsWith('-')) ?? '';
   try {
-    await buildProgram().parseAsync(kebabFlags(argv), { from: 'user' });
+    const program = buildProgram();
+    const sub = program.commands.find((c) => c.name() === command);
+    const longFlags = sub ? sub.options.map((o) => o.long).filter((l): l is string => Boolean(l)) : [];
+    const { argv: translated, notes } = translatePaddleFlags(kebabFlags(argv), longFlags);
+    for (const note of notes) console.error(note);
+    await program.parseAsync(translated, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0; // a command may set its own (train: 130 when interrupted)
   } catch (e) {
     if (e instanceof CommanderError) {

@@ -10,13 +10,14 @@ import { MAX_PAIR_COLUMNS, minePairs } from '../retrieval/mine-pairs.js';
 import { withBatchSize } from '../retrieval/text-embedder.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { Command } from './command.js';
-import { embedBatchOption, hnswEfOption, hnswMOption, intIn, maxSeqLengthOption, modelDirOption, numberWhere, oneOf, pathValue, UsageError } from './flags.js';
+import { embedBatchOption, hnswEfOption, hnswMOption, intIn, maxSeqLengthOption, modelDirOption, numberWhere, oneOf, pathValue, UsageError, paddleBaseOption } from './flags.js';
 import { loadModelFromFlags } from './model-flags.js';
 
 export function addMineCommand(program: Command): void {
   program.command('mine')
     .description('Mine hard negatives: rank a corpus for every training query and write query<TAB>positive<TAB>neg1...<TAB>negK.')
     .addOption(modelDirOption())
+    .addOption(paddleBaseOption())
     .addOption(new Option('--train-set <files...>', 'query<TAB>positive[<TAB>hard negative...] files, folders or globs (plain or .gz)').makeOptionMandatory())
     .addOption(new Option('--corpus-file <file>', 'texts to mine from, one per line (embedded now)').argParser(pathValue))
     .addOption(new Option('--index <dir>', 'or an index folder written by inbatch recall with this model (no re-embedding)').argParser(pathValue))

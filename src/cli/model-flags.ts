@@ -2,10 +2,11 @@
 import { existsSync } from 'node:fs';
 import type { InbatchSettings, Pooling } from '../model/config.js';
 import type { DualEncoder } from '../model/dual-encoder.js';
-import { loadModel } from '../model/folder.js';
+import { loadModel, loadPaddleModel } from '../model/folder.js';
 import { UsageError } from '../util/errors.js';
 
 export interface ModelOverrideFlags {
+  paddleBase?: string;
   outputEmbSize?: number;
   maxSeqLength?: number;
   pooling?: Pooling;
@@ -21,7 +22,7 @@ export function modelOverrides(f: ModelOverrideFlags): Partial<InbatchSettings> 
 
 export function loadModelFromFlags(dir: string, f: ModelOverrideFlags, quiet = false): DualEncoder {
   if (!existsSync(dir)) throw new UsageError(`--model ${dir} does not exist (create one with inbatch init)`);
-  const { model, report } = loadModel(dir, modelOverrides(f));
+  const { model, report } = f.paddleBase ? loadPaddleModel(dir, f.paddleBase, modelOverrides(f)) : loadModel(dir, modelOverrides(f));
   if (!quiet && report.initialised.length) console.error(`note: ${dir} had no ${report.initialised.join(', ')}; initialised randomly`);
   if (!quiet && report.unused.length) {
     console.error(`warning: ${dir}: ${report.unused.length} tensor(s) in the checkpoint are not used by this ${model.config.model_type} model: ${report.unused.slice(0, 5).join(', ')}${report.unused.length > 5 ? ', ...' : ''}`);

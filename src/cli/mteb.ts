@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import type { Command } from './command.js';
 import {
   bm25BOption, bm25K1Option, embedBatchOption, fusionDepthOption, hnswEfOption, hnswMOption, hybridFromFlags, hybridWeightsOption, intIn, maxSeqLengthOption,
-  oneOf, pathValue, retrieverOption, rrfKOption, UsageError,
+  oneOf, pathValue, retrieverOption, rrfKOption, UsageError, paddleBaseOption,
 } from './flags.js';
 import { loadModelFromFlags } from './model-flags.js';
 
@@ -20,6 +20,7 @@ export function addMtebCommand(program: Command): void {
   program.command('mteb')
     .description('MTEB-style retrieval evaluation: ndcg/map/mrr/precision/recall at 1,3,5,10,100,1000 (trec_eval definitions) as MTEB JSON.')
     .addOption(new Option('--model <dir>', 'model folder (inbatch init, train, or a Hugging Face BERT); not needed with --retriever bm25').argParser(pathValue))
+    .addOption(paddleBaseOption())
     .addOption(new Option('--queries <file>', 'qid<TAB>text TSV or {_id,text} JSONL').argParser(pathValue).makeOptionMandatory())
     .addOption(new Option('--corpus <file>', 'docid<TAB>text TSV or {_id,title,text} JSONL').argParser(pathValue).makeOptionMandatory())
     .addOption(new Option('--qrels <file>', 'qid<TAB>docid<TAB>score').argParser(pathValue).makeOptionMandatory())

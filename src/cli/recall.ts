@@ -19,7 +19,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import type { Command } from './command.js';
 import {
   bm25BOption, bm25K1Option, embedBatchOption, fusionDepthOption, hnswEfOption, hnswMOption, hybridFromFlags, hybridWeightsOption, intIn, maxSeqLengthOption,
-  pathValue, retrieverOption, rrfKOption, UsageError,
+  pathValue, retrieverOption, rrfKOption, UsageError, paddleBaseOption,
 } from './flags.js';
 import { loadModelFromFlags } from './model-flags.js';
 
@@ -27,6 +27,7 @@ export function addRecallCommand(program: Command): void {
   program.command('recall')
     .description('Embed a corpus, index it (HNSW or --exact, plus BM25), and write the top recall-num texts for every query.')
     .addOption(new Option('--model <dir>', 'model folder (inbatch init, train, or a Hugging Face BERT); not needed with --retriever bm25').argParser(pathValue))
+    .addOption(paddleBaseOption())
     .addOption(new Option('--corpus-file <file>', 'one text per line (the first tab column)').argParser(pathValue).makeOptionMandatory())
     .addOption(new Option('--similar-text-pair-file <file>', 'query<TAB>gold text per line (the queries are recalled)').argParser(pathValue).makeOptionMandatory())
     .addOption(new Option('--recall-result-dir <dir>', 'output folder (results, embeddings, index)').argParser(pathValue).default('recall_result_dir'))

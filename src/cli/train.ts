@@ -22,14 +22,16 @@ import { DEFAULT_TRAIN_OPTIONS as D } from '../train/options.js';
 import { Trainer } from '../train/trainer.js';
 import type { Command } from './command.js';
 import {
-  hnswEfOption, hnswMOption, intIn, maxSeqLengthOption, modelDirOption, nonNegative, numberWhere, oneOf, outputEmbSizeOption, pathValue, poolingOption, positive, proportion, UsageError,
+  hnswEfOption, hnswMOption, intIn, maxSeqLengthOption, modelDirOption, nonNegative, numberWhere, oneOf, outputEmbSizeOption, pathValue, poolingOption, positive, proportion, UsageError, paddleBaseOption,
 } from './flags.js';
 import { loadModelFromFlags } from './model-flags.js';
+import { deviceName } from './paddle-flags.js';
 
 export function addTrainCommand(program: Command): void {
   program.command('train')
     .description('Train a dual encoder on query<TAB>positive[<TAB>hard negative] pairs with in-batch negatives.')
     .addOption(modelDirOption())
+    .addOption(paddleBaseOption())
     .addOption(new Option('--train-set <files...>', 'a prepared folder (inbatch prepare), or query<TAB>positive[<TAB>hard negative...] files, folders or globs (prepared into a cache in --save-dir first)').makeOptionMandatory())
     .addOption(new Option('--save-dir <dir>', 'checkpoints, model_best, model_final, train_log.jsonl, loss.svg').argParser(pathValue).makeOptionMandatory())
     .addOption(new Option('--batch-size <n>', 'pairs per batch').argParser(intIn(2, 1 << 20)).default(D.batchSize))
@@ -74,7 +76,7 @@ export function addTrainCommand(program: Command): void {
     .addOption(new Option('--master-port <port>', 'rendezvous port on --master-addr').argParser(intIn(1, 65535)).default(29500))
     .addOption(new Option('--backend <name>', 'collectives: gloo (CPU tensors) or nccl (CUDA, an addon built against a CUDA libtorch); default: nccl with --device cuda').argParser(oneOf('gloo', 'nccl')))
     .addOption(new Option('--dist-timeout <seconds>', 'how long a worker waits for the others in one collective').argParser(intIn(1)).default(1800))
-    .addOption(new Option('--device <device>', 'cpu, or cuda / cuda:N with a CUDA build of libtorch (INBATCH_LIBTORCH)').default('cpu'))
+    .addOption(new Option('--device <device>', 'cpu, or cuda / cuda:N with a CUDA build of libtorch (INBATCH_LIBTORCH); PaddleNLP\'s gpu / gpu:N mean the same').argParser(deviceName).default('cpu'))
     .action(async (f) => {
       const worldFromEnv = Number(process.env.WORLD_SIZE ?? 1);
       if (f.nprocPerNode > 1 && !(worldFromEnv > 1)) return launchWorkers(f);

@@ -55,3 +55,15 @@ test('--version, help <command>, and snake_case spellings', () => {
   assert.equal(inbatch('train', '--help').out, help.out);
   assert.deepEqual(kebabFlags(['train', '--save_dir', 'a_b', '--batch_size=8', '--', '--x_y']), ['train', '--save-dir', 'a_b', '--batch-size=8', '--', '--x_y']);
 });
+
+test('PaddleNLP flag names: aliases, --params_path with its base, ignored flags, unique prefixes', async () => {
+  const { translatePaddleFlags, deviceName } = await import('../../src/cli/paddle-flags.js');
+  const known = ['--model', '--similar-text-pair-file', '--recall-num', '--recall-result-dir', '--recall-result-file', '--paddle-base'];
+  const t = translatePaddleFlags(['recall', '--model-name-or-path', 'rocketqa-base', '--params-path', 'ckpt/model_40/model_state.pdparams', '--similar-text-pair', 'dev.tsv', '--recall-num=5', '--use-amp', '--hnsw-max-elements', '100'], known);
+  assert.deepEqual(t.argv, ['recall', '--model', 'ckpt/model_40', '--paddle-base', 'rocketqa-base', '--similar-text-pair-file', 'dev.tsv', '--recall-num=5']);
+  assert.equal(t.notes.length, 2);
+  // ambiguous prefixes stay as written (commander then reports them)
+  assert.deepEqual(translatePaddleFlags(['recall', '--recall-result', 'x'], known).argv, ['recall', '--recall-result', 'x']);
+  assert.deepEqual(translatePaddleFlags(['train', '--train-set-file', 'a.tsv', '--log-steps', '5'], ['--train-set', '--logging-steps']).argv, ['train', '--train-set', 'a.tsv', '--logging-steps', '5']);
+  assert.deepEqual(['gpu', 'gpu:1', 'cpu', 'cuda:0'].map(deviceName), ['cuda', 'cuda:1', 'cpu', 'cuda:0']);
+});

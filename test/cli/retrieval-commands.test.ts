@@ -162,3 +162,24 @@ test('mine --index reuses a recall index of the same model and refuses one built
   assert.equal(refused.code, 1);
   assert.match(refused.err, /was built by another model/);
 });
+
+test('PaddleNLP\'s recall.py and evaluate.py command lines run as written (aliases, ignored flags, argparse prefixes)', { skip }, () => {
+  // flags as in PaddleNLP's semantic_indexing recall.sh / evaluate.sh
+  const r = inbatch('recall', '--device', 'gpu', '--recall_result_dir', w.file('paddle-recall'), '--recall_result_file', 'recall_result.txt',
+    '--model_name_or_path', w.file('model'), '--hnsw_m', '100', '--hnsw_ef', '100', '--batch_size', '64', '--max_seq_length', '16', '--recall_num', '10',
+    '--similar_text_pair', w.file('dev.tsv'), '--corpus_file', w.file('corpus.txt'), '--hnsw_max_elements', '1000000');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /note: --hnsw_max_elements is accepted and ignored/);
+  assert.match(r.err, /note: --device is accepted and ignored here/);
+  const e = inbatch('evaluate', '--similar_text_pair', w.file('dev.tsv'), '--recall_result_file', w.file('paddle-recall/recall_result.txt'), '--recall_num', '10', '--format', 'paddle');
+  assert.equal(e.code, 0, e.err);
+  assert.match(e.out, /^recall@1=\d+\.\d{3}\nrecall@5=\d+\.\d{3}\nrecall@10=\d+\.\d{3}\n$/);
+  // train_batch_neg.sh's flags reach the same options (checked without training: --device gpu needs CUDA here)
+  const t = inbatch('train', '--device', 'gpu', '--train_set_file', w.file('train.tsv'), '--model_name_or_path', w.file('model'), '--save_dir', w.file('paddle-train'),
+    '--log_steps', '10', '--use_amp', '--batch_size', '8', '--max-steps', '2');
+  assert.match(t.err, /note: --use_amp is accepted and ignored/);
+  assert.match(t.err, /--device cuda: this libtorch build has no CUDA|saved|steps/);
+  // an ambiguous prefix is still an error, as in argparse
+  const amb = inbatch('recall', '--model', w.file('model'), '--recall', '5', '--corpus-file', w.file('corpus.txt'), '--similar-text-pair-file', w.file('dev.tsv'));
+  assert.equal(amb.code, 2);
+});

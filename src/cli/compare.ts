@@ -1,5 +1,5 @@
 // inbatch compare: side-by-side tables of result files and a recall@k chart.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Option } from '@commander-js/extra-typings';
 import { compareChart, compareTables, scoresFromJson } from '../eval/compare.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -19,7 +19,10 @@ export function addCompareCommand(program: Command): void {
         } catch (e) {
           throw new Error(`${file}: ${(e as Error).message}`);
         }
-        return scoresFromJson(json, file);
+        // mteb's TaskResult leaves inbatch's extras (PaddleNLP hit rates) in a sidecar beside it
+        const sidecarPath = file.replace(/\.json$/, '.inbatch.json');
+        const sidecar = sidecarPath !== file && existsSync(sidecarPath) ? JSON.parse(readFileSync(sidecarPath, 'utf8')) as Record<string, unknown> : undefined;
+        return scoresFromJson(json, file, sidecar);
       });
       console.log(compareTables(models));
       writeFileAtomic(f.chart, compareChart(models));

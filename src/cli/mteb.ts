@@ -2,7 +2,7 @@
 import { basename, join, resolve } from 'node:path';
 import { Option } from '@commander-js/extra-typings';
 import { formatTrecRun, readIdTexts, readQrels } from '../data/beir-files.js';
-import { mtebResult } from '../eval/mteb-result.js';
+import { taskResult } from '../eval/mteb-result.js';
 import type { Run } from '../eval/trec-metrics.js';
 import { Bm25Index } from '../lexical/bm25-index.js';
 import { CorpusIndex } from '../retrieval/corpus-index.js';
@@ -24,7 +24,9 @@ export function addMtebCommand(program: Command): void {
     .addOption(new Option('--queries <file>', 'qid<TAB>text TSV or {_id,text} JSONL').argParser(pathValue).makeOptionMandatory())
     .addOption(new Option('--corpus <file>', 'docid<TAB>text TSV or {_id,title,text} JSONL').argParser(pathValue).makeOptionMandatory())
     .addOption(new Option('--qrels <file>', 'qid<TAB>docid<TAB>score').argParser(pathValue).makeOptionMandatory())
-    .addOption(new Option('--output-folder <dir>', 'where TASK.json is written').argParser(pathValue).makeOptionMandatory())
+    .addOption(new Option('--output-folder <dir>', 'mteb\'s results folder: OUTPUT/<model>/<revision>/TASK.json (+ model_meta.json, TASK.inbatch.json)').argParser(pathValue).makeOptionMandatory())
+    .addOption(new Option('--revision <rev>', 'model revision in the results path').default('no_revision_available'))
+    .addOption(new Option('--languages <codes>', 'comma-separated ISO 639-3 + script codes of the task, e.g. cmn-Hans').default(''))
     .addOption(new Option('--task-name <name>', 'dataset name in the JSON (default: the corpus folder name)'))
     .addOption(new Option('--model-name <name>', 'model name in the JSON (default: the model folder name, or bm25)'))
     .addOption(new Option('--split <name>', 'split key in the JSON').default('dev'))
@@ -59,11 +61,15 @@ export function addMtebCommand(program: Command): void {
       const run: Run = new Map(queries.map((q, i) => [q.id, hits[i]!.map((h) => ({ id: corpus[h.id]!.id, score: h.score }))]));
       const task = f.taskName ?? basename(resolve(f.corpus, '..'));
       const modelName = f.modelName ?? (f.model ? basename(resolve(f.model)) : 'bm25');
-      const { result } = mtebResult(task, modelName, f.split, run, qrels, (Date.now() - started) / 1000);
-      const out = join(f.outputFolder, `${task}.json`);
-      writeFileAtomic(out, JSON.stringify(result, null, 2) + '\n');
+      const languages = f.languages.split(',').map((l) => l.trim()).filter(Boolean);
+      const files = taskResult({ taskName: task, modelName, revision: f.revision, split: f.split, languages, run, qrels, evaluationSeconds: (Date.now() - started) / 1000 });
+      const folder = join(f.outputFolder, ...files.folder);
+      const out = join(folder, `${task}.json`);
+      writeFileAtomic(out, JSON.stringify(files.result, null, 2) + '\n');
+      writeFileAtomic(join(folder, `${task}.inbatch.json`), JSON.stringify(files.sidecar, null, 2) + '\n');
+      writeFileAtomic(join(folder, 'model_meta.json'), JSON.stringify(files.modelMeta, null, 2) + '\n');
       if (f.trecRun) writeFileAtomic(f.trecRun, formatTrecRun(run, `${modelName}-${f.retriever}`.replace(/\s+/g, '_')));
-      const m = result[f.split] as Record<string, number>;
+      const m = files.result.scores[f.split]![0]! as unknown as Record<string, number>;
       console.log(`${task} (${f.retriever}): ndcg@10 ${m.ndcg_at_10!.toFixed(4)}  map@10 ${m.map_at_10!.toFixed(4)}  mrr@10 ${m.mrr_at_10!.toFixed(4)}  recall@100 ${m.recall_at_100!.toFixed(4)}  -> ${out}`);
     });
 }

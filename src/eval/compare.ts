@@ -25,7 +25,18 @@ function readSuccess(obj: Record<string, unknown>, into: Record<number, number>,
   }
 }
 
-export function scoresFromJson(json: Record<string, unknown>, file: string): ModelScores {
+/**
+ * Reads inbatch mteb output in both shapes -- mteb's current TaskResult ({task_name, scores: {split:
+ * [{ndcg_at_10, ...}]}}, whose model name is the results/<model>/<revision>/ folder, with its
+ * .inbatch.json sidecar passed as `sidecar`) and the older flat one -- and evaluate --json files.
+ */
+export function scoresFromJson(json: Record<string, unknown>, file: string, sidecar?: Record<string, unknown>): ModelScores {
+  if (isObject(json.scores) && typeof json.task_name === 'string') {
+    const flat: Record<string, unknown> = { model_name: sidecar?.model_name ?? modelFromResultsPath(file) };
+    for (const [split, subsets] of Object.entries(json.scores)) if (Array.isArray(subsets) && isObject(subsets[0])) flat[split] = subsets[0];
+    if (sidecar && isObject(sidecar.paddle_recall_pct)) flat.paddle_recall_pct = sidecar.paddle_recall_pct;
+    json = flat;
+  }
   const name = String(json.model_name ?? file);
   const recallAtK: Record<number, number> = {};
   const successPct: Record<number, number> = {};
@@ -88,4 +99,10 @@ export function compareChart(models: ModelScores[]): string {
       : Object.entries(m.successPct).map(([k, v]) => [Number(k), v] as [number, number]);
     return { name: m.name, points: points.sort((a, b) => a[0] - b[0]) };
   }), { title: allTrec ? 'trec Recall@k (% of relevant documents)' : 'PaddleNLP Recall@N (% of queries with a hit)', xLabel: 'k', yLabel: 'percent', logX: true });
+}
+
+/** results/<model>/<revision>/<task>.json -> the model name ("__" back to "/"). */
+function modelFromResultsPath(file: string): string {
+  const parts = file.split(/[\\/]/);
+  return parts.length >= 3 ? parts[parts.length - 3]!.replace(/__/g, '/') : file;
 }

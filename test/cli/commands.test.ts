@@ -82,15 +82,29 @@ test('evaluate: PaddleNLP table, and JSON in success@N percent equal to the trai
   assert.ok(Math.abs(paddle.paddle_recall_pct.success_at_5 - trainSummary.evaluations[1]!.scores.success_at_5!) < 1e-9);
 });
 
-test('mteb: trec metrics in MTEB JSON, with the PaddleNLP hit rate beside them', { skip }, () => {
+test('mteb: mteb\'s TaskResult JSON in its results/<model>/<revision>/ layout, the PaddleNLP hit rate in a sidecar', { skip }, () => {
   const r = inbatch('mteb', '--model', w.file('run/model_final'), '--queries', w.file('queries.tsv'), '--corpus', w.file('corpus.tsv'),
-    '--qrels', w.file('qrels.tsv'), '--output-folder', w.file('mteb'), '--task-name', 'Synthetic');
+    '--qrels', w.file('qrels.tsv'), '--output-folder', w.file('mteb'), '--task-name', 'Synthetic', '--languages', 'cmn-Hans');
   assert.equal(r.code, 0, r.err);
-  const mteb = JSON.parse(readFileSync(w.file('mteb/Synthetic.json'), 'utf8'));
-  assert.equal(mteb.mteb_dataset_name, 'Synthetic');
-  for (const k of [1, 3, 5, 10, 100, 1000]) for (const m of ['ndcg', 'map', 'mrr', 'precision', 'recall']) assert.equal(typeof mteb.dev[`${m}_at_${k}`], 'number');
-  assert.equal(mteb.dev.recall_at_1000, 1);
-  const s5 = mteb.dev.paddle_recall_pct.success_at_5;
+  const folder = w.file('mteb/model_final/no_revision_available');
+  const mteb = JSON.parse(readFileSync(join(folder, 'Synthetic.json'), 'utf8'));
+  // the fields mteb's TaskResult loader requires, and no others at the top
+  assert.deepEqual(Object.keys(mteb).sort(), ['dataset_revision', 'evaluation_time', 'kg_co2_emissions', 'mteb_version', 'scores', 'task_name']);
+  assert.equal(mteb.task_name, 'Synthetic');
+  assert.equal(mteb.mteb_version, null);
+  assert.equal(typeof mteb.evaluation_time, 'number');
+  const [subset] = mteb.scores.dev;
+  assert.equal(mteb.scores.dev.length, 1);
+  assert.equal(subset.hf_subset, 'default');
+  assert.deepEqual(subset.languages, ['cmn-Hans']);
+  assert.equal(subset.main_score, subset.ndcg_at_10);
+  for (const k of [1, 3, 5, 10, 100, 1000]) for (const m of ['ndcg', 'map', 'mrr', 'precision', 'recall']) assert.equal(typeof subset[`${m}_at_${k}`], 'number');
+  assert.equal(subset.recall_at_1000, 1);
+  assert.equal(subset.paddle_recall_pct, undefined, 'inbatch\'s extras stay out of the TaskResult');
+  const meta = JSON.parse(readFileSync(join(folder, 'model_meta.json'), 'utf8'));
+  assert.deepEqual([meta.name, meta.revision], ['model_final', 'no_revision_available']);
+  const sidecar = JSON.parse(readFileSync(join(folder, 'Synthetic.inbatch.json'), 'utf8'));
+  const s5 = sidecar.paddle_recall_pct.success_at_5;
   assert.ok(Math.abs(s5 - trainSummary.evaluations[1]!.scores.success_at_5!) < 1e-9, 'same model, same data: same Recall@5 both ways');
 });
 
@@ -105,13 +119,18 @@ test('compare: MTEB and evaluate --json files side by side, one unit per chart',
   const mtebOf = (model: string, out: string, name: string) => inbatch('mteb', '--model', model, '--queries', w.file('queries.tsv'), '--corpus', w.file('corpus.tsv'),
     '--qrels', w.file('qrels.tsv'), '--output-folder', out, '--task-name', 'Synthetic', '--model-name', name);
   assert.equal(mtebOf(w.file('init'), w.file('mteb-init'), 'untrained').code, 0);
-  assert.equal(mtebOf(w.file('run/model_final'), w.file('mteb-trained'), 'trained').code, 0);
+  assert.equal(mtebOf(w.file('run/model_final'), w.file('mteb-trained'), 'org/trained').code, 0);
   const paddle = inbatch('evaluate', '--similar-text-pair-file', w.file('dev.tsv'), '--recall-result-file', w.file('recall/recall_result.txt'), '--recall-num', '10', '--json', '--model-name', 'paddle');
   writeFileSync(w.file('paddle.json'), paddle.out);
-  const r = inbatch('compare', w.file('mteb-init/Synthetic.json'), w.file('mteb-trained/Synthetic.json'), w.file('paddle.json'), '--chart', w.file('cmp.svg'));
+  // the current TaskResult layout (model name from the folder, org/trained -> org__trained) and an old flat file
+  writeFileSync(w.file('old-flat.json'), JSON.stringify({ mteb_dataset_name: 'Synthetic', model_name: 'old', dev: { ndcg_at_10: 0.5, recall_at_1: 0.4, recall_at_10: 0.6, paddle_recall_pct: { success_at_1: 40 } } }));
+  const r = inbatch('compare', w.file('mteb-init/untrained/no_revision_available/Synthetic.json'), w.file('mteb-trained/org__trained/no_revision_available/Synthetic.json'),
+    w.file('paddle.json'), w.file('old-flat.json'), '--chart', w.file('cmp.svg'));
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /\| model +\| ndcg@10 +\| Recall@1 +\| Recall@10 +\| Recall@100 +\| Recall@1000 \|/);
   assert.match(r.out, /\| untrained /);
+  assert.match(r.out, /\| org\/trained /);
+  assert.match(r.out, /\| old +\| 0\.5000 /);
   assert.match(r.out, /recall@50/);
   const svg = readFileSync(w.file('cmp.svg'), 'utf8');
   assert.ok(svg.includes('<polyline'));

@@ -31,7 +31,9 @@ export class Progress {
     const bar = '#'.repeat(filled) + '.'.repeat(width - filled);
     const extra = Object.entries(fields).map(([k, v]) => `${k} ${typeof v === 'number' ? v.toPrecision(4) : v}`).join(' ');
     const line = `${this.label} [${bar}] ${done}/${this.total} ${pct}% ${rate.toFixed(1)} ${this.unit}/s ETA ${formatDuration(eta)} ${extra}`;
-    process.stderr.write(this.tty ? `\r${line}\x1b[K` : `${line}\n`);
+    // on a terminal the line is redrawn in place: cut to its width, or it wraps into fragments
+    const columns = process.stderr.columns ?? 80;
+    process.stderr.write(this.tty ? `\r${line.length >= columns ? line.slice(0, columns - 1) : line}\x1b[K` : `${line}\n`);
   }
 
   done(done: number, fields: Record<string, string | number> = {}): void {

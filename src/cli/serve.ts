@@ -1,17 +1,18 @@
 // inbatch serve: the HTTP service over an exported model (and optionally a corpus index).
+import { basename, resolve } from 'node:path';
 import { Option } from '@commander-js/extra-typings';
 import { CorpusIndex } from '../retrieval/corpus-index.js';
 import { buildServer, DEFAULT_SERVER } from '../serve/server.js';
 import type { Command } from './command.js';
 import { loadEmbedder } from './embed.js';
 import {
-  bm25BOption, bm25K1Option, fusionDepthOption, hybridFromFlags, hybridWeightsOption, intIn, onnxModelOption, pathValue, precisionOption, providerOption, retrieverOption,
+  bm25BOption, bm25K1Option, fusionDepthOption, hybridFromFlags, hybridWeightsOption, intIn, onnxModelOption, oneOf, pathValue, precisionOption, providerOption, retrieverOption,
   rrfKOption, threadsOption, UsageError,
 } from './flags.js';
 
 export function addServeCommand(program: Command): void {
   program.command('serve')
-    .description('HTTP service: POST /embed, /similarity, /search (dense, bm25 or hybrid); GET /health, /metrics. SIGTERM finishes in-flight requests.')
+    .description('HTTP service: POST /embed (inbatch and TEI bodies), /v1/embeddings (OpenAI), /similarity, /search (dense, bm25 or hybrid); GET /info, /health, /metrics. SIGTERM finishes in-flight requests.')
     .addOption(onnxModelOption()).addOption(precisionOption()).addOption(providerOption()).addOption(threadsOption())
     .addOption(new Option('--index <dir>', 'index folder written by inbatch recall (recall_result_dir/index) for /search').argParser(pathValue))
     .addOption(retrieverOption()).addOption(rrfKOption()).addOption(hybridWeightsOption()).addOption(fusionDepthOption()).addOption(bm25K1Option()).addOption(bm25BOption())
@@ -22,15 +23,22 @@ export function addServeCommand(program: Command): void {
     .addOption(new Option('--request-timeout <ms>', 'longest time from a request\'s first byte to its last (slow bodies are cut off)').argParser(intIn(100, 3_600_000)).default(DEFAULT_SERVER.requestTimeoutMs))
     .addOption(new Option('--connection-timeout <ms>', 'idle connections are closed after this').argParser(intIn(100, 3_600_000)).default(DEFAULT_SERVER.connectionTimeoutMs))
     .addOption(new Option('--max-connections <n>', 'most open connections').argParser(intIn(1, 1_000_000)).default(DEFAULT_SERVER.maxConnections))
+    .addOption(new Option('--api-key <key>', 'require "Authorization: Bearer <key>" on every route but /health and /metrics (or set INBATCH_API_KEY)').argParser(pathValue))
+    .addOption(new Option('--max-concurrent-requests <n>', 'embedding requests served at once; more get 429 overloaded (0: no limit)').argParser(intIn(0, 1_000_000)).default(512))
+    .addOption(new Option('--cors-allow-origin <origin>', 'Access-Control-Allow-Origin for browser clients (e.g. * or https://app.example)'))
+    .addOption(new Option('--model-name <name>', 'the model name /v1/embeddings and /info report (default: the model folder name)'))
+    .addOption(new Option('--log-level <level>', 'request log level: fatal | error | warn | info | debug | trace | silent').argParser(oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent')))
     .action(async (f) => {
-      if (!['127.0.0.1', 'localhost', '::1'].includes(f.host)) console.error(`warning: listening on ${f.host} without authentication: anyone who can reach it can use it (bind 127.0.0.1 behind a proxy that authenticates)`);
+      const apiKey = f.apiKey ?? process.env.INBATCH_API_KEY;
+      if (!apiKey && !['127.0.0.1', 'localhost', '::1'].includes(f.host)) console.error(`warning: listening on ${f.host} without authentication: anyone who can reach it can use it (give --api-key, or bind 127.0.0.1 behind a proxy that authenticates)`);
       const embedder = await loadEmbedder(f);
       const index = f.index ? CorpusIndex.load(f.index) : undefined;
       if (index && index.dim !== embedder.dim) throw new Error(`${f.index}: index dim ${index.dim} differs from the model's ${embedder.dim}`);
       if (!index && f.retriever !== 'dense') throw new UsageError(`--retriever ${f.retriever} needs --index`);
       // an index from an older inbatch has no BM25 part; its texts are enough to build one
       if (index && (!index.lexical || index.lexical.params.k1 !== f.bm25K1 || index.lexical.params.b !== f.bm25B)) index.withLexical({ k1: f.bm25K1, b: f.bm25B });
-      const app = buildServer({ embedder, index, retriever: f.retriever, hybrid: hybridFromFlags(f), maxTexts: f.maxTexts, bodyLimit: f.bodyLimit, maxK: DEFAULT_SERVER.maxK, logger: false,
+      const app = buildServer({ embedder, index, retriever: f.retriever, hybrid: hybridFromFlags(f), apiKey, maxConcurrentRequests: f.maxConcurrentRequests,
+        corsAllowOrigin: f.corsAllowOrigin, modelName: f.modelName ?? basename(resolve(f.model)), logLevel: f.logLevel, maxTexts: f.maxTexts, bodyLimit: f.bodyLimit, maxK: DEFAULT_SERVER.maxK, logger: false,
         requestTimeoutMs: f.requestTimeout, connectionTimeoutMs: f.connectionTimeout, maxConnections: f.maxConnections });
       const address = await app.listen({ port: f.port, host: f.host });
       console.error(`inbatch serve: listening on ${address}`);

@@ -136,7 +136,9 @@ test('bad input gets 4xx with a clear message, and the server keeps serving', as
     ['/embed', { texts: [1, 2] }, 400, /texts\/0 must be string/],
     ['/embed', { texts: [] }, 400, /must NOT have fewer than 1 items/],
     ['/embed', { texts: Array(9).fill('一') }, 400, /must NOT have more than 8 items/],
-    ['/embed', { text: ['a'] }, 400, /must have required property 'texts'/],
+    ['/embed', {}, 400, /must have required property 'texts' \(inbatch\) or 'inputs' \(TEI\)/],
+    ['/embed', { texts: ['a'], inputs: 'a' }, 400, /not both/],
+    ['/embed', { text: ['a'] }, 400, /must NOT have additional properties/],
     ['/embed', { texts: ['a'], extra: 1 }, 400, /must NOT have additional properties/],
     ['/embed', { texts: ['一'.repeat(3000)] }, 413, /too large/i],
     ['/similarity', { query: 5, texts: ['a'] }, 400, /query must be string/],
@@ -222,6 +224,84 @@ test('hostile load: /health answers while a maximal body is embedded, slow bodie
     const gauge = Number(/inbatch_requests_in_flight (-?\d+)/.exec(await (await fetch(`${base}/metrics`)).text())![1]);
     assert.equal(gauge, 0);
   } finally {
+    await server.close();
+  }
+});
+
+async function send(base: string, path: string, body: unknown, headers: Record<string, string> = {}) {
+  const r = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return { status: r.status, headers: r.headers, json: (await r.json()) as any };
+}
+
+test('TEI: POST /embed {inputs} answers [[...]]; normalize false and truncate false on a long text are clear 4xx; GET /info', async () => {
+  const one = await post('/embed', { inputs: '一丁' });
+  assert.equal(one.status, 200);
+  assert.ok(Array.isArray(one.json) && one.json.length === 1 && (one.json as unknown as number[][])[0]!.length === 16);
+  const direct = (await embedder.embed(['一丁', '万丈']));
+  const two = (await post('/embed', { inputs: ['一丁', '万丈'], truncate: true })).json as unknown as number[][];
+  two.forEach((v, i) => v.forEach((x, k) => assert.ok(Math.abs(x - direct[i]![k]!) < 1e-6)));
+  const unnormalized = await post('/embed', { inputs: ['一丁'], normalize: false });
+  assert.equal(unnormalized.status, 400);
+  assert.equal(unnormalized.json.error, 'validation');
+  const long = await post('/embed', { inputs: ['一'.repeat(100)], truncate: false });
+  assert.equal(long.status, 400);
+  assert.match(long.json.message, /102 tokens, more than max_seq_length 32/);
+  const info = await (await fetch(url + '/info')).json() as Record<string, any>;
+  assert.equal(info.max_input_length, 32);
+  assert.equal(info.model_dtype, 'float32');
+  assert.equal(info.dimension, 16);
+});
+
+test('OpenAI: POST /v1/embeddings answers in OpenAI\'s shape, floats or base64, with usage and shortened dimensions', async () => {
+  const r = await send(url, '/v1/embeddings', { input: ['一丁', '万丈三'], model: 'my-model' });
+  assert.equal(r.status, 200);
+  assert.equal(r.json.object, 'list');
+  assert.equal(r.json.model, 'my-model');
+  assert.deepEqual(r.json.data.map((d: any) => [d.object, d.index, d.embedding.length]), [['embedding', 0, 16], ['embedding', 1, 16]]);
+  // tokens with [CLS] and [SEP]: 2 + 2, 3 + 2
+  assert.deepEqual(r.json.usage, { prompt_tokens: 9, total_tokens: 9 });
+  const b64 = await send(url, '/v1/embeddings', { input: '一丁', encoding_format: 'base64' });
+  const bytes = Buffer.from(b64.json.data[0].embedding, 'base64');
+  const decoded = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+  r.json.data[0].embedding.forEach((x: number, k: number) => assert.equal(decoded[k], Math.fround(x)));
+  const short = await send(url, '/v1/embeddings', { input: '一丁', dimensions: 4 });
+  const v = short.json.data[0].embedding as number[];
+  assert.equal(v.length, 4);
+  assert.ok(Math.abs(v.reduce((s, x) => s + x * x, 0) - 1) < 1e-5, 'shortened vectors are renormalised');
+  assert.equal((await send(url, '/v1/embeddings', { input: '一丁', dimensions: 17 })).status, 400);
+  assert.equal((await send(url, '/v1/embeddings', { input: [1, 2] })).json.error, 'validation');
+});
+
+test('--api-key: 401 without the Bearer key (health and metrics stay open); --max-concurrent-requests: a burst gets 429 overloaded; CORS', async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  const held = { dim: embedder.dim, options: embedder.options, embed: async (t: string[]) => { await gate; return embedder.embed(t); } };
+  const server = buildServer({ embedder: held, maxTexts: 8, bodyLimit: 4096, maxK: 100, apiKey: 'sekret', maxConcurrentRequests: 1, corsAllowOrigin: 'https://app.example' });
+  await server.listen({ port: 0, host: '127.0.0.1' });
+  const base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
+  try {
+    const none = await send(base, '/embed', { texts: ['一'] });
+    assert.equal(none.status, 401);
+    assert.deepEqual(none.json, { error: 'unauthorized', message: 'send the API key as "Authorization: Bearer <key>"' });
+    assert.equal(none.headers.get('www-authenticate'), 'Bearer');
+    assert.equal((await send(base, '/embed', { texts: ['一'] }, { authorization: 'Bearer wrong!' })).status, 401);
+    assert.equal((await fetch(base + '/health')).status, 200);
+    const auth = { authorization: 'Bearer sekret' };
+    // the first request holds the only slot; the burst behind it is shed at once
+    const first = send(base, '/embed', { texts: ['一'] }, auth);
+    let shed: Awaited<ReturnType<typeof send>> | undefined;
+    for (let i = 0; i < 50 && shed?.status !== 429; i++) shed = await send(base, '/v1/embeddings', { input: '一' }, auth);
+    assert.equal(shed!.status, 429);
+    assert.equal(shed!.json.error, 'overloaded');
+    assert.equal(shed!.headers.get('access-control-allow-origin'), 'https://app.example');
+    release();
+    assert.equal((await first).status, 200);
+    assert.equal((await send(base, '/v1/embeddings', { input: '一' }, auth)).status, 200, 'the slot is free again');
+    const preflight = await fetch(base + '/v1/embeddings', { method: 'OPTIONS' });
+    assert.equal(preflight.status, 204);
+    assert.match(preflight.headers.get('access-control-allow-headers')!, /authorization/);
+  } finally {
+    release();
     await server.close();
   }
 });

@@ -25,6 +25,7 @@ export function addServeCommand(program: Command): void {
     .addOption(new Option('--max-connections <n>', 'most open connections').argParser(intIn(1, 1_000_000)).default(DEFAULT_SERVER.maxConnections))
     .addOption(new Option('--api-key <key>', 'require "Authorization: Bearer <key>" on every route but /health and /metrics (or set INBATCH_API_KEY)').argParser(pathValue))
     .addOption(new Option('--max-concurrent-requests <n>', 'embedding requests served at once; more get 429 overloaded (0: no limit)').argParser(intIn(0, 1_000_000)).default(512))
+    .addOption(new Option('--max-batch-tokens <n>', 'tokens per model call (micro-batches close at this budget); a larger request gets 413 (0: no budget)').argParser(intIn(0, 100_000_000)).default(16384))
     .addOption(new Option('--cors-allow-origin <origin>', 'Access-Control-Allow-Origin for browser clients (e.g. * or https://app.example)'))
     .addOption(new Option('--model-name <name>', 'the model name /v1/embeddings and /info report (default: the model folder name)'))
     .addOption(new Option('--log-level <level>', 'request log level: fatal | error | warn | info | debug | trace | silent').argParser(oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent')))
@@ -37,7 +38,7 @@ export function addServeCommand(program: Command): void {
       if (!index && f.retriever !== 'dense') throw new UsageError(`--retriever ${f.retriever} needs --index`);
       // an index from an older inbatch has no BM25 part; its texts are enough to build one
       if (index && (!index.lexical || index.lexical.params.k1 !== f.bm25K1 || index.lexical.params.b !== f.bm25B)) index.withLexical({ k1: f.bm25K1, b: f.bm25B });
-      const app = buildServer({ embedder, index, retriever: f.retriever, hybrid: hybridFromFlags(f), apiKey, maxConcurrentRequests: f.maxConcurrentRequests,
+      const app = buildServer({ embedder, index, retriever: f.retriever, hybrid: hybridFromFlags(f), apiKey, maxConcurrentRequests: f.maxConcurrentRequests, maxBatchTokens: f.maxBatchTokens,
         corsAllowOrigin: f.corsAllowOrigin, modelName: f.modelName ?? basename(resolve(f.model)), logLevel: f.logLevel, maxTexts: f.maxTexts, bodyLimit: f.bodyLimit, maxK: DEFAULT_SERVER.maxK, logger: false,
         requestTimeoutMs: f.requestTimeout, connectionTimeoutMs: f.connectionTimeout, maxConnections: f.maxConnections });
       const address = await app.listen({ port: f.port, host: f.host });

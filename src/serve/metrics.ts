@@ -1,31 +1,56 @@
-// Prometheus text exposition of request counts, latencies and embedding work.
-const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+// The service's Prometheus metrics through prom-client, one registry per server: request counts and
+// latencies by route and status, in-flight requests, model calls (their batch sizes, and the texts
+// queued behind each), texts embedded, and prom-client's process and event-loop defaults. Every
+// family has HELP and TYPE, and only counters end in _total (promtool check metrics passes).
+import { createRequire } from 'node:module';
+import type * as PromClient from 'prom-client';
 
 export class Metrics {
-  private readonly requests = new Map<string, number>();
-  private readonly histograms = new Map<string, { buckets: number[]; sum: number; count: number }>();
+  readonly registry: PromClient.Registry;
+  private readonly requests: PromClient.Counter<'route' | 'status'>;
+  private readonly latency: PromClient.Histogram<'route'>;
+  private readonly batchSize: PromClient.Histogram;
+  private readonly queueDepth: PromClient.Histogram;
+  private readonly texts: PromClient.Counter;
+  private readonly batches: PromClient.Counter;
 
-  observe(route: string, status: number, seconds: number): void {
-    const key = `route="${route}",status="${status}"`;
-    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
-    const h = this.histograms.get(route) ?? { buckets: BUCKETS.map(() => 0), sum: 0, count: 0 };
-    BUCKETS.forEach((b, i) => { if (seconds <= b) h.buckets[i]!++; });
-    h.sum += seconds;
-    h.count++;
-    this.histograms.set(route, h);
+  constructor(inFlight: () => number) {
+    // loaded here, not at import: importing the library never loads the metrics stack
+    const prom = createRequire(import.meta.url)('prom-client') as typeof PromClient;
+    this.registry = new prom.Registry();
+    const registers = [this.registry];
+    prom.collectDefaultMetrics({ register: this.registry });
+    // prom-client names three gauges *_total, which promtool rejects ("non-counter metrics should not have _total")
+    for (const name of ['nodejs_active_resources_total', 'nodejs_active_handles_total', 'nodejs_active_requests_total']) this.registry.removeSingleMetric(name);
+    this.requests = new prom.Counter({ name: 'inbatch_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers });
+    this.latency = new prom.Histogram({
+      name: 'inbatch_request_duration_seconds', help: 'HTTP request latency by route', labelNames: ['route'], registers,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    });
+    this.batchSize = new prom.Histogram({ name: 'inbatch_batch_size', help: 'texts per model call (micro-batches of concurrent requests)', registers, buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256] });
+    this.queueDepth = new prom.Histogram({ name: 'inbatch_queue_depth', help: 'texts waiting behind a model call as it starts', registers, buckets: [0, 1, 4, 16, 64, 256, 1024, 4096] });
+    this.texts = new prom.Counter({ name: 'inbatch_texts_embedded_total', help: 'texts embedded', registers });
+    this.batches = new prom.Counter({ name: 'inbatch_embed_batches_total', help: 'model calls', registers });
+    new prom.Gauge({ name: 'inbatch_requests_in_flight', help: 'HTTP requests being served (this scrape not counted)', registers, collect() { this.set(inFlight()); } });
   }
 
-  render(gauges: Record<string, number>): string {
-    const lines = ['# HELP inbatch_requests_total HTTP requests by route and status', '# TYPE inbatch_requests_total counter'];
-    for (const [key, n] of this.requests) lines.push(`inbatch_requests_total{${key}} ${n}`);
-    lines.push('# HELP inbatch_request_duration_seconds request latency', '# TYPE inbatch_request_duration_seconds histogram');
-    for (const [route, h] of this.histograms) {
-      BUCKETS.forEach((b, i) => lines.push(`inbatch_request_duration_seconds_bucket{route="${route}",le="${b}"} ${h.buckets[i]}`));
-      lines.push(`inbatch_request_duration_seconds_bucket{route="${route}",le="+Inf"} ${h.count}`);
-      lines.push(`inbatch_request_duration_seconds_sum{route="${route}"} ${h.sum}`);
-      lines.push(`inbatch_request_duration_seconds_count{route="${route}"} ${h.count}`);
-    }
-    for (const [name, value] of Object.entries(gauges)) lines.push(`# TYPE ${name} gauge`, `${name} ${value}`);
-    return lines.join('\n') + '\n';
+  observe(route: string, status: number, seconds: number): void {
+    this.requests.inc({ route, status: String(status) });
+    this.latency.observe({ route }, seconds);
+  }
+
+  observeBatch(texts: number, waiting: number): void {
+    this.batchSize.observe(texts);
+    this.queueDepth.observe(waiting);
+    this.batches.inc();
+    this.texts.inc(texts);
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
   }
 }

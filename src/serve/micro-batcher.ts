@@ -8,22 +8,42 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
+export interface BatcherOptions {
+  /** texts per model call */
+  maxBatch: number;
+  /** how long the first text waits for company */
+  waitMs: number;
+  /** tokens per model call (TEI's max_batch_tokens), counted by countTokens; 0: no budget */
+  maxTokens?: number;
+  countTokens?: (text: string) => number;
+  /** called as each model call starts: its texts, and the texts still waiting behind it */
+  onBatch?: (texts: number, waiting: number) => void;
+}
+
 export class MicroBatcher {
   private queue: Pending[] = [];
   private queued = 0;
+  private queuedTokens = 0;
+  /** texts submitted and not yet handed to the model */
+  private waiting = 0;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> = Promise.resolve();
   batches = 0;
   textsEmbedded = 0;
+  private readonly o: BatcherOptions;
 
-  constructor(private readonly embed: EmbedFn, private readonly maxBatch = 64, private readonly waitMs = 2) {}
+  constructor(private readonly embed: EmbedFn, options: Partial<BatcherOptions> = {}) {
+    this.o = { maxBatch: 64, waitMs: 2, ...options };
+  }
 
   submit(texts: string[]): Promise<Float32Array[]> {
     return new Promise((resolve, reject) => {
       this.queue.push({ texts, resolve, reject });
       this.queued += texts.length;
-      if (this.queued >= this.maxBatch) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.waitMs);
+      this.waiting += texts.length;
+      if (this.o.maxTokens && this.o.countTokens) for (const t of texts) this.queuedTokens += this.o.countTokens(t);
+      if (this.queued >= this.o.maxBatch || (this.o.maxTokens && this.queuedTokens >= this.o.maxTokens)) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.o.waitMs);
     });
   }
 
@@ -32,11 +52,15 @@ export class MicroBatcher {
     const work = this.queue;
     this.queue = [];
     this.queued = 0;
+    this.queuedTokens = 0;
     if (!work.length) return;
     // one embedding call at a time; the next batch gathers while this one runs
     this.running = this.running.then(async () => {
       try {
-        const vectors = await this.embed(work.flatMap((p) => p.texts));
+        const texts = work.flatMap((p) => p.texts);
+        this.waiting -= texts.length;
+        this.o.onBatch?.(texts.length, this.waiting);
+        const vectors = await this.embed(texts);
         this.batches++;
         this.textsEmbedded += vectors.length;
         let offset = 0;

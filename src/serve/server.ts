@@ -38,6 +38,8 @@ export interface ServerOptions {
   maxConcurrentRequests?: number;
   /** Access-Control-Allow-Origin for browsers (none: no CORS headers) */
   corsAllowOrigin?: string;
+  /** tokens per model call (TEI's --max-batch-tokens); a request above it is refused 413 (0: no budget) */
+  maxBatchTokens?: number;
   /** the name /v1/embeddings and /info report */
   modelName?: string;
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -55,8 +57,14 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   });
   const maxConnections = o.maxConnections ?? DEFAULT_SERVER.maxConnections;
   if (maxConnections > 0) app.server.maxConnections = maxConnections;
-  const batcher = new MicroBatcher((texts) => o.embedder.embed(texts), 64, 2);
-  const metrics = new Metrics();
+  // counted down when the response closes, whether it was sent or the client went away
+  let inFlight = 0;
+  const metrics = new Metrics(() => inFlight - 1); // the /metrics request itself is not counted
+  const maxBatchTokens = o.maxBatchTokens ?? 0;
+  const batcher = new MicroBatcher((texts) => o.embedder.embed(texts), {
+    maxBatch: 64, waitMs: 2, maxTokens: maxBatchTokens, countTokens: o.embedder.tokenizer ? (t) => o.embedder.tokenizer!.tokenize(t).length + 2 : undefined,
+    onBatch: (texts, waiting) => metrics.observeBatch(texts, waiting),
+  });
   const texts = { type: 'array', minItems: 1, maxItems: o.maxTexts, items: { type: 'string', minLength: 1 } };
 
   // while closing, answer in-flight requests with Connection: close so keep-alive sockets do not hold close() open
@@ -66,8 +74,6 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     if (closing) void reply.header('connection', 'close');
     return payload;
   });
-  // counted down when the response closes, whether it was sent or the client went away
-  let inFlight = 0;
   app.addHook('onRequest', async (_req, reply) => {
     inFlight++;
     reply.raw.once('close', () => { inFlight--; });
@@ -118,6 +124,12 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   /** tokens a text becomes ([CLS] and [SEP] included), before any truncation; 0 when unknown */
   const tokenCount = (t: string) => (o.embedder.tokenizer ? o.embedder.tokenizer.tokenize(t).length + 2 : 0);
   const modelName = o.modelName ?? 'inbatch';
+  /** a request that alone exceeds the token budget can never be batched: refuse it, as TEI does */
+  const overBudget = (reply: FastifyReply, list: string[]) => {
+    if (!maxBatchTokens || !o.embedder.tokenizer) return undefined;
+    const tokens = list.reduce((s, t) => s + Math.min(tokenCount(t), maxLen ?? Infinity), 0);
+    return tokens > maxBatchTokens ? fail(reply, 'payload_too_large', `the request has ${tokens} tokens, more than --max-batch-tokens ${maxBatchTokens}`) : undefined;
+  };
 
   // inbatch's {texts} -> {dim, embeddings}; TEI's {inputs, normalize, truncate} -> [[...]]
   const inputs = { anyOf: [{ type: 'string', minLength: 1 }, texts] };
@@ -127,8 +139,10 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   }, async (req, reply) => {
     const body = req.body as { texts?: string[]; inputs?: string | string[]; normalize?: boolean; truncate?: boolean };
     if ((body.texts === undefined) === (body.inputs === undefined)) return fail(reply, 'validation', 'body must have required property \'texts\' (inbatch) or \'inputs\' (TEI), not both');
+    const list = body.texts ?? (typeof body.inputs === 'string' ? [body.inputs] : body.inputs!);
+    const refused = overBudget(reply, list);
+    if (refused) return refused;
     if (body.texts) return { dim: o.embedder.dim, embeddings: (await batcher.submit(body.texts)).map((v) => Array.from(v)) };
-    const list = typeof body.inputs === 'string' ? [body.inputs] : body.inputs!;
     if (body.normalize === false) return fail(reply, 'validation', 'this model\'s graph L2-normalises its output; normalize: false cannot be served');
     if (body.truncate === false && maxLen && o.embedder.tokenizer) {
       const long = list.findIndex((t) => tokenCount(t) > maxLen);
@@ -152,6 +166,8 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   }, async (req, reply) => {
     const body = req.body as { input: string | string[]; model?: string; encoding_format?: 'float' | 'base64'; dimensions?: number };
     const list = typeof body.input === 'string' ? [body.input] : body.input;
+    const refused = overBudget(reply, list);
+    if (refused) return refused;
     const dims = body.dimensions ?? o.embedder.dim;
     if (dims > o.embedder.dim) return fail(reply, 'validation', `dimensions ${dims} exceeds this model's ${o.embedder.dim}`);
     const vectors = (await batcher.submit(list)).map((v) => (dims < v.length ? shorten(v, dims) : v));
@@ -170,7 +186,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   app.get('/info', async () => ({
     model_id: modelName, model_sha: null, model_dtype: o.embedder.options.precision === 'fp16' ? 'float16' : 'float32',
     model_type: { embedding: { pooling: o.embedder.config?.inbatch.pooling ?? 'unknown' } }, dimension: o.embedder.dim,
-    max_concurrent_requests: maxWorking, max_input_length: maxLen ?? null, max_client_batch_size: o.maxTexts, version: 'inbatch',
+    max_concurrent_requests: maxWorking, max_input_length: maxLen ?? null, max_batch_tokens: maxBatchTokens, max_client_batch_size: o.maxTexts, version: 'inbatch',
   }));
 
   app.post('/similarity', {
@@ -214,13 +230,8 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   app.get('/health', async () => ({ status: 'ok', dim: o.embedder.dim, precision: o.embedder.options.precision, index: o.index ? { kind: o.index.index.kind, size: o.index.size, bm25: Boolean(o.index.lexical), retriever: o.retriever ?? 'dense' } : null }));
 
   app.get('/metrics', async (_req, reply) => {
-    void reply.type('text/plain; version=0.0.4');
-    return metrics.render({
-      inbatch_requests_in_flight: inFlight - 1, // not counting this /metrics request
-      inbatch_embed_batches_total: batcher.batches,
-      inbatch_texts_embedded_total: batcher.textsEmbedded,
-      process_resident_memory_bytes: process.memoryUsage().rss,
-    });
+    void reply.type(metrics.contentType);
+    return metrics.render();
   });
   return app;
 }

@@ -125,8 +125,14 @@ test('GET /health and GET /metrics', async () => {
   assert.match(m.headers.get('content-type')!, /text\/plain/);
   const text = await m.text();
   assert.match(text, /inbatch_requests_total\{route="\/embed",status="200"\} \d+/);
-  assert.match(text, /inbatch_request_duration_seconds_bucket\{route="\/embed",le="\+Inf"\} \d+/);
+  assert.match(text, /inbatch_request_duration_seconds_bucket\{le="\+Inf",route="\/embed"\} \d+/);
   assert.match(text, /process_resident_memory_bytes \d+/);
+  assert.match(text, /nodejs_eventloop_lag_seconds /);
+  assert.match(text, /inbatch_batch_size_bucket\{le="1"\} \d+/);
+  assert.match(text, /inbatch_queue_depth_count \d+/);
+  assert.deepEqual(lintExposition(text), [], 'what promtool check metrics would report');
+  // the linter does find problems (so an empty list means something)
+  assert.deepEqual(lintExposition('# TYPE x_total gauge\nx_total 1\ny 2\n'), ['x_total: no HELP', 'x_total: a gauge named _total', 'y: no TYPE', 'y: no HELP']);
 });
 
 test('bad input gets 4xx with a clear message, and the server keeps serving', async () => {
@@ -302,6 +308,88 @@ test('--api-key: 401 without the Bearer key (health and metrics stay open); --ma
     assert.match(preflight.headers.get('access-control-allow-headers')!, /authorization/);
   } finally {
     release();
+    await server.close();
+  }
+});
+
+test('the OpenAI SDK (openai-node) gets embeddings from /v1/embeddings, with its default base64 transfer', async () => {
+  const { default: OpenAI } = await import('openai');
+  const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused-here', maxRetries: 0 });
+  const r = await client.embeddings.create({ model: 'inbatch-test', input: ['一丁七', '万丈三'] });
+  const direct = await embedder.embed(['一丁七', '万丈三']);
+  assert.equal(r.data.length, 2);
+  r.data.forEach((d, i) => d.embedding.forEach((x, k) => assert.ok(Math.abs(x - direct[i]![k]!) < 1e-6)));
+  assert.equal(r.model, 'inbatch-test');
+  assert.ok(r.usage.prompt_tokens > 0);
+});
+
+/**
+ * The checks of `promtool check metrics` that apply here, on the text exposition format: every
+ * family has HELP and TYPE (before its samples), counters end in _total and nothing else does,
+ * names are valid, histogram buckets are cumulative in ascending le with +Inf equal to _count.
+ */
+function lintExposition(text: string): string[] {
+  const problems: string[] = [];
+  const help = new Set<string>(), type = new Map<string, string>(), seen = new Set<string>();
+  const buckets = new Map<string, { le: number; v: number }[]>(), counts = new Map<string, number>();
+  const familyOf = (name: string) => {
+    for (const suffix of ['_bucket', '_sum', '_count']) if (name.endsWith(suffix) && type.get(name.slice(0, -suffix.length)) === 'histogram') return name.slice(0, -suffix.length);
+    return name;
+  };
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const meta = /^# (HELP|TYPE) (\S+)(?: (.*))?$/.exec(line);
+    if (meta) {
+      const [, kind, name, rest] = meta;
+      if (kind === 'HELP') { if (help.has(name!)) problems.push(`${name}: HELP twice`); help.add(name!); } else { if (type.has(name!)) problems.push(`${name}: TYPE twice`); type.set(name!, rest ?? ''); }
+      continue;
+    }
+    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (!sample) { problems.push(`bad line: ${line}`); continue; }
+    const [, name, labels = '', value] = sample;
+    if (Number.isNaN(Number(value)) && !['+Inf', '-Inf', 'NaN'].includes(value!)) problems.push(`${name}: value ${value}`);
+    const family = familyOf(name!);
+    if (!seen.has(family)) {
+      seen.add(family);
+      const t = type.get(family);
+      if (!t) problems.push(`${family}: no TYPE`);
+      if (!help.has(family)) problems.push(`${family}: no HELP`);
+      if (t === 'counter' && !family.endsWith('_total')) problems.push(`${family}: a counter without _total`);
+      if (t && t !== 'counter' && family.endsWith('_total')) problems.push(`${family}: a ${t} named _total`);
+    }
+    if (name!.endsWith('_bucket')) {
+      const le = /le="([^"]+)"/.exec(labels)![1]!;
+      const key = family + labels.replace(/,?le="[^"]+"/, '');
+      buckets.set(key, [...(buckets.get(key) ?? []), { le: le === '+Inf' ? Infinity : Number(le), v: Number(value) }]);
+    }
+    if (name!.endsWith('_count') && family !== name) counts.set(family + labels, Number(value));
+  }
+  for (const [key, list] of buckets) {
+    for (let i = 1; i < list.length; i++) if (list[i]!.le <= list[i - 1]!.le || list[i]!.v < list[i - 1]!.v) problems.push(`${key}: buckets not cumulative in ascending le`);
+    const last = list.at(-1)!;
+    if (last.le !== Infinity) problems.push(`${key}: no +Inf bucket`);
+    const count = counts.get(key.replace(/\{\}$/, ''));
+    if (count !== undefined && count !== last.v) problems.push(`${key}: +Inf bucket ${last.v} differs from _count ${count}`);
+  }
+  return problems;
+}
+
+test('--max-batch-tokens: model calls close at the token budget; a request over it alone is refused 413', async () => {
+  const calls: number[] = [];
+  const counting = { ...embedder, dim: embedder.dim, options: embedder.options, tokenizer: embedder.tokenizer, config: embedder.config, embed: async (t: string[]) => { calls.push(t.length); return embedder.embed(t); } };
+  // each text below is 3 characters: 5 tokens with [CLS] and [SEP]; a budget of 12 takes 3 texts (15 >= 12) per call
+  const server = buildServer({ embedder: counting, maxTexts: 8, bodyLimit: 4096, maxK: 100, maxBatchTokens: 12 });
+  await server.listen({ port: 0, host: '127.0.0.1' });
+  const base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
+  try {
+    const answers = await Promise.all(corpus.concat(['七万丈']).map((t) => send(base, '/embed', { texts: [t] })));
+    assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 200, 200]);
+    assert.ok(calls.every((n) => n <= 3), `calls of ${calls.join(', ')} texts`);
+    assert.ok(calls.length >= 2);
+    const big = await send(base, '/embed', { texts: ['一丁七', '万丈三', '上下不'] });
+    assert.equal(big.status, 413);
+    assert.deepEqual([big.json.error, big.json.message], ['payload_too_large', 'the request has 15 tokens, more than --max-batch-tokens 12']);
+  } finally {
     await server.close();
   }
 });

@@ -2,6 +2,7 @@
 import { basename, resolve } from 'node:path';
 import { Option } from '@commander-js/extra-typings';
 import { CorpusIndex } from '../retrieval/corpus-index.js';
+import { indexModelMismatch } from '../serve/index-model-check.js';
 import { buildServer, DEFAULT_SERVER } from '../serve/server.js';
 import type { Command } from './command.js';
 import { loadEmbedder } from './embed.js';
@@ -16,6 +17,7 @@ export function addServeCommand(program: Command): void {
     .addOption(onnxModelOption()).addOption(precisionOption()).addOption(providerOption()).addOption(threadsOption())
     .addOption(new Option('--index <dir>', 'index folder written by inbatch recall (recall_result_dir/index) for /search').argParser(pathValue))
     .addOption(retrieverOption()).addOption(rrfKOption()).addOption(hybridWeightsOption()).addOption(fusionDepthOption()).addOption(bm25K1Option()).addOption(bm25BOption())
+    .addOption(new Option('--allow-index-mismatch', 'serve an --index that another model built, with a warning (its results are meaningless)').default(false))
     .addOption(new Option('--port <n>', 'port (0: any free port)').argParser(intIn(0, 65535)).default(8080))
     .addOption(new Option('--host <address>', 'address to listen on').default('127.0.0.1'))
     .addOption(new Option('--max-texts <n>', 'most texts in one request').argParser(intIn(1, 100000)).default(DEFAULT_SERVER.maxTexts))
@@ -35,6 +37,9 @@ export function addServeCommand(program: Command): void {
       const embedder = await loadEmbedder(f);
       const index = f.index ? CorpusIndex.load(f.index) : undefined;
       if (index && index.dim !== embedder.dim) throw new Error(`${f.index}: index dim ${index.dim} differs from the model's ${embedder.dim}`);
+      const mismatch = index ? indexModelMismatch(f.index!, index.embedder, f.model) : undefined;
+      if (mismatch && !f.allowIndexMismatch) throw new Error(mismatch);
+      if (mismatch) console.error(`warning: ${mismatch}`);
       if (!index && f.retriever !== 'dense') throw new UsageError(`--retriever ${f.retriever} needs --index`);
       // an index from an older inbatch has no BM25 part; its texts are enough to build one
       if (index && (!index.lexical || index.lexical.params.k1 !== f.bm25K1 || index.lexical.params.b !== f.bm25B)) index.withLexical({ k1: f.bm25K1, b: f.bm25B });

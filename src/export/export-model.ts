@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readModelConfig } from '../model/config-file.js';
+import { modelFingerprint } from '../model/fingerprint.js';
 import { canonicalName } from '../model/weight-names.js';
 import { weightProblems } from '../model/parameter-shapes.js';
 import { writeTokenizerFiles } from '../text/tokenizer-files.js';
@@ -18,6 +19,9 @@ export interface ExportReport {
 }
 
 /** A folder written by exportModel (safe to replace with another export). */
+/** The fingerprint of the model folder an export was made from (serve checks indexes against it). */
+const EXPORT_SOURCE_FILE = 'inbatch_source.json';
+
 export function isExportFolder(dir: string): boolean {
   return existsSync(join(dir, 'onnx', 'model.onnx')) && existsSync(join(dir, 'config.json'));
 }
@@ -55,7 +59,9 @@ export function exportModel(modelDir: string, outDir: string, options: { fp16: b
     }
     writeFileSync(join(tmp, 'config.json'), JSON.stringify({ ...config, architectures: ['BertModel'] }, null, 2) + '\n');
     writeTokenizerFiles(tokenizer, tmp, config.inbatch.max_seq_length);
-    report.files.push('config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt');
+    // what was exported: serve compares it with the model an index was built by
+    writeFileSync(join(tmp, EXPORT_SOURCE_FILE), JSON.stringify(modelFingerprint(modelDir, config), null, 2) + '\n');
+    report.files.push('config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt', EXPORT_SOURCE_FILE);
   });
   return report;
 }

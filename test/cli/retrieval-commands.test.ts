@@ -183,3 +183,29 @@ test('PaddleNLP\'s recall.py and evaluate.py command lines run as written (alias
   const amb = inbatch('recall', '--model', w.file('model'), '--recall', '5', '--corpus-file', w.file('corpus.txt'), '--similar-text-pair-file', w.file('dev.tsv'));
   assert.equal(amb.code, 2);
 });
+
+test('serve refuses an index built by another model than the export (or warns with --allow-index-mismatch)', { skip }, async () => {
+  const { inbatchChild } = await import('./cli-fixture.js');
+  for (const [model, out] of [['model', 'onnx-same'], ['other', 'onnx-other']] as const) {
+    const e = inbatch('export', '--model', w.file(model), '--output', w.file(out));
+    assert.equal(e.code, 0, e.err);
+  }
+  const start = (onnx: string, ...extra: string[]) => new Promise<{ listening: boolean; code: number | null; err: string }>((resolve) => {
+    const child = inbatchChild('serve', '--model', w.file(onnx), '--index', w.file('train-rank/index'), '--port', '0', ...extra);
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += String(d);
+      if (/listening on/.test(err)) { child.kill('SIGTERM'); resolve({ listening: true, code: null, err }); }
+    });
+    child.on('exit', (code) => resolve({ listening: false, code, err }));
+  });
+  const same = await start('onnx-same');
+  assert.ok(same.listening, same.err);
+  const other = await start('onnx-other');
+  assert.equal(other.listening, false);
+  assert.equal(other.code, 1);
+  assert.match(other.err, /was built by .*model, but .*onnx-other was exported from .*other .*rebuild the index with inbatch recall, or pass --allow-index-mismatch/);
+  const allowed = await start('onnx-other', '--allow-index-mismatch');
+  assert.ok(allowed.listening, allowed.err);
+  assert.match(allowed.err, /warning: .*was built by/);
+});

@@ -114,5 +114,11 @@ export function buildEncoderGraph(config: ModelConfig, weights: Map<string, Name
   const out = g.rename(g.op('Div', [v32, norm]), 'embeddings');
   const dim = config.inbatch.output_emb_size > 0 ? config.inbatch.output_emb_size : H;
   g.output(out, FLOAT, ['batch', dim]);
+  // transformers.js' feature-extraction pipeline reads last_hidden_state [batch, tokens, dim] and pools it
+  // itself: the finished embedding as its one "token" makes the pipeline's default (no pooling) and
+  // pooling: 'cls' return inbatch's embedding; pooling: 'mean' would average over a mask of the
+  // wrong length, so the README says not to use it
+  const asSequence = g.rename(g.op('Unsqueeze', [out, g.int64s([1])]), 'last_hidden_state');
+  g.output(asSequence, FLOAT, ['batch', 1, dim]);
   return g.encode('inbatch-dual-encoder', o.opset, 'inbatch');
 }

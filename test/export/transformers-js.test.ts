@@ -64,3 +64,33 @@ test('an ERNIE export (task-type row, relu) loads in transformers.js too and mat
     cleanup();
   }
 });
+
+test('transformers.js pipeline("feature-extraction", dir) returns inbatch\'s embeddings with its default options and with pooling cls', async () => {
+  const { pipeline } = await import('@huggingface/transformers');
+  const { dir, cleanup } = tempDir();
+  try {
+    const chars = cjkChars(50);
+    const tok = tokenizerOf(chars);
+    writeRandomModel(join(dir, 'm'), microConfig(tok.vocabSize, { pooling: 'mean' }), tok, 9);
+    const out = join(dir, 'pipeline-export');
+    exportModel(join(dir, 'm'), out, { fp16: false });
+    env.allowRemoteModels = false;
+    env.localModelPath = dirname(out) + '/';
+    const extractor = await pipeline('feature-extraction', basename(out), { dtype: 'fp32' });
+    const embedder = await Embedder.load(out);
+    const texts = mixedTexts(chars, 30).filter((t) => tok.tokenize(t).length <= 30).slice(0, 12);
+    const ours = await embedder.embed(texts);
+    for (let i = 0; i < texts.length; i++) {
+      for (const options of [{}, { pooling: 'cls' as const, normalize: true }]) {
+        const t = await extractor(texts[i]!, options);
+        const v = t.data as Float32Array;
+        assert.equal(v.length, 16, `dims ${t.dims}`);
+        const cos = v.reduce((s, x, k) => s + x * ours[i]![k]!, 0);
+        assert.ok(cos >= 0.9999, `${texts[i]} ${JSON.stringify(options)}: cosine ${cos}`);
+      }
+    }
+    await embedder.release();
+  } finally {
+    cleanup();
+  }
+});

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readModelConfig } from '../model/config-file.js';
 import { modelFingerprint } from '../model/fingerprint.js';
+import { writeSentenceTransformersFiles } from '../model/sentence-transformers.js';
 import { canonicalName } from '../model/weight-names.js';
 import { weightProblems } from '../model/parameter-shapes.js';
 import { writeTokenizerFiles } from '../text/tokenizer-files.js';
@@ -59,6 +60,8 @@ export function exportModel(modelDir: string, outDir: string, options: { fp16: b
     }
     writeFileSync(join(tmp, 'config.json'), JSON.stringify({ ...config, architectures: ['BertModel'] }, null, 2) + '\n');
     writeTokenizerFiles(tokenizer, tmp, config.inbatch.max_seq_length);
+    // sentence-transformers (ONNX backend): the graph's one-token last_hidden_state, taken as is, then Normalize
+    writeSentenceTransformersFiles(tmp, config, undefined, true);
     // what was exported: serve compares it with the model an index was built by
     writeFileSync(join(tmp, EXPORT_SOURCE_FILE), JSON.stringify(modelFingerprint(modelDir, config), null, 2) + '\n');
     report.files.push('config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt', EXPORT_SOURCE_FILE);

@@ -24,3 +24,13 @@ export function isModelFolder(dir: string): boolean {
     return false;
   }
 }
+
+/** Whether config.json carries inbatch's own settings (else a plain Hugging Face or sentence-transformers folder). */
+export function hasInbatchSettings(dir: string): boolean {
+  try {
+    const raw = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    return typeof raw.inbatch === 'object' && raw.inbatch !== null;
+  } catch {
+    return false;
+  }
+}

@@ -13,9 +13,10 @@ import { normalizeConfig } from './config.js';
 import { isPaddleFolder, PADDLE_WEIGHTS, paddleToHuggingFace, readPaddleFolder } from './paddle-format.js';
 import { writeDirAtomic } from '../util/atomic.js';
 import type { InbatchSettings, ModelConfig } from './config.js';
-import { readModelConfig } from './config-file.js';
+import { hasInbatchSettings, readModelConfig } from './config-file.js';
 import { DualEncoder, initialParameter } from './dual-encoder.js';
-import { dualEncoderParameterShapes, weightProblems } from './parameter-shapes.js';
+import { dualEncoderParameterShapes, PROJECTION_BIAS, PROJECTION_WEIGHT, weightProblems } from './parameter-shapes.js';
+import { readSentenceTransformersModules, writeSentenceTransformersFiles } from './sentence-transformers.js';
 import { canonicalName, isPretrainingHead } from './weight-names.js';
 
 export interface LoadReport {
@@ -64,11 +65,21 @@ function weightsToParams(tensors: Map<string, NamedArray>, path: string, config:
 
 export function loadModel(dir: string, overrides: Partial<InbatchSettings> = {}): { model: DualEncoder; report: LoadReport } {
   if (isPaddleFolder(dir)) return loadPaddleModel(dir, dir, overrides);
+  // a sentence-transformers folder (no "inbatch" settings of its own) keeps its Pooling and Dense
+  const st = hasInbatchSettings(dir) ? undefined : readSentenceTransformersModules(dir);
+  if (st) {
+    overrides = {
+      pooling: st.pooling, output_emb_size: st.projection?.weight.shape[0] ?? 0,
+      ...(st.maxSeqLength ? { max_seq_length: st.maxSeqLength } : {}), ...overrides,
+    };
+  }
   const config = readModelConfig(dir, overrides);
   const tokenizer = loadTokenizer(dir);
   if (tokenizer.vocabSize > config.vocab_size) throw new Error(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but config.json's vocab_size is ${config.vocab_size}`);
   if (!weightFileOf(dir)) throw new Error(`${dir}: no weights (model.safetensors, a sharded model.safetensors.index.json, pytorch_model.bin or PaddleNLP's model_state.pdparams)`);
-  const { params, report } = loadWeights(dir, config);
+  const tensors = readAnyWeights(dir);
+  if (st?.projection) { tensors.set(PROJECTION_WEIGHT, st.projection.weight); tensors.set(PROJECTION_BIAS, st.projection.bias); }
+  const { params, report } = weightsToParams(tensors, dir, config, 42);
   return { model: new DualEncoder(config, params, tokenizer), report };
 }
 
@@ -98,6 +109,9 @@ export function writeModelFiles(model: DualEncoder, dir: string): void {
   const lazy = new Map([...model.params].map(([name, p]) => [name, { shape: p.shape, data: () => T.toFloat32(p) }]));
   writeSafetensors(join(dir, 'model.safetensors'), lazy, { format: 'pt' });
   writeTokenizerFiles(model.tokenizer, dir, model.config.inbatch.max_seq_length);
+  const weight = model.params.get(PROJECTION_WEIGHT), bias = model.params.get(PROJECTION_BIAS);
+  const projection = weight && bias ? { weight: { shape: weight.shape, data: T.toFloat32(weight) }, bias: { shape: bias.shape, data: T.toFloat32(bias) } } : undefined;
+  writeSentenceTransformersFiles(dir, model.config, projection);
 }
 
 /** Saves a model folder atomically: a reader never sees a half-written model. */

@@ -18,7 +18,8 @@ test('save -> load gives identical embeddings and config', { skip: needsTorch },
       const model = DualEncoder.random(microConfig(tok.vocabSize, { pooling }), tok, 3);
       const out = join(dir, pooling);
       saveModel(model, out);
-      assert.deepEqual(readdirSync(out).sort(), ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt']);
+      const st = pooling === 'pooler' ? [] : ['1_Pooling', '2_Dense', '3_Normalize', 'config_sentence_transformers.json', 'modules.json', 'sentence_bert_config.json'];
+      assert.deepEqual(readdirSync(out).sort(), [...st, 'config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt'].sort());
       const { model: back, report } = loadModel(out);
       assert.deepEqual(report.initialised, []);
       assert.deepEqual(back.config, model.config);

@@ -8,7 +8,7 @@ import { Embedder } from '../infer/embedder.js';
 import type { Command } from './command.js';
 import { intIn, onnxModelOption, pathValue, precisionOption, providerOption, threadsOption, UsageError } from './flags.js';
 
-export interface InferenceFlags { model: string; precision: 'fp32' | 'fp16'; provider: 'cpu' | 'cuda'; threads?: number }
+export interface InferenceFlags { model: string; precision: 'fp32' | 'fp16' | 'q8'; provider: 'cpu' | 'cuda'; threads?: number }
 
 export function loadEmbedder(f: InferenceFlags): Promise<Embedder> {
   return Embedder.load(f.model, { precision: f.precision, provider: f.provider, threads: f.threads });

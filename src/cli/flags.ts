@@ -66,7 +66,7 @@ export const embedBatchOption = () => new Option('--batch-size <n>', 'texts per 
 
 // commands that run an exported (ONNX) model
 export const onnxModelOption = () => new Option('--model <dir>', 'exported folder (inbatch export)').argParser(pathValue).makeOptionMandatory();
-export const precisionOption = () => new Option('--precision <p>', 'fp32 | fp16').argParser(oneOf('fp32', 'fp16')).default('fp32' as const);
+export const precisionOption = () => new Option('--precision <p>', 'fp32 | fp16 | q8 (export --fp16 / --quantize)').argParser(oneOf('fp32', 'fp16', 'q8')).default('fp32' as const);
 export const providerOption = () => new Option('--provider <p>', 'cpu | cuda (needs onnxruntime-node\'s CUDA provider)').argParser(oneOf('cpu', 'cuda')).default('cpu' as const);
 export const threadsOption = () => new Option('--threads <n>', 'onnxruntime intra-op threads').argParser(intIn(1, 256));
 

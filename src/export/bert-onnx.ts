@@ -2,6 +2,10 @@
 // embeddings -> N x (attention, add & norm, FFN, add & norm) -> pooling -> projection -> L2.
 // fp16: weights and matmuls in float16; LayerNorm, Softmax, the pooling sums and the final
 // normalisation run in float32 (Cast around them); inputs are int64 and the output float32.
+// q8 (dynamic int8, as onnxruntime's quantize_dynamic): every weight MatMul takes int8 weights,
+// symmetric per output channel, and activations quantized to uint8 at run time
+// (DynamicQuantizeLinear -> MatMulInteger -> scale); embeddings, LayerNorm, Softmax, attention
+// products, pooling and normalisation stay float32.
 import { taskTypeId, type ModelConfig } from '../model/config.js';
 import type { NamedArray } from '../data/safetensors.js';
 import { toHalf } from './float16.js';
@@ -10,6 +14,21 @@ import { FLOAT, FLOAT16, GraphBuilder, INT64 } from './onnx-builder.js';
 export interface ExportOptions {
   fp16: boolean;
   opset: number;
+  /** dynamic int8 quantization of the weight matmuls */
+  q8?: boolean;
+}
+
+/** Symmetric per-column int8: W [in, out] -> q [in, out] and one scale per output column. */
+export function quantizePerColumn(w: Float32Array, rows: number, cols: number): { q: Int8Array; scale: Float32Array } {
+  const scale = new Float32Array(cols);
+  for (let c = 0; c < cols; c++) {
+    let m = 0;
+    for (let r = 0; r < rows; r++) m = Math.max(m, Math.abs(w[r * cols + c]!));
+    scale[c] = m > 0 ? m / 127 : 1;
+  }
+  const q = new Int8Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) q[r * cols + c] = Math.max(-127, Math.min(127, Math.round(w[r * cols + c]! / scale[c]!)));
+  return { q, scale };
 }
 
 function transposed(t: NamedArray): Float32Array {
@@ -34,8 +53,16 @@ export function buildEncoderGraph(config: ModelConfig, weights: Map<string, Name
   const H = config.hidden_size, heads = config.num_attention_heads, d = H / heads;
 
   const linear = (x: string, prefix: string, out: number, inp: number) => {
+    const bias = w(`${prefix}.bias`, get(`${prefix}.bias`).data, [out]);
+    if (o.q8) {
+      const { q, scale } = quantizePerColumn(transposed(get(`${prefix}.weight`)), inp, out);
+      const [xq, xScale, xZero] = g.ops('DynamicQuantizeLinear', [x], {}, 3) as [string, string, string];
+      const product = g.op('MatMulInteger', [xq, g.int8(`${prefix}.weight_q`, q, [inp, out]), xZero]);
+      const scales = g.op('Mul', [xScale, g.weight(`${prefix}.weight_scale`, scale, [out])]);
+      return g.op('Add', [g.op('Mul', [g.op('Cast', [product], { to: FLOAT }), scales]), bias]);
+    }
     const wt = w(`${prefix}.weight_t`, transposed(get(`${prefix}.weight`)), [inp, out]);
-    return g.op('Add', [g.op('MatMul', [x, wt]), w(`${prefix}.bias`, get(`${prefix}.bias`).data, [out])]);
+    return g.op('Add', [g.op('MatMul', [x, wt]), bias]);
   };
   const layerNorm = (x: string, prefix: string) => toCompute(g.op('LayerNormalization', [
     toFloat(x), w(`${prefix}.weight`, get(`${prefix}.weight`).data, [H], true), w(`${prefix}.bias`, get(`${prefix}.bias`).data, [H], true),
@@ -120,5 +147,9 @@ export function buildEncoderGraph(config: ModelConfig, weights: Map<string, Name
   // wrong length, so the README says not to use it
   const asSequence = g.rename(g.op('Unsqueeze', [out, g.int64s([1])]), 'last_hidden_state');
   g.output(asSequence, FLOAT, ['batch', 1, dim]);
-  return g.encode('inbatch-dual-encoder', o.opset, 'inbatch');
+  // what a consumer needs to use the output without reading config.json
+  return g.encode('inbatch-dual-encoder', o.opset, 'inbatch', {
+    pooling: config.inbatch.pooling, normalized: 'l2', dimension: String(dim), max_seq_length: String(config.inbatch.max_seq_length),
+    model_type: config.model_type, precision: o.q8 ? 'q8' : o.fp16 ? 'fp16' : 'fp32',
+  });
 }

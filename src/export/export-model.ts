@@ -27,7 +27,7 @@ export function isExportFolder(dir: string): boolean {
   return existsSync(join(dir, 'onnx', 'model.onnx')) && existsSync(join(dir, 'config.json'));
 }
 
-export function exportModel(modelDir: string, outDir: string, options: { fp16: boolean; opset?: number }): ExportReport {
+export function exportModel(modelDir: string, outDir: string, options: { fp16: boolean; opset?: number; quantize?: boolean }): ExportReport {
   const config = readModelConfig(modelDir);
   const tokenizer = loadTokenizer(modelDir);
   if (tokenizer.vocabSize > config.vocab_size) throw new Error(`${modelDir}: the tokenizer has ${tokenizer.vocabSize} tokens but config.json's vocab_size is ${config.vocab_size}`);
@@ -50,10 +50,12 @@ export function exportModel(modelDir: string, outDir: string, options: { fp16: b
   const report: ExportReport = { files: [], bytes: {} };
   writeDirAtomic(outDir, (tmp) => {
     mkdirSync(join(tmp, 'onnx'));
-    const variants: [string, boolean][] = [['model.onnx', false]];
-    if (options.fp16) variants.push(['model_fp16.onnx', true]);
-    for (const [file, fp16] of variants) {
-      const bytes = buildEncoderGraph(config, weights, { fp16, opset });
+    // transformers.js' names: model.onnx (fp32), model_fp16.onnx, model_quantized.onnx (its "q8")
+    const variants: [string, boolean, boolean][] = [['model.onnx', false, false]];
+    if (options.fp16) variants.push(['model_fp16.onnx', true, false]);
+    if (options.quantize) variants.push(['model_quantized.onnx', false, true]);
+    for (const [file, fp16, q8] of variants) {
+      const bytes = buildEncoderGraph(config, weights, { fp16, opset, q8 });
       writeFileSync(join(tmp, 'onnx', file), bytes);
       report.files.push(`onnx/${file}`);
       report.bytes[`onnx/${file}`] = bytes.length;

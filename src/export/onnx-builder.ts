@@ -11,6 +11,7 @@ export type Dim = number | string;
 export const FLOAT = 1;
 export const FLOAT16 = 10;
 export const INT64 = 7;
+export const INT8 = 3;
 // AttributeProto.AttributeType values
 const ATTR = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, INTS: 7 } as const;
 
@@ -50,6 +51,12 @@ export class GraphBuilder {
     return name;
   }
 
+  /** An int8 tensor (quantized weights). */
+  int8(name: string, data: Int8Array, dims: number[]): string {
+    this.initializers.push({ name, dims, dataType: INT8, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+    return name;
+  }
+
   int64s(values: number[], dims: number[] = [values.length], name = this.fresh('const_i64')): string {
     const data = BigInt64Array.from(values.map(BigInt));
     this.initializers.push({ name, dims, dataType: INT64, rawData: new Uint8Array(data.buffer) });
@@ -61,9 +68,14 @@ export class GraphBuilder {
   }
 
   op(opType: string, inputs: string[], attrs: Record<string, Attr> = {}, outputCount = 1): string {
+    return this.ops(opType, inputs, attrs, outputCount)[0]!;
+  }
+
+  /** A node with several outputs (DynamicQuantizeLinear), their names in order. */
+  ops(opType: string, inputs: string[], attrs: Record<string, Attr> = {}, outputCount = 1): string[] {
     const outs = Array.from({ length: outputCount }, () => this.fresh(opType.toLowerCase()));
     this.nodes.push({ opType, input: inputs, output: outs, name: outs[0], attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)) });
-    return outs[0]!;
+    return outs;
   }
 
   /** Renames the last node's output (to give a graph output its public name). */
@@ -75,11 +87,12 @@ export class GraphBuilder {
     return to;
   }
 
-  encode(graphName: string, opset: number, producer: string): Uint8Array {
+  encode(graphName: string, opset: number, producer: string, metadata: Record<string, string> = {}): Uint8Array {
     const onnx = loadOnnx();
     const model = onnx.ModelProto.create({
       irVersion: 8,
       producerName: producer,
+      metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
       opsetImport: [{ domain: '', version: opset }],
       graph: { name: graphName, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs },
     });

@@ -10,7 +10,7 @@ import { padBatch } from '../text/collate.js';
 import { loadTokenizer } from '../text/load-tokenizer.js';
 
 export interface EmbedderOptions {
-  precision: 'fp32' | 'fp16';
+  precision: 'fp32' | 'fp16' | 'q8';
   /** intra-op threads (default: onnxruntime's choice) */
   threads?: number;
   provider: 'cpu' | 'cuda';
@@ -31,8 +31,8 @@ export class Embedder {
 
   static async load(dir: string, options: Partial<EmbedderOptions> = {}): Promise<Embedder> {
     const o: EmbedderOptions = { precision: 'fp32', provider: 'cpu', batchSize: 64, ...options };
-    const file = join(dir, 'onnx', o.precision === 'fp16' ? 'model_fp16.onnx' : 'model.onnx');
-    if (!existsSync(file)) throw new Error(`${file} not found (inbatch export --model DIR --output ${dir}${o.precision === 'fp16' ? ' --fp16' : ''})`);
+    const file = join(dir, 'onnx', { fp32: 'model.onnx', fp16: 'model_fp16.onnx', q8: 'model_quantized.onnx' }[o.precision]);
+    if (!existsSync(file)) throw new Error(`${file} not found (inbatch export --model DIR --output ${dir}${{ fp32: '', fp16: ' --fp16', q8: ' --quantize' }[o.precision]})`);
     // onnxruntime is loaded on first use, so importing the library does not load it
     const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof Ort;
     if (o.threads !== undefined && (!Number.isInteger(o.threads) || o.threads < 1 || o.threads > 256)) throw new RangeError(`threads must be an integer in [1, 256], got ${o.threads}`);

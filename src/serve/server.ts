@@ -61,8 +61,10 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   let inFlight = 0;
   const metrics = new Metrics(() => inFlight - 1); // the /metrics request itself is not counted
   const maxBatchTokens = o.maxBatchTokens ?? 0;
+  // the batch budget counts characters + 2, a bound on BERT tokens that costs no tokenising (each text is tokenised once, to embed it)
+  const seqCap = o.embedder.config?.inbatch.max_seq_length ?? Infinity;
   const batcher = new MicroBatcher((texts) => o.embedder.embed(texts), {
-    maxBatch: 64, waitMs: 2, maxTokens: maxBatchTokens, countTokens: o.embedder.tokenizer ? (t) => o.embedder.tokenizer!.tokenize(t).length + 2 : undefined,
+    maxBatch: 64, waitMs: 2, maxTokens: maxBatchTokens, countTokens: (t) => Math.min(t.length + 2, seqCap),
     onBatch: (texts, waiting) => metrics.observeBatch(texts, waiting),
   });
   const texts = { type: 'array', minItems: 1, maxItems: o.maxTexts, items: { type: 'string', minLength: 1 } };
@@ -127,6 +129,8 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   /** a request that alone exceeds the token budget can never be batched: refuse it, as TEI does */
   const overBudget = (reply: FastifyReply, list: string[]) => {
     if (!maxBatchTokens || !o.embedder.tokenizer) return undefined;
+    // characters + 2 bound the tokens: only a request over the budget by that bound is tokenised to be sure
+    if (list.reduce((s, t) => s + Math.min(t.length + 2, maxLen ?? Infinity), 0) <= maxBatchTokens) return undefined;
     const tokens = list.reduce((s, t) => s + Math.min(tokenCount(t), maxLen ?? Infinity), 0);
     return tokens > maxBatchTokens ? fail(reply, 'payload_too_large', `the request has ${tokens} tokens, more than --max-batch-tokens ${maxBatchTokens}`) : undefined;
   };
@@ -184,7 +188,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   });
 
   app.get('/info', async () => ({
-    model_id: modelName, model_sha: null, model_dtype: o.embedder.options.precision === 'fp16' ? 'float16' : 'float32',
+    model_id: modelName, model_sha: null, model_dtype: { fp32: 'float32', fp16: 'float16', q8: 'int8' }[o.embedder.options.precision],
     model_type: { embedding: { pooling: o.embedder.config?.inbatch.pooling ?? 'unknown' } }, dimension: o.embedder.dim,
     max_concurrent_requests: maxWorking, max_input_length: maxLen ?? null, max_batch_tokens: maxBatchTokens, max_client_batch_size: o.maxTexts, version: 'inbatch',
   }));

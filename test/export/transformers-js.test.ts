@@ -94,3 +94,64 @@ test('transformers.js pipeline("feature-extraction", dir) returns inbatch\'s emb
     cleanup();
   }
 });
+
+test('export --quantize: dynamic int8 (q8) stays within cos 0.99 of fp32 on 200 mixed texts, and transformers.js loads it as dtype q8', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const chars = cjkChars(80);
+    const tok = tokenizerOf([...chars, 'hello', 'world', '!', '，', '？', 'abc', '123']);
+    writeRandomModel(join(dir, 'm'), microConfig(tok.vocabSize, { pooling: 'mean' }), tok, 13);
+    const out = join(dir, 'q8-export');
+    const report = exportModel(join(dir, 'm'), out, { fp16: false, quantize: true });
+    assert.ok(report.files.includes('onnx/model_quantized.onnx'));
+    assert.ok(report.bytes['onnx/model_quantized.onnx']! < report.bytes['onnx/model.onnx']! * 0.6, 'int8 weights are smaller');
+    const texts = mixedTexts(chars, 200);
+    const fp32 = await Embedder.load(out);
+    const q8 = await Embedder.load(out, { precision: 'q8' });
+    const a = await fp32.embed(texts), b = await q8.embed(texts);
+    const cosines = a.map((v, i) => v.reduce((s, x, k) => s + x * b[i]![k]!, 0));
+    const min = Math.min(...cosines);
+    assert.ok(min >= 0.99, `min cosine ${min}`);
+    assert.ok(min < 0.999999, 'the q8 graph really is another computation');
+    env.allowRemoteModels = false;
+    env.localModelPath = dirname(out) + '/';
+    const hfTokenizer = await AutoTokenizer.from_pretrained(basename(out));
+    const hfModel = await AutoModel.from_pretrained(basename(out), { dtype: 'q8' });
+    const short = texts.filter((t) => tok.tokenize(t).length <= 30).slice(0, 10);
+    for (let i = 0; i < short.length; i++) {
+      // one text at a time on both sides: dynamic quantization scales each activation tensor by its own
+      // range, so a text's q8 vector depends (slightly) on the batch it shares
+      const [ours] = await q8.embed([short[i]!]);
+      const { embeddings } = await hfModel(await hfTokenizer([short[i]!], { truncation: true, max_length: 32 }));
+      const cos = (embeddings.data as Float32Array).reduce((s, x, k) => s + x * ours![k]!, 0);
+      assert.ok(cos >= 0.9999, `${short[i]}: transformers.js q8 vs Embedder q8 cosine ${cos}`);
+    }
+    await fp32.release();
+    await q8.release();
+  } finally {
+    cleanup();
+  }
+});
+
+test('the ONNX files carry pooling, normalisation, dimension and max_seq_length as metadata_props, and onnxruntime loads each', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const tok = tokenizerOf(cjkChars(20));
+    writeRandomModel(join(dir, 'm'), microConfig(tok.vocabSize, { pooling: 'mean' }), tok, 3);
+    exportModel(join(dir, 'm'), join(dir, 'meta'), { fp16: true, quantize: true });
+    const ort = await import('onnxruntime-node');
+    for (const [file, precision] of [['model.onnx', 'fp32'], ['model_fp16.onnx', 'fp16'], ['model_quantized.onnx', 'q8']]) {
+      const { readFileSync } = await import('node:fs');
+      const session = await ort.InferenceSession.create(readFileSync(join(dir, 'meta', 'onnx', file!)));
+      // the session loads the file; the custom metadata is read back from its protobuf
+      const onnx = (await import('onnx-proto')).default.onnx;
+      const model = onnx.ModelProto.decode(readFileSync(join(dir, 'meta', 'onnx', file!)));
+      const meta = Object.fromEntries(model.metadataProps.map((p) => [p.key, p.value]));
+      assert.deepEqual(meta, { pooling: 'mean', normalized: 'l2', dimension: '16', max_seq_length: '32', model_type: 'bert', precision });
+      assert.deepEqual([...session.outputNames].sort(), ['embeddings', 'last_hidden_state']);
+      await session.release();
+    }
+  } finally {
+    cleanup();
+  }
+});

@@ -2,7 +2,7 @@
 import { basename, resolve } from 'node:path';
 import { Option } from '@commander-js/extra-typings';
 import { CorpusIndex } from '../retrieval/corpus-index.js';
-import { indexModelMismatch } from '../serve/index-model-check.js';
+import { indexModelMismatch } from '../model/fingerprint.js';
 import { buildServer, DEFAULT_SERVER } from '../serve/server.js';
 import type { Command } from './command.js';
 import { loadEmbedder } from './embed.js';

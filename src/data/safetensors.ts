@@ -135,3 +135,12 @@ export function writeSafetensors(path: string, tensors: Map<string, TensorSource
     }
   });
 }
+
+/** A [rows, cols] matrix as [cols, rows] (Linear weights stored [in, out] vs [out, in]). */
+export function transposed(t: NamedArray): NamedArray {
+  if (t.shape.length !== 2) throw new Error(`a matrix was expected, got shape [${t.shape}]`);
+  const [rows, cols] = t.shape as [number, number];
+  const data = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[c * rows + r] = t.data[r * cols + c]!;
+  return { shape: [cols, rows], data };
+}

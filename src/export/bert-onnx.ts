@@ -7,7 +7,7 @@
 // (DynamicQuantizeLinear -> MatMulInteger -> scale); embeddings, LayerNorm, Softmax, attention
 // products, pooling and normalisation stay float32.
 import { taskTypeId, type ModelConfig } from '../model/config.js';
-import type { NamedArray } from '../data/safetensors.js';
+import { transposed, type NamedArray } from '../data/safetensors.js';
 import { toHalf } from './float16.js';
 import { FLOAT, FLOAT16, GraphBuilder, INT64 } from './onnx-builder.js';
 
@@ -31,13 +31,6 @@ export function quantizePerColumn(w: Float32Array, rows: number, cols: number): 
   return { q, scale };
 }
 
-function transposed(t: NamedArray): Float32Array {
-  const [rows, cols] = t.shape as [number, number];
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = t.data[r * cols + c]!;
-  return out;
-}
-
 export function buildEncoderGraph(config: ModelConfig, weights: Map<string, NamedArray>, o: ExportOptions): Uint8Array {
   const g = new GraphBuilder();
   const half = o.fp16;
@@ -55,13 +48,13 @@ export function buildEncoderGraph(config: ModelConfig, weights: Map<string, Name
   const linear = (x: string, prefix: string, out: number, inp: number) => {
     const bias = w(`${prefix}.bias`, get(`${prefix}.bias`).data, [out]);
     if (o.q8) {
-      const { q, scale } = quantizePerColumn(transposed(get(`${prefix}.weight`)), inp, out);
+      const { q, scale } = quantizePerColumn(transposed(get(`${prefix}.weight`)).data, inp, out);
       const [xq, xScale, xZero] = g.ops('DynamicQuantizeLinear', [x], {}, 3) as [string, string, string];
       const product = g.op('MatMulInteger', [xq, g.int8(`${prefix}.weight_q`, q, [inp, out]), xZero]);
       const scales = g.op('Mul', [xScale, g.weight(`${prefix}.weight_scale`, scale, [out])]);
       return g.op('Add', [g.op('Mul', [g.op('Cast', [product], { to: FLOAT }), scales]), bias]);
     }
-    const wt = w(`${prefix}.weight_t`, transposed(get(`${prefix}.weight`)), [inp, out]);
+    const wt = w(`${prefix}.weight_t`, transposed(get(`${prefix}.weight`)).data, [inp, out]);
     return g.op('Add', [g.op('MatMul', [x, wt]), bias]);
   };
   const layerNorm = (x: string, prefix: string) => toCompute(g.op('LayerNormalization', [

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readModelConfig } from '../model/config-file.js';
-import { modelFingerprint } from '../model/fingerprint.js';
+import { EXPORT_SOURCE_FILE, modelFingerprint } from '../model/fingerprint.js';
 import { writeSentenceTransformersFiles } from '../model/sentence-transformers.js';
 import { canonicalName } from '../model/weight-names.js';
 import { weightProblems } from '../model/parameter-shapes.js';
@@ -20,8 +20,6 @@ export interface ExportReport {
 }
 
 /** A folder written by exportModel (safe to replace with another export). */
-/** The fingerprint of the model folder an export was made from (serve checks indexes against it). */
-const EXPORT_SOURCE_FILE = 'inbatch_source.json';
 
 export function isExportFolder(dir: string): boolean {
   return existsSync(join(dir, 'onnx', 'model.onnx')) && existsSync(join(dir, 'config.json'));

@@ -17,6 +17,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeDirAtomic } from '../util/atomic.js';
 import { Analyzer, ANALYZER_NAME, DEFAULT_ANALYZER, type AnalyzerOptions } from './analyzer.js';
+import { grow } from './grow.js';
 import { TermTable } from './term-table.js';
 
 export interface Bm25Params {
@@ -55,7 +56,7 @@ export class Bm25Builder {
   private scratch = new Int32Array(256);
   private scratchSize = 0;
   private readonly collect = (codes: Uint32Array, start: number, length: number) => {
-    if (this.scratchSize === this.scratch.length) this.scratch = growTo(this.scratch, this.scratchSize * 2);
+    if (this.scratchSize === this.scratch.length) this.scratch = grow(this.scratch, this.scratchSize * 2);
     this.scratch[this.scratchSize++] = this.terms.intern(codes, start, length);
   };
 
@@ -71,8 +72,8 @@ export class Bm25Builder {
     this.analyzer.analyze(text, this.collect);
     const ids = this.scratch.subarray(0, this.scratchSize).sort();
     if (this.entries + ids.length > this.entryTerm.length) {
-      this.entryTerm = growTo(this.entryTerm, this.entries + ids.length);
-      this.entryTf = growTo(this.entryTf, this.entryTerm.length);
+      this.entryTerm = grow(this.entryTerm, this.entries + ids.length);
+      this.entryTf = grow(this.entryTf, this.entryTerm.length);
     }
     let distinct = 0;
     for (let i = 0; i < ids.length;) {
@@ -85,8 +86,8 @@ export class Bm25Builder {
       i = j;
     }
     if (this.docs === this.docEntries.length) {
-      this.docEntries = growTo(this.docEntries, this.docs * 2);
-      this.docLength = growTo(this.docLength, this.docs * 2);
+      this.docEntries = grow(this.docEntries, this.docs * 2);
+      this.docLength = grow(this.docLength, this.docs * 2);
     }
     this.docEntries[this.docs] = distinct;
     this.docLength[this.docs] = ids.length;
@@ -180,7 +181,7 @@ export class Bm25Index {
     this.analyzer.analyze(query, (codes, start, length) => {
       const t = this.terms.find(codes, start, length);
       if (t < 0) return;
-      if (count === this.queryTerms.length) this.queryTerms = growTo(this.queryTerms, count * 2);
+      if (count === this.queryTerms.length) this.queryTerms = grow(this.queryTerms, count * 2);
       this.queryTerms[count++] = t;
     });
     const ids = this.queryTerms.subarray(0, count).sort();
@@ -193,7 +194,7 @@ export class Bm25Index {
       for (let p = this.postingStart[t]!, end = this.postingStart[t + 1]!; p < end; p++) {
         const d = this.postingDoc[p]!;
         if (scores[d] === 0) {
-          if (touched === this.touched.length) this.touched = growTo(this.touched, touched * 2);
+          if (touched === this.touched.length) this.touched = grow(this.touched, touched * 2);
           this.touched[touched++] = d;
         }
         scores[d]! += weight * this.impacts[p]!;
@@ -318,10 +319,4 @@ function selectTop(ids: Uint32Array, n: number, scores: Float64Array, k: number)
     }
   }
   return Array.from(heap.subarray(0, size)).sort(byScore);
-}
-
-function growTo<T extends Uint32Array | Uint16Array | Int32Array>(a: T, atLeast: number): T {
-  const next = new (a.constructor as new (n: number) => T)(Math.max(atLeast, Math.ceil(a.length * 1.5)));
-  next.set(a);
-  return next;
 }

@@ -3,6 +3,8 @@
 // hash table of ids (linear probing, load <= 1/2) finds a term by comparing its codes, so lookups
 // are exact (no hash collisions merge two terms) and a million terms cost no JS objects.
 
+import { grow } from './grow.js';
+
 const EMPTY = -1;
 
 function hashCodes(codes: Uint32Array, start: number, length: number): number {
@@ -102,10 +104,4 @@ function nextPowerOfTwo(n: number): number {
   let p = 1;
   while (p < n) p *= 2;
   return p;
-}
-
-function grow<T extends Uint32Array | Float64Array>(a: T, atLeast: number): T {
-  const next = new (a.constructor as new (n: number) => T)(Math.max(atLeast, Math.ceil(a.length * 1.5)));
-  next.set(a);
-  return next;
 }

@@ -11,7 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readPaddleCheckpoint } from '../data/paddle-checkpoint.js';
-import type { NamedArray } from '../data/safetensors.js';
+import { transposed, type NamedArray } from '../data/safetensors.js';
 import { DEFAULT_INBATCH } from './config.js';
 
 export const PADDLE_WEIGHTS = 'model_state.pdparams';
@@ -33,14 +33,6 @@ const RENAMES: [RegExp, string][] = [
 ];
 const LINEAR = /(self_attn\.[qkvout_]+proj|linear[12]|pooler\.dense|emb_reduce_linear)\.weight$/;
 
-function transpose(t: NamedArray, name: string, where: string): NamedArray {
-  if (t.shape.length !== 2) throw new Error(`${where}: ${name} should be a matrix, has shape [${t.shape}]`);
-  const [rows, cols] = t.shape as [number, number];
-  const data = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[c * rows + r] = t.data[r * cols + c]!;
-  return { shape: [cols, rows], data };
-}
-
 /** PaddleNLP names -> inbatch's (Hugging Face) names, Linear weights transposed. */
 export function paddleToHuggingFace(tensors: Map<string, NamedArray>, where: string): { tensors: Map<string, NamedArray>; semanticIndex: boolean } {
   const names = [...tensors.keys()];
@@ -49,7 +41,11 @@ export function paddleToHuggingFace(tensors: Map<string, NamedArray>, where: str
   const out = new Map<string, NamedArray>();
   for (const [raw, t] of tensors) {
     let name = raw.startsWith(prefix) ? raw.slice(prefix.length) : raw;
-    const value = LINEAR.test(name) ? transpose(t, raw, where) : t;
+    let value = t;
+    if (LINEAR.test(name)) {
+      if (t.shape.length !== 2) throw new Error(`${where}: ${raw} should be a matrix, has shape [${t.shape}]`);
+      value = transposed(t);
+    }
     for (const [from, to] of RENAMES) name = name.replace(from, to);
     out.set(name, value);
   }

@@ -7,6 +7,7 @@ import { fileLines } from '../data/input-files.js';
 import { pairColumns } from '../data/pairs.js';
 import { writeFileAtomicStreamedAsync } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
+import { innerProduct } from '../vectors/inner-product.js';
 import type { CorpusIndex } from './corpus-index.js';
 import { NegativeSelector, type MiningCounts, type MiningOptions } from './hard-negatives.js';
 import type { TextEmbedder } from './text-embedder.js';
@@ -47,7 +48,7 @@ export async function minePairs(corpus: CorpusIndex, embedder: TextEmbedder, fil
       const rankings = corpus.index.search(vectors.slice(0, chunk.length), Math.min(rangeMax, corpus.size));
       let out = '';
       chunk.forEach((row, i) => {
-        const positiveScore = dot(vectors[i]!, vectors[chunk.length + i]!);
+        const positiveScore = innerProduct(vectors[i]!, vectors[chunk.length + i]!);
         const ranking = rankings[i]!.map((h) => ({ text: corpus.texts[h.id]!, score: h.score }));
         const mined = selector.select(queries[i]!, positives[i]!, positiveScore, ranking, row.cols.slice(2));
         out += [...row.cols, ...mined].join('\t') + '\n';
@@ -78,10 +79,4 @@ export async function minePairs(corpus: CorpusIndex, embedder: TextEmbedder, fil
   });
   progress.done(read.bytes, { rows: selector.counts.rows });
   return { ...selector.counts, badLines, badLineCount };
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
 }

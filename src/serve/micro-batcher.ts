@@ -28,8 +28,6 @@ export class MicroBatcher {
   private waiting = 0;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> = Promise.resolve();
-  batches = 0;
-  textsEmbedded = 0;
   private readonly o: BatcherOptions;
 
   constructor(private readonly embed: EmbedFn, options: Partial<BatcherOptions> = {}) {
@@ -61,8 +59,6 @@ export class MicroBatcher {
         this.waiting -= texts.length;
         this.o.onBatch?.(texts.length, this.waiting);
         const vectors = await this.embed(texts);
-        this.batches++;
-        this.textsEmbedded += vectors.length;
         let offset = 0;
         for (const p of work) {
           p.resolve(vectors.slice(offset, offset + p.texts.length));

@@ -13,6 +13,7 @@ import { Metrics } from './metrics.js';
 /** What the server needs of an Embedder (the tokenizer and config, when there, count tokens and name the model). */
 export type ServingEmbedder = Pick<Embedder, 'dim' | 'embed'> & { options: Pick<Embedder['options'], 'precision'> } & Partial<Pick<Embedder, 'tokenizer' | 'config'>>;
 import { MicroBatcher } from './micro-batcher.js';
+import { innerProduct } from '../vectors/inner-product.js';
 
 export interface ServerOptions {
   embedder: ServingEmbedder;
@@ -116,11 +117,10 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   // load shedding: embedding work beyond --max-concurrent-requests is refused at once, not queued without bound
   let working = 0;
   const maxWorking = o.maxConcurrentRequests ?? 0;
-  const shed = async (req: FastifyRequest, reply: FastifyReply) => {
+  const shed = async (_req: FastifyRequest, reply: FastifyReply) => {
     if (maxWorking > 0 && working >= maxWorking) return fail(reply, 'overloaded', `more than ${maxWorking} requests at once; retry later`);
     working++;
     reply.raw.once('close', () => { working--; });
-    void req;
   };
   const maxLen = o.embedder.config?.inbatch.max_seq_length;
   /** tokens a text becomes ([CLS] and [SEP] included), before any truncation; 0 when unknown */
@@ -199,7 +199,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   }, async (req) => {
     const body = req.body as { query: string; texts: string[] };
     const [q, ...rest] = await batcher.submit([body.query, ...body.texts]);
-    return { results: body.texts.map((text, i) => ({ text, similarity: dotProduct(q!, rest[i]!) })) };
+    return { results: body.texts.map((text, i) => ({ text, similarity: innerProduct(q!, rest[i]!) })) };
   });
 
   const retrievers = new Map<RetrieverKind, Retriever>();
@@ -240,11 +240,6 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   return app;
 }
 
-function dotProduct(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-}
 
 /** The first dims values renormalised (OpenAI's shortened embeddings); this model was not trained for it, so quality drops. */
 function shorten(v: Float32Array, dims: number): Float32Array {

@@ -10,43 +10,49 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   renameSync(tmp, path);
 }
 
+/** A temporary sibling of path, open for writing; commit() fsyncs and renames it over path, abort() removes it. */
+function tempFile(path: string) {
+  makeDir(dirname(path));
+  const tmp = join(dirname(path), `.tmp-${process.pid}-${basename(path)}`);
+  const fd = openSync(tmp, 'w');
+  return {
+    fd,
+    commit(): void {
+      fsyncSync(fd);
+      closeSync(fd);
+      renameSync(tmp, path);
+    },
+    abort(e: unknown): Error {
+      closeSync(fd);
+      rmSync(tmp, { force: true });
+      return (e as NodeJS.ErrnoException).code === 'ENOSPC' ? new Error(`${path}: not enough disk space`) : (e as Error);
+    },
+  };
+}
+
 /**
  * Streams a file into place: write(fd) appends to a temporary sibling, which is renamed over
  * `path` once complete (and removed if writing fails, e.g. when the disk is full).
  */
 export function writeFileAtomicStreamed(path: string, write: (fd: number) => void): void {
-  makeDir(dirname(path));
-  const tmp = join(dirname(path), `.tmp-${process.pid}-${basename(path)}`);
-  const fd = openSync(tmp, 'w');
+  const file = tempFile(path);
   try {
-    write(fd);
-    fsyncSync(fd);
+    write(file.fd);
   } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new Error(`${path}: not enough disk space`);
-    throw e;
+    throw file.abort(e);
   }
-  closeSync(fd);
-  renameSync(tmp, path);
+  file.commit();
 }
 
 /** writeFileAtomicStreamed for writers that await between writes (streamed inputs). */
 export async function writeFileAtomicStreamedAsync(path: string, write: (fd: number) => Promise<void>): Promise<void> {
-  makeDir(dirname(path));
-  const tmp = join(dirname(path), `.tmp-${process.pid}-${basename(path)}`);
-  const fd = openSync(tmp, 'w');
+  const file = tempFile(path);
   try {
-    await write(fd);
-    fsyncSync(fd);
+    await write(file.fd);
   } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new Error(`${path}: not enough disk space`);
-    throw e;
+    throw file.abort(e);
   }
-  closeSync(fd);
-  renameSync(tmp, path);
+  file.commit();
 }
 
 /**

@@ -9,7 +9,7 @@ import { Bm25Index } from '../../src/lexical/bm25-index.js';
 const docs = ['apple banana', 'apple apple apple cherry', 'banana cherry date elderberry fig grape', 'kiwi'];
 const N = 4;
 const lengths = [2, 4, 6, 1];
-const avgdl = 13 / 4;
+const avgdl = lengths.reduce((a, b) => a + b, 0) / N; // 13 / 4
 const idf = (n: number) => Math.log(1 + (N - n + 0.5) / (n + 0.5));
 const part = (tf: number, dl: number, k1 = 1.2, b = 0.75) => (tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * dl) / avgdl));
 
@@ -48,7 +48,6 @@ test('scores equal the formula computed by hand (idf, tf saturation, length norm
   // k1 = 0: binary tf
   const binary = Bm25Index.build(docs, { k1: 0, b: 0.75 });
   assert.ok(Math.abs(binary.searchOne('apple', 1)[0]!.score - idf(2)) < 1e-6);
-  assert.equal(lengths.length, N);
 });
 
 test('Chinese: unigrams and bigrams both score; unknown terms and documents sharing nothing are left out', () => {

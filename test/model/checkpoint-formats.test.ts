@@ -110,9 +110,8 @@ test('arrays split under UnpackBigParamInfor@@ are joined back', () => {
   const { dir, cleanup } = tempDir();
   try {
     const whole = Float32Array.from({ length: 12 }, (_, i) => i / 3);
-    const p = new PickleWriter();
     const parts = new Map([['w@@.0', { shape: [5], data: whole.slice(0, 5) }], ['w@@.1', { shape: [7], data: whole.slice(5) }]]);
-    // reuse the paddle writer for the slices, then append the info entry by hand: simplest is a second dict merged
+    // the slices written as paddle.save writes arrays, then the info entry spliced in where the bookkeeping entry was
     const bytes = paddleSaveBytes(parts);
     // replace the final StructuredToParameterName@@ entry with UnpackBigParamInfor@@ {w: {OriginShape: [3, 4], slices: [...]}}
     const tail = new PickleWriter().str('UnpackBigParamInfor@@').emptyDict().mark().str('w').emptyDict().mark()
@@ -120,7 +119,6 @@ test('arrays split under UnpackBigParamInfor@@ are joined back', () => {
     const marker = new PickleWriter().str('StructuredToParameterName@@').toBytes();
     const at = Buffer.from(bytes).indexOf(Buffer.from(marker));
     writeFileSync(join(dir, 'big.pdparams'), Buffer.concat([Buffer.from(bytes.subarray(0, at)), Buffer.from(tail)]));
-    void p;
     const read = readPaddleCheckpoint(join(dir, 'big.pdparams'));
     assert.deepEqual([...read.keys()], ['w']);
     assert.deepEqual(read.get('w')!.shape, [3, 4]);

@@ -464,14 +464,19 @@ OP(normal_) torch::NoGradGuard g; T(0).normal_(num(info, 1), num(info, 2)); retu
 // ---- runtime ------------------------------------------------------------------
 
 OP(manualSeed) torch::manual_seed(static_cast<uint64_t>(int64(info, 0))); return info.Env().Undefined(); END
-// The CPU generator's state (dropout masks, normal_): saved and restored to replay the same masks.
+// A device's default generator state (dropout masks, normal_): saved and restored to replay the same
+// masks. CUDA kernels draw from the CUDA generator of their device (seed + Philox offset), not the CPU's.
+at::Generator generatorOf(const Napi::CallbackInfo& info, size_t deviceArg) {
+  std::string device = info.Length() > deviceArg && info[deviceArg].IsString() ? info[deviceArg].As<Napi::String>().Utf8Value() : "cpu";
+  return at::globalContext().defaultGenerator(torch::Device(device));
+}
 OP(rngState)
-  auto gen = at::detail::getDefaultCPUGenerator();
+  auto gen = generatorOf(info, 0);
   std::lock_guard<std::mutex> lock(gen.mutex());
   RET(gen.get_state());
 END
 OP(setRngState)
-  auto gen = at::detail::getDefaultCPUGenerator();
+  auto gen = generatorOf(info, 1);
   std::lock_guard<std::mutex> lock(gen.mutex());
   gen.set_state(T(0));
   return info.Env().Undefined();
@@ -490,9 +495,16 @@ OP(cachedBytes) return Napi::Number::New(info.Env(), static_cast<double>(Caching
 // has joined, or fail after the group's timeout.
 
 #ifdef INBATCH_DISTRIBUTED
-std::vector<c10::intrusive_ptr<c10d::ProcessGroup>>& processGroups(Napi::Env env);
+// libtorch 2.0 split the process group into a dispatcher (ProcessGroup) and its backends: since then
+// ProcessGroupGloo/NCCL derive from c10d::Backend, which carries the same collective methods.
+#if TORCH_VERSION_MAJOR >= 2
+using CollectiveGroup = c10d::Backend;
+#else
+using CollectiveGroup = c10d::ProcessGroup;
+#endif
+std::vector<c10::intrusive_ptr<CollectiveGroup>>& processGroups(Napi::Env env);
 
-c10d::ProcessGroup& group(const Napi::CallbackInfo& info) {
+CollectiveGroup& group(const Napi::CallbackInfo& info) {
   auto& groups = processGroups(info.Env());
   int64_t id = int64(info, 0);
   if (id < 0 || id >= static_cast<int64_t>(groups.size()) || !groups[id]) throw BindingError("no such process group (destroyed?)");
@@ -581,7 +593,7 @@ class InbatchTorch : public Napi::Addon<InbatchTorch> {
  public:
   Napi::FunctionReference tensor;
 #ifdef INBATCH_DISTRIBUTED
-  std::vector<c10::intrusive_ptr<c10d::ProcessGroup>> groups;
+  std::vector<c10::intrusive_ptr<CollectiveGroup>> groups;
 #endif
 
   InbatchTorch(Napi::Env env, Napi::Object exports) {
@@ -615,7 +627,7 @@ class InbatchTorch : public Napi::Addon<InbatchTorch> {
 
 Napi::FunctionReference& tensorClass(Napi::Env env) { return env.GetInstanceData<InbatchTorch>()->tensor; }
 #ifdef INBATCH_DISTRIBUTED
-std::vector<c10::intrusive_ptr<c10d::ProcessGroup>>& processGroups(Napi::Env env) { return env.GetInstanceData<InbatchTorch>()->groups; }
+std::vector<c10::intrusive_ptr<CollectiveGroup>>& processGroups(Napi::Env env) { return env.GetInstanceData<InbatchTorch>()->groups; }
 #endif
 
 }  // namespace

@@ -100,8 +100,8 @@ export interface NativeAddon {
   destroyProcessGroup?(group: number): void;
   cachedBytes(): number;
   manualSeed(seed: number): void;
-  rngState(): N;
-  setRngState(state: N): void;
+  rngState(device: string): N;
+  setRngState(state: N, device: string): void;
   setNumThreads(threads: number): void;
   getNumThreads(): number;
   cudaIsAvailable(): boolean;

@@ -100,9 +100,9 @@ export const normal_ = (t: Tensor, mean: number, std: number) => n().normal_(t.n
 
 // ---- runtime ------------------------------------------------------------------------------
 export const manualSeed = (seed: number) => n().manualSeed(seed);
-/** The CPU random generator's state (a uint8 tensor); setRngState replays from it (the same dropout masks). */
-export const rngState = () => wrap(n().rngState());
-export const setRngState = (state: Tensor) => n().setRngState(state.native);
+/** The device's random generator state (a CPU uint8 tensor); setRngState replays from it (the same dropout masks). */
+export const rngState = (device = defaultDevice) => wrap(n().rngState(device));
+export const setRngState = (state: Tensor, device = defaultDevice) => n().setRngState(state.native, device);
 export const setNumThreads = (threads: number) => n().setNumThreads(threads);
 export const getNumThreads = (): number => n().getNumThreads();
 export const cudaIsAvailable = (): boolean => n().cudaIsAvailable();

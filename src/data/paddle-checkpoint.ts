@@ -5,11 +5,12 @@
 //                                  {key: {"OriginShape": [...], "slices": [names]}}: joined back here
 // Arrays are rebuilt by the restricted unpickler from numpy's _reconstruct + BUILD state; files
 // written under numpy 2 name numpy._core instead of numpy.core, and both are accepted.
-import { readFileSync, statSync } from 'node:fs';
 import { decode, type NamedArray } from './safetensors.js';
 import { describe, PyTuple, stringKeyed, unpickle, type GlobalBuilders } from './pickle.js';
+import { withFile } from './random-access-file.js';
 
-const MAX_FILE = 16 * 2 ** 30;
+// paddle.save writes one pickle with the arrays inline, so the file is parsed whole, in one buffer
+const MAX_FILE = 2 ** 32 - 1;
 const NUMPY_DTYPES: Record<string, string> = { f4: 'F32', f8: 'F64', f2: 'F16', i8: 'I64', i4: 'I32' };
 
 class NumpyDtype {
@@ -91,8 +92,11 @@ function latin1Bytes(s: string): Uint8Array {
 }
 
 export function readPaddleCheckpoint(path: string): Map<string, NamedArray> {
-  if (statSync(path).size > MAX_FILE) throw new Error(`${path}: larger than 16 GiB`);
-  const dict = stringKeyed(unpickle(readFileSync(path), path, { globals: numpyBuilders(path) }), path);
+  const bytes = withFile(path, (file) => {
+    if (file.size > MAX_FILE) throw new Error(`${path}: ${file.size} bytes; a .pdparams pickle is read whole, up to 4 GiB (save larger models sharded, or as safetensors)`);
+    return file.read(0, file.size, 'the pickle');
+  });
+  const dict = stringKeyed(unpickle(bytes, path, { globals: numpyBuilders(path) }), path);
   const arrays = new Map<string, NamedArray>();
   let bigParams: unknown;
   for (const [name, value] of dict) {

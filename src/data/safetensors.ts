@@ -1,7 +1,8 @@
 // The safetensors format: 8-byte little-endian header length, a JSON header
 // of {name: {dtype, shape, data_offsets}}, then the raw little-endian data.
-import { readFileSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { writeFileAtomicStreamed } from '../util/atomic.js';
+import { withFile } from './random-access-file.js';
 
 export interface NamedArray {
   shape: number[];
@@ -17,8 +18,16 @@ function halfToFloat(h: number): number {
   return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }
 
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** count little-endian values of dtype (F32, F64, F16, BF16, I64, I32) as float32. */
 export function decode(dtype: string, bytes: Uint8Array, count: number, where: string): Float32Array {
+  if (dtype === 'F32' && LITTLE_ENDIAN_HOST && bytes.byteLength === count * 4) {
+    // the bytes are already the values: take a buffer read for this tensor alone, copy out of a shared one
+    // (Uint8Array's slice, which copies: a Node Buffer's own slice is a view)
+    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : Uint8Array.prototype.slice.call(bytes);
+    return new Float32Array(own.buffer, own.byteOffset, count);
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float32Array(count);
   switch (dtype) {
@@ -61,46 +70,44 @@ function checkEntry(path: string, name: string, entry: unknown, dataBytes: numbe
 /**
  * Reads a safetensors file, validating it fully in this one place: header size and JSON, every
  * entry's dtype, shape and offsets, no two tensors sharing bytes, and no NaN or infinite value.
+ * The file is read tensor by tensor at its offsets: never whole, so its size is not limited by
+ * one read and its bytes are never in memory beside all the decoded tensors.
  */
 export function readSafetensors(path: string): { tensors: Map<string, NamedArray>; metadata: Record<string, string> } {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (e) {
-    throw new Error(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  if (buf.length < 8) throw new Error(`${path}: too short to be a safetensors file`);
-  const headerLength = buf.readBigUInt64LE(0);
-  if (headerLength > BigInt(Math.min(MAX_HEADER, buf.length - 8))) throw new Error(`${path}: header length ${headerLength} exceeds ${buf.length - 8 < MAX_HEADER ? 'the file size' : 'the 100 MB limit'}`);
-  const base = 8 + Number(headerLength);
-  let header: unknown;
-  try {
-    header = JSON.parse(buf.subarray(8, base).toString('utf8'));
-  } catch (e) {
-    throw new Error(`${path}: header is not valid JSON (${(e as Error).message})`);
-  }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error(`${path}: header is not a JSON object`);
-  const dataBytes = buf.length - base;
-  const entries: { name: string; dtype: string; shape: number[]; start: number; end: number }[] = [];
-  let metadata: Record<string, string> = {};
-  for (const [name, entry] of Object.entries(header)) {
-    if (name === '__metadata__') { metadata = entry as Record<string, string>; continue; }
-    entries.push({ name, ...checkEntry(path, name, entry, dataBytes) });
-  }
-  const sorted = [...entries].sort((a, b) => a.start - b.start);
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i]!.start < sorted[i - 1]!.end) throw new Error(`${path}: tensors ${sorted[i - 1]!.name} and ${sorted[i]!.name} overlap`);
-  }
-  const tensors = new Map<string, NamedArray>();
-  for (const { name, dtype, shape, start, end } of entries) {
-    const count = shape.reduce((a, d) => a * d, 1);
-    const data = decode(dtype, buf.subarray(base + start, base + end), count, `${path}: ${name}`);
-    for (let i = 0; i < data.length; i++) {
-      if (!Number.isFinite(data[i]!)) throw new Error(`${path}: tensor ${name} holds ${data[i]} at index ${i}; the weights are broken (a diverged run?)`);
+  return withFile(path, (file) => {
+    if (file.size < 8) throw new Error(`${path}: too short to be a safetensors file`);
+    const headerLength = Buffer.from(file.read(0, 8, 'header length')).readBigUInt64LE(0);
+    if (headerLength > BigInt(Math.min(MAX_HEADER, file.size - 8))) throw new Error(`${path}: header length ${headerLength} exceeds ${file.size - 8 < MAX_HEADER ? 'the file size' : 'the 100 MB limit'}`);
+    const base = 8 + Number(headerLength);
+    let header: unknown;
+    try {
+      header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(file.read(8, base - 8, 'header')));
+    } catch (e) {
+      throw new Error(`${path}: header is not valid JSON (${(e as Error).message})`);
     }
-    tensors.set(name, { shape, data });
-  }
-  return { tensors, metadata };
+    if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error(`${path}: header is not a JSON object`);
+    const dataBytes = file.size - base;
+    const entries: { name: string; dtype: string; shape: number[]; start: number; end: number }[] = [];
+    let metadata: Record<string, string> = {};
+    for (const [name, entry] of Object.entries(header)) {
+      if (name === '__metadata__') { metadata = entry as Record<string, string>; continue; }
+      entries.push({ name, ...checkEntry(path, name, entry, dataBytes) });
+    }
+    const sorted = [...entries].sort((a, b) => a.start - b.start);
+    for (let i = 1; i < sorted.length; i++) {
+      if (sorted[i]!.start < sorted[i - 1]!.end) throw new Error(`${path}: tensors ${sorted[i - 1]!.name} and ${sorted[i]!.name} overlap`);
+    }
+    const tensors = new Map<string, NamedArray>();
+    for (const { name, dtype, shape, start, end } of entries) {
+      const count = shape.reduce((a, d) => a * d, 1);
+      const data = decode(dtype, file.read(base + start, end - start, `tensor ${name}`), count, `${path}: ${name}`);
+      for (let i = 0; i < data.length; i++) {
+        if (!Number.isFinite(data[i]!)) throw new Error(`${path}: tensor ${name} holds ${data[i]} at index ${i}; the weights are broken (a diverged run?)`);
+      }
+      tensors.set(name, { shape, data });
+    }
+    return { tensors, metadata };
+  });
 }
 
 /** A tensor to write: its data, or a function that produces it when its turn comes (so one tensor at a time is in memory). */

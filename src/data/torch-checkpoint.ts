@@ -2,56 +2,62 @@
 // pickled) and one file per storage under data/. Tensors are rebuilt from (storage, offset,
 // size, stride) with every index checked against the storage; the pickle is read by the
 // restricted unpickler, so only these rebuild functions and storage types may be named.
-import { readFileSync, statSync } from 'node:fs';
 import { decode, DTYPE_BYTES, type NamedArray } from './safetensors.js';
 import { describe, PyGlobal, PyTuple, stringKeyed, unpickle, type GlobalBuilders } from './pickle.js';
+import { withFile } from './random-access-file.js';
 import { zipEntries } from './zip-entries.js';
 
 const STORAGE_DTYPES: Record<string, string> = {
   FloatStorage: 'F32', HalfStorage: 'F16', BFloat16Storage: 'BF16', DoubleStorage: 'F64', LongStorage: 'I64', IntStorage: 'I32',
 };
 const MAX_FILE = 16 * 2 ** 30;
+const MAX_PICKLE = 256 * 2 ** 20;
 
 interface Storage { values: Float32Array; dtype: string }
 
 export function readTorchCheckpoint(path: string): Map<string, NamedArray> {
-  if (statSync(path).size > MAX_FILE) throw new Error(`${path}: larger than 16 GiB`);
-  const entries = zipEntries(readFileSync(path), path);
-  const pkl = [...entries.keys()].find((n) => n.endsWith('/data.pkl') && n.split('/').length === 2);
-  if (!pkl) throw new Error(`${path}: no <name>/data.pkl inside: not a torch.save file (or saved with _use_new_zipfile_serialization=False, which is not read)`);
-  const prefix = pkl.slice(0, -'data.pkl'.length);
-  const storages = new Map<string, Storage>();
-  const globals: Record<string, GlobalBuilders> = {
-    'collections.OrderedDict': { call: () => new Map() },
-    'torch._utils._rebuild_tensor_v2': { call: (args) => rebuildTensor(args, path) },
-    'torch._utils._rebuild_parameter': { call: (args) => args[0] },
-  };
-  for (const name of Object.keys(STORAGE_DTYPES)) globals[`torch.${name}`] = {};
-  const state = unpickle(entries.get(pkl)!.data, `${path}:${pkl}`, {
-    globals,
-    persistentLoad: (id) => {
-      // ('storage', storage type, key, location, numel)
-      const t = id instanceof PyTuple ? id.items : [];
-      const [kind, type, key, , numel] = t;
-      if (kind !== 'storage' || !(type instanceof PyGlobal) || typeof key !== 'string' || typeof numel !== 'number') throw new Error(`${path}: a persistent id that is not a storage (${describe(id)})`);
-      const dtype = STORAGE_DTYPES[type.name]!;
-      const cached = storages.get(key);
-      if (cached) return cached;
-      const file = entries.get(`${prefix}data/${key}`);
-      if (!file) throw new Error(`${path}: storage ${key} is missing from the archive`);
-      if (file.data.length < numel * DTYPE_BYTES[dtype]!) throw new Error(`${path}: storage ${key} holds ${file.data.length} bytes, ${numel} ${dtype} values need ${numel * DTYPE_BYTES[dtype]!}`);
-      const storage = { values: decode(dtype, file.data, numel, `${path}: storage ${key}`), dtype };
-      storages.set(key, storage);
-      return storage;
-    },
+  return withFile(path, (file) => {
+    if (file.size > MAX_FILE) throw new Error(`${path}: larger than 16 GiB`);
+    const entries = zipEntries(file);
+    const pkl = [...entries.keys()].find((n) => n.endsWith('/data.pkl') && n.split('/').length === 2);
+    if (!pkl) throw new Error(`${path}: no <name>/data.pkl inside: not a torch.save file (or saved with _use_new_zipfile_serialization=False, which is not read)`);
+    if (entries.get(pkl)!.size > MAX_PICKLE) throw new Error(`${path}: ${pkl} is larger than ${MAX_PICKLE >> 20} MB; a state dict's pickle holds names and shapes only`);
+    const prefix = pkl.slice(0, -'data.pkl'.length);
+    const storages = new Map<string, Storage>();
+    const globals: Record<string, GlobalBuilders> = {
+      'collections.OrderedDict': { call: () => new Map() },
+      'torch._utils._rebuild_tensor_v2': { call: (args) => rebuildTensor(args, path) },
+      'torch._utils._rebuild_parameter': { call: (args) => args[0] },
+    };
+    for (const name of Object.keys(STORAGE_DTYPES)) globals[`torch.${name}`] = {};
+    const pklEntry = entries.get(pkl)!;
+    const state = unpickle(file.read(pklEntry.offset, pklEntry.size, pkl), `${path}:${pkl}`, {
+      globals,
+      persistentLoad: (id) => {
+        // ('storage', storage type, key, location, numel)
+        const t = id instanceof PyTuple ? id.items : [];
+        const [kind, type, key, , numel] = t;
+        if (kind !== 'storage' || !(type instanceof PyGlobal) || typeof key !== 'string' || typeof numel !== 'number') throw new Error(`${path}: a persistent id that is not a storage (${describe(id)})`);
+        const dtype = STORAGE_DTYPES[type.name]!;
+        const cached = storages.get(key);
+        if (cached) return cached;
+        const entry = entries.get(`${prefix}data/${key}`);
+        if (!entry) throw new Error(`${path}: storage ${key} is missing from the archive`);
+        const bytes = numel * DTYPE_BYTES[dtype]!;
+        if (entry.size < bytes) throw new Error(`${path}: storage ${key} holds ${entry.size} bytes, ${numel} ${dtype} values need ${bytes}`);
+        const storage = { values: decode(dtype, file.read(entry.offset, bytes, `storage ${key}`), numel, `${path}: storage ${key}`), dtype };
+        storages.set(key, storage);
+        return storage;
+      },
+    });
+    const dict = stringKeyed(state, path);
+    const out = new Map<string, NamedArray>();
+    for (const [name, value] of dict) {
+      if (!isNamedArray(value)) throw new Error(`${path}: ${name} is ${describe(value)}, not a tensor`);
+      out.set(name, value);
+    }
+    return out;
   });
-  const dict = stringKeyed(state, path);
-  const out = new Map<string, NamedArray>();
-  for (const [name, value] of dict) {
-    if (!isNamedArray(value)) throw new Error(`${path}: ${name} is ${describe(value)}, not a tensor`);
-    out.set(name, value);
-  }
-  return out;
 }
 
 function isNamedArray(v: unknown): v is NamedArray {
@@ -71,6 +77,9 @@ function rebuildTensor(args: unknown[], path: string): NamedArray {
   const count = shape.reduce((a, b) => a * b, 1);
   const last = count === 0 ? offset : offset + shape.reduce((s, n, i) => s + (n - 1) * strides[i]!, 0);
   if (last >= storage.values.length && count > 0) throw new Error(`${path}: a tensor reaches element ${last} of a storage of ${storage.values.length}`);
+  // the usual case, a tensor that is its whole storage in row-major order: no copy
+  const rowMajor = shape.every((_, d) => shape[d] === 1 || strides[d] === shape.slice(d + 1).reduce((a, b) => a * b, 1));
+  if (offset === 0 && rowMajor && count === storage.values.length) return { shape, data: storage.values };
   const data = new Float32Array(count);
   // copy the strided view into a contiguous array, last dimension fastest
   const index = new Array<number>(shape.length).fill(0);

@@ -28,8 +28,11 @@ export function float32Bytes(data: Float32Array): Uint8Array {
   return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
 }
 
-/** A zip of stored (uncompressed) files, as torch.save writes (CRC left 0: readers here do not check it). */
-export function storedZip(files: [string, Uint8Array][]): Uint8Array {
+/**
+ * A zip of stored (uncompressed) files, as torch.save writes (CRC left 0: readers here do not check it).
+ * `base`: where the zip will start in its file (offsets are absolute; what comes before is not zip).
+ */
+export function storedZip(files: [string, Uint8Array][], base = 0): Uint8Array {
   const parts: Buffer[] = [], central: Buffer[] = [];
   let offset = 0;
   for (const [name, data] of files) {
@@ -40,19 +43,19 @@ export function storedZip(files: [string, Uint8Array][]): Uint8Array {
     parts.push(local, n, Buffer.from(data));
     const c = Buffer.alloc(46);
     c.writeUInt32LE(0x02014b50, 0); c.writeUInt16LE(20, 4); c.writeUInt16LE(20, 6);
-    c.writeUInt32LE(data.length, 20); c.writeUInt32LE(data.length, 24); c.writeUInt16LE(n.length, 28); c.writeUInt32LE(offset, 42);
+    c.writeUInt32LE(data.length, 20); c.writeUInt32LE(data.length, 24); c.writeUInt16LE(n.length, 28); c.writeUInt32LE(base + offset, 42);
     central.push(c, n);
     offset += 30 + n.length + data.length;
   }
   const cd = Buffer.concat(central);
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(files.length, 8); end.writeUInt16LE(files.length, 10);
-  end.writeUInt32LE(cd.length, 12); end.writeUInt32LE(offset, 16);
+  end.writeUInt32LE(cd.length, 12); end.writeUInt32LE(base + offset, 16);
   return new Uint8Array(Buffer.concat([...parts, cd, end]));
 }
 
 /** torch.save of a state dict: every tensor its own FloatStorage; `transposed` tensors are stored as their transpose and rebuilt with strides. */
-export function torchSaveBytes(tensors: Map<string, { shape: number[]; data: Float32Array }>, transposed = new Set<string>()): Uint8Array {
+export function torchSaveBytes(tensors: Map<string, { shape: number[]; data: Float32Array }>, transposed = new Set<string>(), base = 0): Uint8Array {
   const p = new PickleWriter().proto(2).global('collections', 'OrderedDict').emptyTuple().reduce().mark();
   const files: [string, Uint8Array][] = [];
   let key = 0;
@@ -73,7 +76,7 @@ export function torchSaveBytes(tensors: Map<string, { shape: number[]; data: Flo
     key++;
   }
   p.setItems().stop();
-  return storedZip([['archive/data.pkl', p.toBytes()], ...files, ['archive/version', new TextEncoder().encode('3\n')]]);
+  return storedZip([['archive/data.pkl', p.toBytes()], ...files, ['archive/version', new TextEncoder().encode('3\n')]], base);
 }
 
 /** paddle.save of a state dict (protocol 2): name -> tuple((name, ndarray)), plus StructuredToParameterName@@. */

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = process.env.INBATCH_LIBTORCH || '/usr';
@@ -29,7 +30,9 @@ const nodeGyp = process.env.npm_config_node_gyp;
 const cmd = nodeGyp ? process.execPath : 'node-gyp';
 const args = nodeGyp ? [nodeGyp, 'rebuild'] : ['rebuild'];
 if (process.env.npm_config_nodedir) args.push(`--nodedir=${process.env.npm_config_nodedir}`);
-console.log(`inbatch: building the libtorch addon against ${root} (about a minute)`);
+const { flags } = createRequire(import.meta.url)('./libtorch-flags.cjs');
+const notes = flags({ ...process.env, INBATCH_LIBTORCH: root }).notes;
+console.log(`inbatch: building the libtorch addon against ${root} (about a minute): ${notes.length ? notes.join('; ') : 'CPU libtorch with gloo collectives'}`);
 const r = spawnSync(cmd, args, { cwd: here, stdio: 'inherit', env: { ...process.env, INBATCH_LIBTORCH: root } });
 if (r.status !== 0) {
   console.error('inbatch: building the libtorch addon failed; training is disabled until `npm run build:native` succeeds');

@@ -7,13 +7,18 @@ node --version
 T=$(python3 -c "import torch,os;print(os.path.dirname(torch.__file__))")
 python3 -c "import torch;print('torch', torch.__version__, 'abi', torch._C._GLIBCXX_USE_CXX11_ABI, 'cuda', torch.cuda.is_available(), 'nccl', torch.cuda.nccl.version())"
 ABI=$(python3 -c "import torch;print(int(torch._C._GLIBCXX_USE_CXX11_ABI))")
-NCCL_H=$(find / -name nccl.h -not -path '/proc/*' 2>/dev/null | grep -m1 nvidia)
-CUDA_INC=$(dirname $(find /usr/local -name cuda_runtime.h 2>/dev/null | head -1))
-echo "nccl.h: $NCCL_H cuda: $CUDA_INC"; ls $T/include/gloo >/dev/null && echo gloo headers ok
+NCCL_H=$(find / -name nccl.h -not -path '/proc/*' 2>/dev/null | head -1)
+CUDA_H=$(find / -name cuda_runtime_api.h -not -path '/proc/*' 2>/dev/null | head -1)
+ls $T/include/gloo >/dev/null && echo gloo headers ok
+# the same detection as binding.gyp (native/libtorch-flags.cjs), pointed at PyTorch's libtorch
+export INBATCH_LIBTORCH=$T INBATCH_NCCL_INCLUDE=$(dirname "$NCCL_H") INBATCH_CUDA_INCLUDE=$(dirname "$CUDA_H")
+node native/libtorch-flags.cjs report | tee $OUT/flags.txt
+DEFS=$(node native/libtorch-flags.cjs defines | tr ' ' '\n' | sed 's/^/-D/' | tr '\n' ' ')
+INCS=$(node native/libtorch-flags.cjs include_dirs | tr ' ' '\n' | sed 's/^/-I/' | tr '\n' ' ')
+echo "$DEFS $INCS" >> $OUT/flags.txt
 mkdir -p native/build/Release
-time g++ -shared -fPIC -std=c++17 -O1 -w -D_GLIBCXX_USE_CXX11_ABI=$ABI -DNAPI_CPP_EXCEPTIONS -DNAPI_VERSION=8 -DUSE_C10D_GLOO -DINBATCH_DISTRIBUTED -DUSE_C10D_NCCL \
-  -I.device/node-include -I.device/node-addon-api -I$T/include -I$T/include/torch/csrc/api/include -I$CUDA_INC -I$(dirname $NCCL_H) \
-  native/inbatch_torch.cc -o native/build/Release/inbatch_torch.node -L$T/lib -Wl,-rpath,$T/lib -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10 -ltorch_cuda -lc10_cuda 2>&1 | tee $OUT/build.log | grep -m30 -E 'error|Error' 
+time g++ -shared -fPIC -std=c++17 -O1 -w -D_GLIBCXX_USE_CXX11_ABI=$ABI $DEFS -I.device/node-include -I.device/node-addon-api $INCS \
+  native/inbatch_torch.cc -o native/build/Release/inbatch_torch.node $(node native/libtorch-flags.cjs libraries) 2>&1 | tee $OUT/build.log | grep -m30 -E 'error|Error'
 ls -la native/build/Release/ || exit 1
 export INBATCH_REQUIRE_NATIVE=1
 node scripts/gpu-check/nccl-check.mjs 2>&1 | tee $OUT/check.log

@@ -87,7 +87,6 @@ export function addTrainCommand(program: Command): void {
       // a worker of a multi-GPU machine takes the GPU of its local rank, as torchrun's users do
       const device = f.device === 'cuda' && process.env.LOCAL_RANK !== undefined ? `cuda:${process.env.LOCAL_RANK}` : f.device;
       T.setDefaultDevice(device);
-      if (device !== 'cpu' && (f.gradCacheChunkSize || f.useGradientCache)) throw new UsageError('GradCache replays dropout masks from the CPU generator; use it with --device cpu for now');
       const model = loadModelFromFlags(f.model, f);
       if (f.initFromCkpt) {
         // a model folder (any weight layout) or a weights file

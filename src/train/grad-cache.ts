@@ -21,6 +21,20 @@ export interface GradCacheResult extends StepResult {
   replayMaxDiff: number;
 }
 
+/**
+ * Largest difference allowed between a chunk's graph pass and its first pass. Replayed masks give 0 on
+ * CPU; a GPU's reductions may differ by ~1e-7. Masks that were not replayed move embeddings by ~1e-2.
+ */
+export const REPLAY_TOLERANCE = 1e-4;
+
+/** Refuses to go on when a step's chunks were not replayed exactly: its gradient is not its loss's. */
+export function checkReplay(replayMaxDiff: number, step: number, device: string): void {
+  if (!(replayMaxDiff <= REPLAY_TOLERANCE)) {
+    throw new Error(`GradCache: at step ${step} a chunk's graph pass differs from its first pass by ${replayMaxDiff} (more than ${REPLAY_TOLERANCE}): `
+      + `the dropout masks were not replayed on ${device}, so the gradient is not the loss's. Train without --grad-cache-chunk-size, or on --device cpu`);
+  }
+}
+
 interface Chunk { rows: [number, number]; titles: Int32Array }
 
 function chunksOf(batch: BatchTexts, size: number): Chunk[] {

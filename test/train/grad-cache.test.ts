@@ -6,7 +6,7 @@ import { DualEncoder } from '../../src/model/dual-encoder.js';
 import { modelWeights } from '../../src/model/folder.js';
 import { InMemoryTrainingData } from '../../src/train/training-data.js';
 import { AdamW } from '../../src/train/adamw.js';
-import { gradCacheStep } from '../../src/train/grad-cache.js';
+import { checkReplay, gradCacheStep } from '../../src/train/grad-cache.js';
 import { batchTexts } from '../../src/train/train-step.js';
 import { planEpoch } from '../../src/train/sampler.js';
 import { Trainer } from '../../src/train/trainer.js';
@@ -70,4 +70,11 @@ test('dropout on, chunks of 8: each chunk\'s graph pass sees exactly its first p
   const r = gradCacheStep(model, optimizer, batchTexts(data, rows), { margin: 0.2, scale: 30, maxGradNorm: 5, lr: 1e-3, stepSeed: 11, chunkSize: 8, padId: tok.padId });
   assert.equal(r.replayMaxDiff, 0, 'replayed embeddings differ from the first pass');
   assert.ok(Number.isFinite(r.loss) && r.loss > 0);
+});
+
+test('a step whose chunks were not replayed exactly is refused, naming the step and the device', () => {
+  checkReplay(0, 1, 'cpu');
+  checkReplay(2e-7, 1, 'cuda:0'); // a GPU's reductions may differ in the last bits
+  assert.throws(() => checkReplay(0.03, 7, 'cuda:1'), /GradCache: at step 7 a chunk's graph pass differs from its first pass by 0\.03 .*not replayed on cuda:1/);
+  assert.throws(() => checkReplay(NaN, 2, 'cpu'), /at step 2/);
 });

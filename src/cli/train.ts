@@ -79,7 +79,9 @@ export function addTrainCommand(program: Command): void {
     .addOption(new Option('--device <device>', 'cpu, or cuda / cuda:N with a CUDA build of libtorch (INBATCH_LIBTORCH); PaddleNLP\'s gpu / gpu:N mean the same').argParser(deviceName).default('cpu'))
     .action(async (f) => {
       const worldFromEnv = Number(process.env.WORLD_SIZE ?? 1);
-      if (f.nprocPerNode > 1 && !(worldFromEnv > 1)) return launchWorkers(f);
+      if (f.nodeRank >= f.nnodes) throw new UsageError(`--node-rank ${f.nodeRank} must be below --nnodes ${f.nnodes}`);
+      // a launcher starts this node's workers; a worker (started by one, or by torchrun) has WORLD_SIZE set
+      if ((f.nprocPerNode > 1 || f.nnodes > 1) && !(worldFromEnv > 1)) return launchWorkers(f);
       for (const input of f.trainSet) if (!/[*?[]/.test(input) && !existsSync(input)) throw new UsageError(`--train-set ${input} does not exist`);
       if (f.evaluate && (!f.similarTextPairFile || !f.corpusFile)) throw new UsageError('--evaluate needs --similar-text-pair-file and --corpus-file');
       T.loadNative();

@@ -56,6 +56,39 @@ test('2 workers x --batch-size 16 end with the weights of 1 process x 32 after 1
   }
 });
 
+test('two "machines" (--nnodes 2, a launcher per --node-rank, rendezvous at --master-addr) train as one process x 32', { skip, timeout: 180_000 }, async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    world(dir);
+    const common = ['--model', join(dir, 'init'), '--train-set', join(dir, 'prep'), '--max-steps', '15', '--save-steps', '0', '--learning-rate', '1e-3'];
+    const one = inbatch('train', ...common, '--save-dir', join(dir, 'one'), '--batch-size', '32');
+    assert.equal(one.code, 0, one.err);
+    const port = String(await freePort());
+    // each node has its own save folder, as machines do; rank 0 (node 0) writes the model
+    const nodes = [0, 1].map((node) => new Promise<{ code: number | null; err: string }>((resolve) => {
+      const child = inbatchChild('train', ...common, '--save-dir', join(dir, `node${node}`), '--batch-size', '16', '--nproc-per-node', '1',
+        '--nnodes', '2', '--node-rank', String(node), '--master-addr', '127.0.0.1', '--master-port', port);
+      let err = '';
+      child.stderr.on('data', (d) => { err += d; });
+      child.on('exit', (code) => resolve({ code, err }));
+    }));
+    const [n0, n1] = await Promise.all(nodes);
+    assert.equal(n0!.code, 0, n0!.err);
+    assert.equal(n1!.code, 0, n1!.err);
+    assert.match(n0!.err, /starting 1 worker\(s\) of 2/);
+    assert.ok(existsSync(join(dir, 'node0', 'model_final', 'model.safetensors')));
+    assert.ok(!existsSync(join(dir, 'node1', 'model_final')), 'only rank 0 writes the model');
+    const d = maxDiff(join(dir, 'one', 'model_final', 'model.safetensors'), join(dir, 'node0', 'model_final', 'model.safetensors'));
+    console.log(`2 nodes x 1 worker x 16 vs 1 x 32 after 15 steps: max weight difference ${d}`);
+    assert.ok(d <= 1e-4, `max weight difference ${d}`);
+    const badRank = inbatch('train', ...common, '--save-dir', join(dir, 'bad'), '--nnodes', '2', '--node-rank', '2');
+    assert.equal(badRank.code, 2);
+    assert.match(badRank.err, /--node-rank 2 must be below --nnodes 2/);
+  } finally {
+    cleanup();
+  }
+});
+
 test('a worker killed with SIGKILL stops the run with an error naming it; --resume continues', { skip, timeout: 180_000 }, async () => {
   const { dir, cleanup } = tempDir();
   try {

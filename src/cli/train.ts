@@ -133,6 +133,7 @@ export function addTrainCommand(program: Command): void {
       }, { evaluator: processGroup && processGroup.rank > 0 ? undefined : evaluator, signal: interrupt.signal, processGroup });
       if (!processGroup || processGroup.rank === 0) console.error(`${data.rows} pairs (${data.manifest.bad_lines.count} bad line(s) skipped), about ${trainer.totalSteps} steps`);
       const result = await trainer.train();
+      if (result.interrupted) process.exitCode = 130; // every rank: each node's launcher reports its own workers
       if (processGroup && processGroup.rank > 0) return; // rank 0 reports
       const s = trainer.samplerReport;
       console.error(`sampler, last epoch: ${s.deferred} row(s) deferred and ${s.dropped} dropped to keep texts unique within a batch`);
@@ -140,7 +141,6 @@ export function addTrainCommand(program: Command): void {
         steps: result.state.globalStep, final_loss: result.finalLoss, interrupted: result.interrupted ?? false, model_final: result.finalDir,
         best_step: result.state.bestStep, best_metric: trainer.options.bestMetric, best_score: result.state.bestScore, evaluations: result.evaluations,
       }, null, 2));
-      if (result.interrupted) process.exitCode = 130;
     });
 }
 

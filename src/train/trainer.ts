@@ -86,8 +86,7 @@ export class Trainer {
     const stale = this.lead ? removeStaleTemporaries(o.saveDir) : [];
     if (stale.length && !quiet) process.stderr.write(`removed ${stale.length} unfinished folder(s) left by an interrupted write: ${stale.join(', ')}\n`);
     if (group) this.checkWorkersAgree(group);
-    const state = this.startOrResume();
-    if (group) for (const [, p] of this.model.params) group.broadcast_(p); // every rank starts from rank 0's weights
+    const state = group ? this.syncWithLead(group, this.startOrResume()) : this.startOrResume();
     const log: Pick<TrainLog, 'write'> = this.lead ? new TrainLog(o.saveDir, state.globalStep > 0 ? state.globalStep : undefined) : { write: () => undefined };
     if (state.globalStep === 0) log.write({ event: 'start', run_id: state.runId, data: state.dataFingerprint, total_steps: this.totalSteps, pairs: this.data.rows, options: o });
     const best = new BestModelTracker(o.bestMetric, state.bestScore, state.bestStep);
@@ -205,6 +204,21 @@ export class Trainer {
     const all = T.tidy(() => Array.from(T.toData(group.allGather(T.fromData(Float64Array.from([mine]), [1]))) as Float64Array));
     const odd = all.findIndex((h) => h !== all[0]);
     if (odd >= 0) throw new UsageError(`worker rank ${odd} has other data, another model or other options than rank 0; every worker must be started alike`);
+  }
+
+  /**
+   * Every rank continues from rank 0's point: its step and data position, weights and optimizer moments
+   * are broadcast, so the machines of a run need not share the save folder (rank 0's holds the checkpoints).
+   */
+  private syncWithLead(group: ProcessGroup, state: TrainerState): TrainerState {
+    const position = T.fromData(Float64Array.from([state.globalStep, state.epoch, state.batchInEpoch, this.optimizer.step]), [4]);
+    group.broadcast_(position, 0);
+    const [globalStep, epoch, batchInEpoch, optimizerStep] = Array.from(T.toData(position) as Float64Array) as [number, number, number, number];
+    position.dispose();
+    for (const [, p] of this.model.params) group.broadcast_(p);
+    for (const moments of [this.optimizer.expAvg, this.optimizer.expAvgSq]) for (const m of moments.values()) group.broadcast_(m);
+    this.optimizer.step = optimizerStep;
+    return { ...state, globalStep, epoch, batchInEpoch };
   }
 
   /** Whether to stop now: with workers, every rank stops at the same step when any of them was signalled. */

@@ -81,6 +81,30 @@ test('two "machines" (--nnodes 2, a launcher per --node-rank, rendezvous at --ma
     const d = maxDiff(join(dir, 'one', 'model_final', 'model.safetensors'), join(dir, 'node0', 'model_final', 'model.safetensors'));
     console.log(`2 nodes x 1 worker x 16 vs 1 x 32 after 15 steps: max weight difference ${d}`);
     assert.ok(d <= 1e-4, `max weight difference ${d}`);
+    // Ctrl-C, then a resume where only node 0 has the checkpoints (no shared folder): node 1 takes rank
+    // 0's step, data position, weights and optimizer moments, and the run ends as the uninterrupted one
+    const steps = '60';
+    const straight = inbatch('train', '--model', join(dir, 'init'), '--train-set', join(dir, 'prep'), '--max-steps', steps, '--save-steps', '0', '--learning-rate', '1e-3',
+      '--save-dir', join(dir, 'straight'), '--batch-size', '32');
+    assert.equal(straight.code, 0, straight.err);
+    const twoNodes = (port: string, extra: string[], interruptWhen?: () => boolean) => Promise.all([0, 1].map((node) => new Promise<{ code: number | null; err: string }>((resolve) => {
+      const child = inbatchChild('train', '--model', join(dir, 'init'), '--train-set', join(dir, 'prep'), '--max-steps', steps, '--learning-rate', '1e-3',
+        '--save-dir', join(dir, `cut${node}`), '--batch-size', '16', '--save-steps', '5', '--nproc-per-node', '1', '--nnodes', '2', '--node-rank', String(node),
+        '--master-addr', '127.0.0.1', '--master-port', port, ...extra);
+      let err = '';
+      child.stderr.on('data', (d) => { err += d; });
+      const poll = interruptWhen && setInterval(() => { if (interruptWhen()) { clearInterval(poll); child.kill('SIGINT'); } }, 50);
+      child.on('exit', (code) => { if (poll) clearInterval(poll); resolve({ code, err }); });
+    })));
+    const cut = await twoNodes(String(await freePort()), [], () => existsSync(join(dir, 'cut0', 'checkpoint-10')));
+    for (const r of cut) assert.equal(r.code, 130, r.err);
+    assert.ok(!existsSync(join(dir, 'cut1', 'checkpoint-10')), 'node 1 writes no checkpoints');
+    const resumed = await twoNodes(String(await freePort()), ['--resume']);
+    for (const r of resumed) assert.equal(r.code, 0, r.err);
+    assert.match(resumed[0]!.err, /resuming from .*checkpoint-\d+ at step (\d+)/);
+    const dr = maxDiff(join(dir, 'straight', 'model_final', 'model.safetensors'), join(dir, 'cut0', 'model_final', 'model.safetensors'));
+    console.log(`2 nodes interrupted, resumed with checkpoints on node 0 only, vs 1 x 32 after ${steps} steps: max weight difference ${dr}`);
+    assert.ok(dr <= 1e-4, `resumed: max weight difference ${dr}`);
     const badRank = inbatch('train', ...common, '--save-dir', join(dir, 'bad'), '--nnodes', '2', '--node-rank', '2');
     assert.equal(badRank.code, 2);
     assert.match(badRank.err, /--node-rank 2 must be below --nnodes 2/);

@@ -7,7 +7,8 @@
 // of the original formula, dropped by Lucene 8+, scales every score alike and changes no ranking.
 //
 // Search is exact, term at a time: every posting of every query term is added into one score per
-// document. (Dynamic pruning -- MaxScore, early termination -- was tried and measured slower here: a
+// document; when the postings are many against the corpus (common Chinese characters), the scores of all
+// documents are scanned for the top k instead of tracking which ones were touched. (Dynamic pruning -- MaxScore, early termination -- was tried and measured slower here: a
 // Chinese query is ~15 unigrams + ~14 bigrams, and the unigrams' bounds add up to more than the k-th
 // score until the last term, so nothing is ever skipped.)
 //
@@ -176,7 +177,8 @@ export class Bm25Index {
   }
 
   searchOne(query: string, k: number): LexicalHit[] {
-    const scores = (this.scores ??= new Float64Array(this.size));
+    const n = this.size;
+    const scores = (this.scores ??= new Float64Array(n));
     let count = 0;
     this.analyzer.analyze(query, (codes, start, length) => {
       const t = this.terms.find(codes, start, length);
@@ -185,25 +187,39 @@ export class Bm25Index {
       this.queryTerms[count++] = t;
     });
     const ids = this.queryTerms.subarray(0, count).sort();
+    const starts = this.postingStart, docs = this.postingDoc, impacts = this.impacts;
+    let postings = 0;
+    for (let i = 0; i < count; i++) postings += starts[ids[i]! + 1]! - starts[ids[i]!]!;
+    // Many postings (common Chinese characters in a large corpus): add them all, then scan every
+    // document; tracking which ones were touched costs more than the scan. Few: track them.
+    const dense = postings * 8 > n;
     let touched = 0;
-    for (let i = 0; i < ids.length;) {
+    let track = this.touched;
+    for (let i = 0; i < count;) {
       let j = i + 1;
-      while (j < ids.length && ids[j] === ids[i]) j++;
+      while (j < count && ids[j] === ids[i]) j++;
       const t = ids[i]!;
       const weight = (j - i) * this.idfOf(t);
-      for (let p = this.postingStart[t]!, end = this.postingStart[t + 1]!; p < end; p++) {
-        const d = this.postingDoc[p]!;
-        if (scores[d] === 0) {
-          if (touched === this.touched.length) this.touched = grow(this.touched, touched * 2);
-          this.touched[touched++] = d;
+      const end = starts[t + 1]!;
+      if (dense) {
+        for (let p = starts[t]!; p < end; p++) scores[docs[p]!]! += weight * impacts[p]!;
+      } else {
+        for (let p = starts[t]!; p < end; p++) {
+          const d = docs[p]!;
+          if (scores[d] === 0) {
+            if (touched === track.length) track = this.touched = grow(track, touched * 2);
+            track[touched++] = d;
+          }
+          scores[d]! += weight * impacts[p]!;
         }
-        scores[d]! += weight * this.impacts[p]!;
       }
       i = j;
     }
     const hits: LexicalHit[] = [];
-    for (const d of selectTop(this.touched, touched, scores, k)) hits.push({ id: d, score: scores[d]! });
-    for (let i = 0; i < touched; i++) scores[this.touched[i]!] = 0;
+    const top = dense ? selectTopDense(scores, k) : selectTop(track, touched, scores, k);
+    for (const d of top) hits.push({ id: d, score: scores[d]! });
+    if (dense) scores.fill(0);
+    else for (let i = 0; i < touched; i++) scores[track[i]!] = 0;
     return hits;
   }
 
@@ -319,4 +335,42 @@ function selectTop(ids: Uint32Array, n: number, scores: Float64Array, k: number)
     }
   }
   return Array.from(heap.subarray(0, size)).sort(byScore);
+}
+
+/** The k best documents with a score above 0, best first (ties: smaller id first), scanning all of them. */
+function selectTopDense(scores: Float64Array, k: number): number[] {
+  if (k <= 0) return [];
+  const heap = new Uint32Array(k); // min-heap: the worst kept document at the root
+  let size = 0;
+  let floor = 0; // a document must score above this to enter (the root's score once the heap is full)
+  for (let d = 0; d < scores.length; d++) {
+    const s = scores[d]!;
+    // ids ascend, so a later document scoring the same as the root is worse than it
+    if (s <= floor) continue;
+    if (size < k) {
+      let c = size++;
+      while (c > 0) {
+        const parent = (c - 1) >> 1;
+        const ps = scores[heap[parent]!]!;
+        if (!(s < ps || (s === ps && d > heap[parent]!))) break;
+        heap[c] = heap[parent]!; c = parent;
+      }
+      heap[c] = d;
+    } else {
+      let c = 0;
+      for (;;) {
+        const l = 2 * c + 1;
+        if (l >= size) break;
+        const r = l + 1;
+        const ls = scores[heap[l]!]!;
+        const m = r < size && (scores[heap[r]!]! < ls || (scores[heap[r]!] === ls && heap[r]! > heap[l]!)) ? r : l;
+        const ms = scores[heap[m]!]!;
+        if (!(ms < s || (ms === s && heap[m]! > d))) break;
+        heap[c] = heap[m]!; c = m;
+      }
+      heap[c] = d;
+    }
+    if (size === k) floor = scores[heap[0]!]!;
+  }
+  return Array.from(heap.subarray(0, size)).sort((a, b) => scores[b]! - scores[a]! || a - b);
 }

@@ -110,3 +110,36 @@ test('save and load give the same results; k1 and b can be changed on load; bad 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('rare and common query terms (tracked vs scanned scores) both give the exact top k of the formula', () => {
+  let seed = 11;
+  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  // common words w0..w19 (each in a large share of the documents) and rare words r0..r1999
+  const docs = Array.from({ length: 3000 }, () => [
+    ...Array.from({ length: 2 + Math.floor(rand() * 8) }, () => `w${Math.floor(rand() * 20)}`),
+    ...Array.from({ length: Math.floor(rand() * 3) }, () => `r${Math.floor(rand() * 2000)}`),
+  ]);
+  const index = Bm25Index.build(docs.map((d) => d.join(' ')));
+  const N = docs.length, avgdl = docs.reduce((s, d) => s + d.length, 0) / N, k1 = 1.2, b = 0.75;
+  const df = new Map<string, number>();
+  for (const d of docs) for (const w of new Set(d)) df.set(w, (df.get(w) ?? 0) + 1);
+  const formula = (query: string[], d: string[]) => query.reduce((s, w) => {
+    const tf = d.filter((x) => x === w).length, n = df.get(w) ?? 0;
+    return tf ? s + Math.log(1 + (N - n + 0.5) / (n + 0.5)) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * d.length / avgdl)) : s;
+  }, 0);
+  // rare: a few dozen postings (scores tracked per touched document); common: a third of the corpus and more (all scanned)
+  for (const q of ['r5 r17 r123', 'r1999', 'w1 w2', 'w3 w3 r8', 'w0 w1 w2 w3 w4 w5']) {
+    const words = q.split(' ');
+    const postings = words.reduce((s, w) => s + (df.get(w) ?? 0), 0);
+    assert.ok(q.startsWith('r') ? postings * 8 <= N : postings * 8 > N, `${q}: ${postings} postings`);
+    const reference = docs.map((d) => formula(words, d));
+    for (const k of [1, 10, 3000]) {
+      const hits = index.searchOne(q, k);
+      assert.equal(hits.length, Math.min(k, reference.filter((s) => s > 0).length), `${q} k=${k}`);
+      for (const h of hits) assert.ok(Math.abs(h.score - reference[h.id]!) <= 1e-5 * Math.max(1, reference[h.id]!), `${q}: doc ${h.id} scores ${h.score}, the formula ${reference[h.id]}`);
+      for (let i = 1; i < hits.length; i++) assert.ok(hits[i - 1]!.score > hits[i]!.score || (hits[i - 1]!.score === hits[i]!.score && hits[i - 1]!.id < hits[i]!.id), `${q}: order at ${i}`);
+      const kept = new Set(hits.map((h) => h.id)), last = hits.at(-1)!.score;
+      reference.forEach((s, d) => { if (!kept.has(d)) assert.ok(s <= last + 1e-5, `${q} k=${k}: doc ${d} (${s}) left out above the k-th (${last})`); });
+    }
+  }
+});

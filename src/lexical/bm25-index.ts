@@ -7,8 +7,9 @@
 // of the original formula, dropped by Lucene 8+, scales every score alike and changes no ranking.
 //
 // Search is exact, term at a time: every posting of every query term is added into one score per
-// document; when the postings are many against the corpus (common Chinese characters), the scores of all
-// documents are scanned for the top k instead of tracking which ones were touched. (Dynamic pruning -- MaxScore, early termination -- was tried and measured slower here: a
+// document. When the postings are many against the corpus (common Chinese characters), documents are
+// taken in blocks of 32k: every term's postings into the block (its scores stay in cache), then the block
+// is scanned for the top k, instead of tracking which documents were touched. (Dynamic pruning -- MaxScore, early termination -- was tried and measured slower here: a
 // Chinese query is ~15 unigrams + ~14 bigrams, and the unigrams' bounds add up to more than the k-th
 // score until the last term, so nothing is ever skipped.)
 //
@@ -186,40 +187,57 @@ export class Bm25Index {
       if (count === this.queryTerms.length) this.queryTerms = grow(this.queryTerms, count * 2);
       this.queryTerms[count++] = t;
     });
+    // distinct terms, each weighted by idf times how often the query has it
     const ids = this.queryTerms.subarray(0, count).sort();
     const starts = this.postingStart, docs = this.postingDoc, impacts = this.impacts;
+    const cursor: number[] = [], end: number[] = [], weight: number[] = [];
     let postings = 0;
-    for (let i = 0; i < count; i++) postings += starts[ids[i]! + 1]! - starts[ids[i]!]!;
-    // Many postings (common Chinese characters in a large corpus): add them all, then scan every
-    // document; tracking which ones were touched costs more than the scan. Few: track them.
-    const dense = postings * 8 > n;
-    let touched = 0;
-    let track = this.touched;
     for (let i = 0; i < count;) {
       let j = i + 1;
       while (j < count && ids[j] === ids[i]) j++;
       const t = ids[i]!;
-      const weight = (j - i) * this.idfOf(t);
-      const end = starts[t + 1]!;
-      if (dense) {
-        for (let p = starts[t]!; p < end; p++) scores[docs[p]!]! += weight * impacts[p]!;
-      } else {
-        for (let p = starts[t]!; p < end; p++) {
-          const d = docs[p]!;
-          if (scores[d] === 0) {
-            if (touched === track.length) track = this.touched = grow(track, touched * 2);
-            track[touched++] = d;
-          }
-          scores[d]! += weight * impacts[p]!;
-        }
-      }
+      cursor.push(starts[t]!); end.push(starts[t + 1]!); weight.push((j - i) * this.idfOf(t));
+      postings += starts[t + 1]! - starts[t]!;
       i = j;
     }
-    const hits: LexicalHit[] = [];
-    const top = dense ? selectTopDense(scores, k) : selectTop(track, touched, scores, k);
-    for (const d of top) hits.push({ id: d, score: scores[d]! });
-    if (dense) scores.fill(0);
-    else for (let i = 0; i < touched; i++) scores[track[i]!] = 0;
+    const top = new TopK(k);
+    if (postings * 8 > n) {
+      // Many postings against the corpus (common Chinese characters): documents are taken a block at a
+      // time, every term's postings of the block added (its scores stay in cache), then the block scanned.
+      for (let lo = 0; lo < n; lo += SCORE_BLOCK) {
+        const hi = Math.min(n, lo + SCORE_BLOCK);
+        for (let u = 0; u < cursor.length; u++) {
+          const w = weight[u]!, e = end[u]!;
+          let p = cursor[u]!;
+          for (; p < e; p++) {
+            const d = docs[p]!;
+            if (d >= hi) break;
+            scores[d]! += w * impacts[p]!;
+          }
+          cursor[u] = p;
+        }
+        for (let d = lo; d < hi; d++) if (scores[d]! > top.floor) top.offer(d, scores[d]!);
+        scores.fill(0, lo, hi);
+      }
+      return top.hits();
+    }
+    // Few: only the documents touched are remembered, offered and reset.
+    let touched = 0;
+    let track = this.touched;
+    for (let u = 0; u < cursor.length; u++) {
+      const w = weight[u]!;
+      for (let p = cursor[u]!, e = end[u]!; p < e; p++) {
+        const d = docs[p]!;
+        if (scores[d] === 0) {
+          if (touched === track.length) track = this.touched = grow(track, touched * 2);
+          track[touched++] = d;
+        }
+        scores[d]! += w * impacts[p]!;
+      }
+    }
+    for (let i = 0; i < touched; i++) top.offer(track[i]!, scores[track[i]!]!);
+    const hits = top.hits();
+    for (let i = 0; i < touched; i++) scores[track[i]!] = 0;
     return hits;
   }
 
@@ -303,74 +321,56 @@ function checkPostings(start: Float64Array, docs: Uint32Array, tfs: Uint16Array,
   }
 }
 
-/** The k entries of ids[0, n) with the highest scores, best first, ties by smaller id. */
-function selectTop(ids: Uint32Array, n: number, scores: Float64Array, k: number): number[] {
-  const byScore = (a: number, b: number) => scores[b]! - scores[a]! || a - b;
-  if (n <= k * 4 || n < 256) return Array.from(ids.subarray(0, n)).sort(byScore).slice(0, k);
-  // min-heap of the k best seen (the worst of them at the root)
-  const heap = new Uint32Array(k);
-  let size = 0;
-  const worse = (a: number, b: number) => scores[a]! < scores[b]! || (scores[a] === scores[b] && a > b);
-  for (let i = 0; i < n; i++) {
-    const d = ids[i]!;
-    if (size < k) {
-      let c = size++;
-      while (c > 0) {
-        const parent = (c - 1) >> 1;
-        if (!worse(d, heap[parent]!)) break;
-        heap[c] = heap[parent]!; c = parent;
-      }
-      heap[c] = d;
-    } else if (worse(heap[0]!, d)) {
-      let c = 0;
-      for (;;) {
-        const l = 2 * c + 1;
-        if (l >= size) break;
-        const r = l + 1;
-        const m = r < size && worse(heap[r]!, heap[l]!) ? r : l;
-        if (!worse(heap[m]!, d)) break;
-        heap[c] = heap[m]!; c = m;
-      }
-      heap[c] = d;
-    }
-  }
-  return Array.from(heap.subarray(0, size)).sort(byScore);
-}
+/** Documents of the scores' block size (256 KiB of float64): what one pass over the postings adds into. */
+const SCORE_BLOCK = 1 << 15;
 
-/** The k best documents with a score above 0, best first (ties: smaller id first), scanning all of them. */
-function selectTopDense(scores: Float64Array, k: number): number[] {
-  if (k <= 0) return [];
-  const heap = new Uint32Array(k); // min-heap: the worst kept document at the root
-  let size = 0;
-  let floor = 0; // a document must score above this to enter (the root's score once the heap is full)
-  for (let d = 0; d < scores.length; d++) {
-    const s = scores[d]!;
-    // ids ascend, so a later document scoring the same as the root is worse than it
-    if (s <= floor) continue;
-    if (size < k) {
-      let c = size++;
+/**
+ * The k best documents offered, by score (ties: the smaller id), in a min-heap whose root is the worst
+ * kept; each kept score is held here, so the caller may reset its scores. A score of 0 (no shared term)
+ * is never kept.
+ */
+class TopK {
+  private readonly ids: Uint32Array;
+  private readonly scores: Float64Array;
+  private size = 0;
+  /** a document must score above this to be worth offering (0 until k are kept, then the root's score) */
+  floor = 0;
+
+  constructor(private readonly k: number) {
+    this.ids = new Uint32Array(Math.max(0, k));
+    this.scores = new Float64Array(Math.max(0, k));
+  }
+
+  offer(d: number, s: number): void {
+    if (this.k <= 0 || !(s > 0)) return;
+    const ids = this.ids, scores = this.scores;
+    let c: number;
+    if (this.size < this.k) {
+      c = this.size++;
       while (c > 0) {
         const parent = (c - 1) >> 1;
-        const ps = scores[heap[parent]!]!;
-        if (!(s < ps || (s === ps && d > heap[parent]!))) break;
-        heap[c] = heap[parent]!; c = parent;
+        const ps = scores[parent]!;
+        if (!(s < ps || (s === ps && d > ids[parent]!))) break; // not worse than the parent: stays below it
+        ids[c] = ids[parent]!; scores[c] = ps; c = parent;
       }
-      heap[c] = d;
     } else {
-      let c = 0;
+      if (!(s > scores[0]! || (s === scores[0] && d < ids[0]!))) return; // not better than the worst kept
+      c = 0;
       for (;;) {
         const l = 2 * c + 1;
-        if (l >= size) break;
+        if (l >= this.size) break;
         const r = l + 1;
-        const ls = scores[heap[l]!]!;
-        const m = r < size && (scores[heap[r]!]! < ls || (scores[heap[r]!] === ls && heap[r]! > heap[l]!)) ? r : l;
-        const ms = scores[heap[m]!]!;
-        if (!(ms < s || (ms === s && heap[m]! > d))) break;
-        heap[c] = heap[m]!; c = m;
+        const m = r < this.size && (scores[r]! < scores[l]! || (scores[r] === scores[l] && ids[r]! > ids[l]!)) ? r : l;
+        if (!(scores[m]! < s || (scores[m] === s && ids[m]! > d))) break; // the worse child is not worse than d
+        ids[c] = ids[m]!; scores[c] = scores[m]!; c = m;
       }
-      heap[c] = d;
     }
-    if (size === k) floor = scores[heap[0]!]!;
+    ids[c] = d; scores[c] = s;
+    if (this.size === this.k) this.floor = scores[0]!;
   }
-  return Array.from(heap.subarray(0, size)).sort((a, b) => scores[b]! - scores[a]! || a - b);
+
+  /** The kept documents, best first. */
+  hits(): LexicalHit[] {
+    return Array.from({ length: this.size }, (_, i) => ({ id: this.ids[i]!, score: this.scores[i]! })).sort((a, b) => b.score - a.score || a.id - b.id);
+  }
 }

@@ -458,6 +458,7 @@ OP(add_) torch::NoGradGuard g; T(0).add_(T(1), num(info, 2)); return info.Env().
 OP(addcmul_) torch::NoGradGuard g; T(0).addcmul_(T(1), T(2), num(info, 3)); return info.Env().Undefined(); END
 OP(addcdiv_) torch::NoGradGuard g; T(0).addcdiv_(T(1), T(2), num(info, 3)); return info.Env().Undefined(); END
 OP(copy_) torch::NoGradGuard g; T(0).copy_(T(1)); return info.Env().Undefined(); END
+OP(indexCopy_) torch::NoGradGuard g; T(0).index_copy_(int64(info, 1), T(2), T(3)); return info.Env().Undefined(); END
 OP(fill_) torch::NoGradGuard g; T(0).fill_(num(info, 1)); return info.Env().Undefined(); END
 OP(normal_) torch::NoGradGuard g; T(0).normal_(num(info, 1), num(info, 2)); return info.Env().Undefined(); END
 
@@ -615,7 +616,7 @@ class InbatchTorch : public Napi::Addon<InbatchTorch> {
     REG(reshape); REG(transpose); REG(permute); REG(contiguous); REG(unsqueeze); REG(select); REG(narrow);
     REG(indexSelect); REG(cat); REG(clone);
     REG(matmul); REG(linear); REG(embedding); REG(layerNorm); REG(dropout); REG(normalize); REG(crossEntropy); REG(norm);
-    REG(mulScalar_); REG(add_); REG(addcmul_); REG(addcdiv_); REG(copy_); REG(fill_); REG(normal_);
+    REG(mulScalar_); REG(add_); REG(addcmul_); REG(addcdiv_); REG(copy_); REG(indexCopy_); REG(fill_); REG(normal_);
     REG(emptyCache); REG(cachedBytes); REG(distributedAvailable);
 #ifdef INBATCH_DISTRIBUTED
     REG(initProcessGroup); REG(allReduce); REG(allGather); REG(broadcast); REG(barrier); REG(destroyProcessGroup);

@@ -86,6 +86,7 @@ export interface NativeAddon {
   addcmul_(t: N, a: N, b: N, value: number): void;
   addcdiv_(t: N, a: N, b: N, value: number): void;
   copy_(dst: N, src: N): void;
+  indexCopy_(t: N, dim: number, index: N, source: N): void;
   fill_(t: N, value: number): void;
   normal_(t: N, mean: number, std: number): void;
   // runtime

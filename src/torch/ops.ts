@@ -95,6 +95,8 @@ export const add_ = (t: Tensor, other: Tensor, alpha = 1) => n().add_(t.native, 
 export const addcmul_ = (t: Tensor, a: Tensor, b: Tensor, value: number) => n().addcmul_(t.native, a.native, b.native, value);
 export const addcdiv_ = (t: Tensor, a: Tensor, b: Tensor, value: number) => n().addcdiv_(t.native, a.native, b.native, value);
 export const copy_ = (dst: Tensor, src: Tensor) => n().copy_(dst.native, src.native);
+/** t's slices at index (int64) along dim, replaced by source's, in place. */
+export const indexCopy_ = (t: Tensor, dim: number, index: Tensor, source: Tensor) => n().indexCopy_(t.native, dim, index.native, source.native);
 export const fill_ = (t: Tensor, value: number) => n().fill_(t.native, value);
 export const normal_ = (t: Tensor, mean: number, std: number) => n().normal_(t.native, mean, std);
 

@@ -3,7 +3,8 @@
 // title of the global batch as a negative. Each rank computes the whole batch's loss with its own
 // slices still attached to its graph, so backward gives the exact gradient of the global loss with
 // respect to its embeddings (its titles are negatives in every rank's rows); the parameter
-// gradients, each rank's share, are then summed by one flat all-reduce before clipping.
+// gradients, each rank's share, are then summed before clipping: one flat all-reduce, and the token
+// embedding table's used rows only.
 import type { DualEncoder } from '../model/dual-encoder.js';
 import { padTokenLists } from '../text/collate.js';
 import * as T from '../torch/index.js';
@@ -46,23 +47,58 @@ export function globalLoss(group: ProcessGroup, q: Tensor, t: Tensor, titleColum
   return inBatchNegativesLoss(queries, T.cat(titleBlocks, 0), o);
 }
 
-/** Sums every rank's parameter gradients (its share of the global loss's) in one flat all-reduce. */
+/**
+ * Parameters whose gradient is zero outside the rows a batch used: the token embedding table (most
+ * of a small model's parameters). Only the rows some rank used are summed.
+ */
+const ROW_SPARSE = /(^|\.)embeddings\.word_embeddings\.weight$/;
+
+/**
+ * Sums every rank's parameter gradients (its share of the global loss's): the dense ones in one flat
+ * all-reduce, a row-sparse table over the union of the rows any rank gave a gradient. Rows outside that
+ * union are zero on every rank, so the sum is the same as all-reducing the whole table.
+ */
 export function allReduceGradients(group: ProcessGroup, optimizer: AdamW): void {
   T.noGrad(() => T.tidy(() => {
-    const grads = optimizer.params.map(([name, p]) => {
+    const dense: Tensor[] = [];
+    for (const [name, p] of optimizer.params) {
       const g = T.grad(p);
       if (!g) throw new Error(`${name} got no gradient on rank ${group.rank}`);
-      return g;
-    });
-    const flat = T.cat(grads.map((g) => T.reshape(g, [-1])), 0);
+      if (ROW_SPARSE.test(name) && g.shape.length === 2) allReduceRows(group, g);
+      else dense.push(g);
+    }
+    if (!dense.length) return;
+    const flat = T.cat(dense.map((g) => T.reshape(g, [-1])), 0);
     group.allReduce_(flat);
     let at = 0;
-    grads.forEach((g) => {
+    dense.forEach((g) => {
       const n = g.shape.reduce((a, b) => a * b, 1);
       T.copy_(g, T.reshape(T.narrow(flat, 0, at, n), g.shape));
       at += n;
     });
   }));
+}
+
+/** All-reduces the rows of g that are non-zero on some rank, in place. */
+function allReduceRows(group: ProcessGroup, g: Tensor): void {
+  const rowSums = T.toData(T.sum(T.abs(g), [1])) as Float32Array;
+  const mine: number[] = [];
+  rowSums.forEach((v, row) => { if (v !== 0) mine.push(row); });
+  const counts = Array.from(T.toData(group.allGather(T.fromData(Float64Array.from([mine.length]), [1]))) as Float64Array);
+  const most = Math.max(...counts);
+  if (most === 0) return;
+  // every rank's rows, padded to the longest list with -1
+  const padded = new Float64Array(most).fill(-1);
+  padded.set(mine);
+  const all = T.toData(group.allGather(T.fromData(padded, [1, most]))) as Float64Array;
+  const union = new Uint8Array(g.shape[0]!);
+  for (const row of all) if (row >= 0) union[row] = 1;
+  const rows: bigint[] = [];
+  union.forEach((used, row) => { if (used) rows.push(BigInt(row)); });
+  const index = T.fromData(BigInt64Array.from(rows), [rows.length]);
+  const selected = T.contiguous(T.indexSelect(g, 0, index));
+  group.allReduce_(selected);
+  T.indexCopy_(g, 0, index, selected);
 }
 
 export function distributedStep(model: DualEncoder, optimizer: AdamW, local: BatchTexts, columns: number, group: ProcessGroup, s: StepSettings & { padId: number; padTo?: number }): StepResult {

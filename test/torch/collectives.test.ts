@@ -7,7 +7,7 @@ import { freePort, needsTorch } from '../helpers.js';
 
 const skip = needsTorch || (distributedAvailable() ? false : 'the addon was built without gloo headers (apt-get install libgloo-dev; npm run build:native)');
 
-test('all-reduce, all-gather, broadcast and barrier across 2 processes', { skip, timeout: 60_000 }, async () => {
+test('all-reduce, all-gather, broadcast and barrier across 2 processes; gradients summed, a token table over its used rows', { skip, timeout: 60_000 }, async () => {
   const port = await freePort();
   const outputs = await Promise.all([0, 1].map((rank) => new Promise<string>((resolve, reject) => {
     const child = spawn(process.execPath, [new URL('./collectives-worker.js', import.meta.url).pathname], { env: { ...process.env, RANK: String(rank), WORLD_SIZE: '2', MASTER_PORT: String(port) } });
@@ -22,5 +22,9 @@ test('all-reduce, all-gather, broadcast and barrier across 2 processes', { skip,
     assert.deepEqual(r.gathered, [0, 0, 0, 1, 1, 1]);
     assert.deepEqual(r.shape, [2, 3]);
     assert.equal(r.root, 42);
+    // row 1: rank 0 once (x1); row 3: rank 0 twice (x1) + rank 1 once (x2); row 6: rank 1 once (x2); the rest stay 0
+    const expected = Array.from({ length: 8 }, (_, row) => ({ 1: 1, 3: 4, 6: 2 } as Record<number, number>)[row] ?? 0).flatMap((v) => [v, v, v]);
+    assert.deepEqual(r.tableGrad, expected);
+    assert.deepEqual(r.denseGrad, [3, 3]);
   }
 });

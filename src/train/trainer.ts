@@ -168,7 +168,9 @@ export class Trainer {
       if (o.evalSteps && state.globalStep % o.evalSteps === 0) await evaluate();
       if (this.lead && state.globalStep % o.chartSteps === 0) writeTrainingCharts(o.saveDir);
       if (budget?.shouldRefit(state.globalStep)) {
-        const total = budget.totalSteps(state.globalStep, Math.min(this.plannedSteps(), o.maxSteps ?? Infinity));
+        const fit = budget.totalSteps(state.globalStep, Math.min(this.plannedSteps(), o.maxSteps ?? Infinity));
+        // every rank's clock gives its own fit: rank 0's is the run's, or the ranks would stop at different steps
+        const total = group ? this.leadValue(group, fit) : fit;
         if (total !== this.totalSteps) {
           this.totalSteps = state.totalSteps = total;
           progress.setTotal(total);
@@ -219,6 +221,15 @@ export class Trainer {
     for (const moments of [this.optimizer.expAvg, this.optimizer.expAvgSq]) for (const m of moments.values()) group.broadcast_(m);
     this.optimizer.step = optimizerStep;
     return { ...state, globalStep, epoch, batchInEpoch };
+  }
+
+  /** Rank 0's value of a number each rank computed for itself. */
+  private leadValue(group: ProcessGroup, value: number): number {
+    const t = T.fromData(Float64Array.from([value]), [1]);
+    group.broadcast_(t, 0);
+    const lead = T.item(t);
+    t.dispose();
+    return lead;
   }
 
   /** Whether to stop now: with workers, every rank stops at the same step when any of them was signalled. */

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensors } from '../../src/data/safetensors.js';
 import { distributedAvailable } from '../../src/torch/index.js';
@@ -108,6 +108,23 @@ test('two "machines" (--nnodes 2, a launcher per --node-rank, rendezvous at --ma
     const badRank = inbatch('train', ...common, '--save-dir', join(dir, 'bad'), '--nnodes', '2', '--node-rank', '2');
     assert.equal(badRank.code, 2);
     assert.match(badRank.err, /--node-rank 2 must be below --nnodes 2/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('--time-budget with workers: every rank takes rank 0\'s refitted step count, and the run ends on time', { skip, timeout: 120_000 }, async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    world(dir);
+    const started = Date.now();
+    const r = inbatch('train', '--model', join(dir, 'init'), '--train-set', join(dir, 'prep'), '--save-dir', join(dir, 'budget'), '--batch-size', '8',
+      '--epochs', '1000', '--time-budget', '10', '--save-steps', '0', '--nproc-per-node', '2', '--master-port', String(await freePort()), '--dist-timeout', '20');
+    assert.equal(r.code, 0, r.err);
+    const steps = JSON.parse(r.out).steps as number;
+    const refits = readFileSync(join(dir, 'budget', 'train_log.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"time_budget"')).length;
+    console.log(`time budget 10 s with 2 workers: ${steps} steps, ${refits} refit(s), ${((Date.now() - started) / 1000).toFixed(1)} s in all`);
+    assert.ok(refits >= 1, `${refits} refits`);
   } finally {
     cleanup();
   }

@@ -23,7 +23,7 @@ import { linearWarmupDecay } from './schedule.js';
 import { TimeBudget } from './time-budget.js';
 import { TrainLog, writeTrainingCharts } from './train-log.js';
 import { distributedStep, rankShare } from './distributed-step.js';
-import { checkReplay, gradCacheStep } from './grad-cache.js';
+import { checkReplay, gradCacheStep, type GradCacheResult } from './grad-cache.js';
 import { batchTexts, trainStep, type StepResult } from './train-step.js';
 import { padTokenLists } from '../text/collate.js';
 import { textHash, type TrainingSource } from '../data/training-source.js';
@@ -155,7 +155,8 @@ export class Trainer {
         : trainStep(this.model, this.optimizer, { queries: padTokenLists(texts.queries, padId, o.padToMaxLength), titles: padTokenLists(texts.titles, padId, o.padToMaxLength) }, settings);
       const titleCount = texts.titles.length;
       if (!Number.isFinite(r.loss)) throw new Error(`loss became ${r.loss} at step ${state.globalStep + 1}; lower the learning rate or check the data`);
-      if ('replayMaxDiff' in r) checkReplay(r.replayMaxDiff as number, state.globalStep + 1, T.getDefaultDevice());
+      const replayMaxDiff = (r as Partial<GradCacheResult>).replayMaxDiff;
+      if (replayMaxDiff !== undefined) checkReplay(replayMaxDiff, state.globalStep + 1, T.getDefaultDevice());
       state.globalStep++;
       state.batchInEpoch++;
       lastLoss = r.loss;

@@ -208,7 +208,8 @@ async function launchWorkers(f: LaunchFlags): Promise<void> {
     const killer = setTimeout(() => { for (const other of pending) other.child.kill('SIGKILL'); }, 5000);
     await Promise.all([...pending].map((o) => o.exit));
     clearTimeout(killer);
-    throw new Error(`worker rank ${w.rank} failed (exit ${result}); the last checkpoint in ${f.saveDir} stays valid: continue with --resume`);
+    const where = f.nodeRank === 0 ? `the last checkpoint in ${f.saveDir} stays valid` : 'the last checkpoint on node 0 (rank 0 writes them) stays valid';
+    throw new Error(`worker rank ${w.rank} failed (exit ${result}); ${where}: continue with --resume on every node`);
   }
   if (interrupted) process.exitCode = 130;
 }

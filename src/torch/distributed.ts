@@ -37,20 +37,34 @@ export class ProcessGroup {
 
   static init(o: ProcessGroupOptions): ProcessGroup {
     const backend = o.backend ?? 'gloo';
-    const id = collectives().initProcessGroup(o.masterAddr, o.masterPort, o.rank, o.worldSize, o.timeoutMs, backend);
+    let id: number;
+    try {
+      id = collectives().initProcessGroup(o.masterAddr, o.masterPort, o.rank, o.worldSize, o.timeoutMs, backend);
+    } catch (e) {
+      throw new Error(`worker rank ${o.rank} of ${o.worldSize}: the rendezvous at ${o.masterAddr}:${o.masterPort} (${backend}) failed within ${o.timeoutMs / 1000} s: ${(e as Error).message.trim()}`);
+    }
     return new ProcessGroup(id, o.rank, o.worldSize, backend, o.device ?? 'cpu');
   }
 
   /** Sums t over all ranks, in place. */
-  allReduce_(t: Tensor): void { collectives().allReduce(this.id, t.native); }
+  allReduce_(t: Tensor): void { this.collective('all-reduce', () => collectives().allReduce(this.id, t.native)); }
 
   /** Every rank's t (same shape on each), concatenated along dim 0 in rank order. */
-  allGather(t: Tensor): Tensor { return new Tensor(collectives().allGather(this.id, t.native)); }
+  allGather(t: Tensor): Tensor { return this.collective('all-gather', () => new Tensor(collectives().allGather(this.id, t.native))); }
 
   /** Copies root's t into every rank's t, in place. */
-  broadcast_(t: Tensor, root = 0): void { collectives().broadcast(this.id, t.native, root); }
+  broadcast_(t: Tensor, root = 0): void { this.collective('broadcast', () => collectives().broadcast(this.id, t.native, root)); }
 
-  barrier(): void { collectives().barrier(this.id, this.device); }
+  barrier(): void { this.collective('barrier', () => collectives().barrier(this.id, this.device)); }
+
+  /** A collective whose failure says what it means: a peer died, hung or cannot be reached. */
+  private collective<R>(what: string, run: () => R): R {
+    try {
+      return run();
+    } catch (e) {
+      throw new Error(`worker rank ${this.rank} of ${this.worldSize}: ${what} failed, so another worker stopped, is stuck or cannot be reached (${(e as Error).message.trim()})`);
+    }
+  }
 
   destroy(): void { collectives().destroyProcessGroup(this.id); }
 }

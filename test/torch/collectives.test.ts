@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { distributedAvailable } from '../../src/torch/index.js';
+import { distributedAvailable, ProcessGroup } from '../../src/torch/index.js';
 import { freePort, needsTorch } from '../helpers.js';
 
 const skip = needsTorch || (distributedAvailable() ? false : 'the addon was built without gloo headers (apt-get install libgloo-dev; npm run build:native)');
@@ -27,4 +27,12 @@ test('all-reduce, all-gather, broadcast and barrier across 2 processes; gradient
     assert.deepEqual(r.tableGrad, expected);
     assert.deepEqual(r.denseGrad, [3, 3]);
   }
+});
+
+test('a rendezvous nobody answers fails within its timeout, naming the rank and the address', { skip, timeout: 30_000 }, async () => {
+  const port = await freePort();
+  const started = Date.now();
+  assert.throws(() => ProcessGroup.init({ masterAddr: '127.0.0.1', masterPort: port, rank: 1, worldSize: 2, timeoutMs: 2000 }),
+    new RegExp(`worker rank 1 of 2: the rendezvous at 127\\.0\\.0\\.1:${port} \\(gloo\\) failed within 2 s`));
+  assert.ok(Date.now() - started < 15_000);
 });

@@ -105,6 +105,24 @@ test('two "machines" (--nnodes 2, a launcher per --node-rank, rendezvous at --ma
     const dr = maxDiff(join(dir, 'straight', 'model_final', 'model.safetensors'), join(dir, 'cut0', 'model_final', 'model.safetensors'));
     console.log(`2 nodes interrupted, resumed with checkpoints on node 0 only, vs 1 x 32 after ${steps} steps: max weight difference ${dr}`);
     assert.ok(dr <= 1e-4, `resumed: max weight difference ${dr}`);
+    // node 0's worker killed: node 1 stops within seconds, saying a peer is gone and where the checkpoints are
+    const killPort = String(await freePort());
+    const launchers = [0, 1].map((node) => {
+      const child = inbatchChild('train', '--model', join(dir, 'init'), '--train-set', join(dir, 'prep'), '--epochs', '1000', '--save-dir', join(dir, `kill${node}`),
+        '--batch-size', '16', '--save-steps', '5', '--nproc-per-node', '1', '--nnodes', '2', '--node-rank', String(node), '--master-addr', '127.0.0.1', '--master-port', killPort);
+      let err = '';
+      child.stderr.on('data', (d) => { err += d; });
+      return { child, exited: new Promise<{ code: number | null; err: string }>((resolve) => child.on('exit', (code) => resolve({ code, err }))) };
+    });
+    while (!existsSync(join(dir, 'kill0', 'checkpoint-10'))) await new Promise((r) => setTimeout(r, 100));
+    const killedAt = Date.now();
+    process.kill(Number(execFileSync('pgrep', ['-P', String(launchers[0]!.child.pid)], { encoding: 'utf8' }).trim()), 'SIGKILL');
+    const [dead, survivor] = await Promise.all(launchers.map((l) => l.exited));
+    assert.ok(Date.now() - killedAt < 90_000, 'node 1 stopped within 90 s');
+    assert.notEqual(dead!.code, 0);
+    assert.notEqual(survivor!.code, 0);
+    assert.match(survivor!.err, /worker rank 1 of 2: \S+ failed, so another worker stopped, is stuck or cannot be reached/);
+    assert.match(survivor!.err, /the last checkpoint on node 0 \(rank 0 writes them\) stays valid: continue with --resume on every node/);
     const badRank = inbatch('train', ...common, '--save-dir', join(dir, 'bad'), '--nnodes', '2', '--node-rank', '2');
     assert.equal(badRank.code, 2);
     assert.match(badRank.err, /--node-rank 2 must be below --nnodes 2/);

@@ -579,6 +579,13 @@ OP(destroyProcessGroup)
   return info.Env().Undefined();
 END
 #endif
+OP(ncclAvailable)
+#if defined(INBATCH_DISTRIBUTED) && defined(USE_C10D_NCCL)
+  return Napi::Boolean::New(info.Env(), true);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+END
 OP(distributedAvailable)
 #ifdef INBATCH_DISTRIBUTED
   return Napi::Boolean::New(info.Env(), true);
@@ -617,7 +624,7 @@ class InbatchTorch : public Napi::Addon<InbatchTorch> {
     REG(indexSelect); REG(cat); REG(clone);
     REG(matmul); REG(linear); REG(embedding); REG(layerNorm); REG(dropout); REG(normalize); REG(crossEntropy); REG(norm);
     REG(mulScalar_); REG(add_); REG(addcmul_); REG(addcdiv_); REG(copy_); REG(indexCopy_); REG(fill_); REG(normal_);
-    REG(emptyCache); REG(cachedBytes); REG(distributedAvailable);
+    REG(emptyCache); REG(cachedBytes); REG(distributedAvailable); REG(ncclAvailable);
 #ifdef INBATCH_DISTRIBUTED
     REG(initProcessGroup); REG(allReduce); REG(allGather); REG(broadcast); REG(barrier); REG(destroyProcessGroup);
 #endif

@@ -80,6 +80,7 @@ export function addTrainCommand(program: Command): void {
     .action(async (f) => {
       const worldFromEnv = Number(process.env.WORLD_SIZE ?? 1);
       if (f.nodeRank >= f.nnodes) throw new UsageError(`--node-rank ${f.nodeRank} must be below --nnodes ${f.nnodes}`);
+      if (f.backend === 'nccl' && !f.device.startsWith('cuda')) throw new UsageError('--backend nccl reduces CUDA tensors: use it with --device cuda (gloo is the CPU backend)');
       // a launcher starts this node's workers; a worker (started by one, or by torchrun) has WORLD_SIZE set
       if ((f.nprocPerNode > 1 || f.nnodes > 1) && !(worldFromEnv > 1)) return launchWorkers(f);
       for (const input of f.trainSet) if (!/[*?[]/.test(input) && !existsSync(input)) throw new UsageError(`--train-set ${input} does not exist`);

@@ -37,6 +37,9 @@ export class ProcessGroup {
 
   static init(o: ProcessGroupOptions): ProcessGroup {
     const backend = o.backend ?? 'gloo';
+    if (backend === 'nccl' && !loadNative().ncclAvailable()) {
+      throw new Error('this build of the libtorch addon has no NCCL: build it against a CUDA libtorch with CUDA\'s and NCCL\'s headers (node native/libtorch-flags.cjs report; see the README)');
+    }
     let id: number;
     try {
       id = collectives().initProcessGroup(o.masterAddr, o.masterPort, o.rank, o.worldSize, o.timeoutMs, backend);

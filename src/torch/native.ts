@@ -93,6 +93,7 @@ export interface NativeAddon {
   emptyCache(): void;
   // collectives (present when the addon was built with gloo's headers: libgloo-dev)
   distributedAvailable(): boolean;
+  ncclAvailable(): boolean;
   initProcessGroup?(masterAddr: string, masterPort: number, rank: number, worldSize: number, timeoutMs: number, backend?: 'gloo' | 'nccl'): number;
   allReduce?(group: number, t: N): void;
   allGather?(group: number, t: N): N;

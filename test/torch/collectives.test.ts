@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { distributedAvailable, ProcessGroup } from '../../src/torch/index.js';
+import { distributedAvailable, loadNative, ProcessGroup } from '../../src/torch/index.js';
+import { inbatch } from '../cli/cli-fixture.js';
 import { freePort, needsTorch } from '../helpers.js';
 
 const skip = needsTorch || (distributedAvailable() ? false : 'the addon was built without gloo headers (apt-get install libgloo-dev; npm run build:native)');
@@ -35,4 +36,14 @@ test('a rendezvous nobody answers fails within its timeout, naming the rank and 
   assert.throws(() => ProcessGroup.init({ masterAddr: '127.0.0.1', masterPort: port, rank: 1, worldSize: 2, timeoutMs: 2000 }),
     new RegExp(`worker rank 1 of 2: the rendezvous at 127\\.0\\.0\\.1:${port} \\(gloo\\) failed within 2 s`));
   assert.ok(Date.now() - started < 15_000);
+});
+
+test('NCCL asked of a build without it, or for CPU tensors, is refused with what to do', { skip }, () => {
+  if (!loadNative().ncclAvailable()) {
+    assert.throws(() => ProcessGroup.init({ masterAddr: '127.0.0.1', masterPort: 1, rank: 0, worldSize: 1, timeoutMs: 1000, backend: 'nccl' }),
+      /this build of the libtorch addon has no NCCL: build it against a CUDA libtorch/);
+  }
+  const r = inbatch('train', '--model', 'unused', '--train-set', 'unused', '--save-dir', 'unused', '--backend', 'nccl');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--backend nccl reduces CUDA tensors: use it with --device cuda/);
 });

@@ -35,6 +35,8 @@ writeFileSync('/tmp/w/train.tsv', Array.from({ length: 2000 }, () => { const q =
 I="node dist/src/cli/main.js"
 $I init --config small --vocab /tmp/w/vocab.txt --max-seq-length 32 --save-dir /tmp/w/init 2>&1 | tail -2
 time $I train --model /tmp/w/init --train-set /tmp/w/train.tsv --save-dir /tmp/w/cuda1 --device cuda --batch-size 64 --max-steps 30 --learning-rate 5e-4 2>&1 | tail -4
+# GradCache on CUDA with dropout: every step checks its replay (stops if the CUDA generator was not replayed)
+time $I train --model /tmp/w/init --train-set /tmp/w/train.tsv --save-dir /tmp/w/cuda-gc --device cuda --batch-size 64 --grad-cache-chunk-size 16 --max-steps 10 2>&1 | tail -3
 time $I train --model /tmp/w/init --train-set /tmp/w/train.tsv --save-dir /tmp/w/cuda2 --device cuda:0 --nproc-per-node 2 --backend gloo --batch-size 32 --max-steps 30 --learning-rate 5e-4 --master-port 29620 2>&1 | tail -4
 time $I train --model /tmp/w/init --train-set /tmp/w/train.tsv --save-dir /tmp/w/nccl2 --device cuda --nproc-per-node 2 --batch-size 32 --max-steps 5 --master-port 29630 --dist-timeout 60 2>&1 | tail -6
 echo DONE

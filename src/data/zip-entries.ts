@@ -10,6 +10,7 @@ export interface ZipEntry {
   size: number;
 }
 
+const MAX_CENTRAL_DIRECTORY = 64 << 20;
 const EOCD = 0x06054b50, ZIP64_LOCATOR = 0x07064b50, ZIP64_END = 0x06064b50, CENTRAL = 0x02014b50, LOCAL = 0x04034b50;
 
 /** Little-endian fields of bytes read from `start` in the file; a field past them fails. */
@@ -48,6 +49,9 @@ export function zipEntries(file: RandomAccessFile): Map<string, ZipEntry> {
     cdSize = record.u64(40);
     cdOffset = record.u64(48);
   }
+  // bounded before it is read: a state dict's directory is ~100 bytes an entry
+  if (cdSize > MAX_CENTRAL_DIRECTORY) fail(`a central directory of ${cdSize} bytes (more than ${MAX_CENTRAL_DIRECTORY >> 20} MiB)`);
+  if (count * 46 > cdSize) fail(`${count} entries cannot fit in a central directory of ${cdSize} bytes`);
   const cdBytes = read(cdOffset, cdSize, 'central directory');
   const cd = fields(cdBytes, cdOffset, fail, file.size);
   const entries = new Map<string, ZipEntry>();

@@ -171,6 +171,18 @@ test('torch zips that lie are refused with the file named, never read out of bou
       .int(0).ints([100]).ints([1]).bool(false).global('collections', 'OrderedDict').emptyTuple().reduce().tuple().reduce().setItems().stop().toBytes()], ['archive/data/0', new Uint8Array(8)]]);
     writeFileSync(file, short);
     assert.throws(() => readTorchCheckpoint(file), /storage 0 holds 8 bytes, 100 F32 values need 400/);
+    // an end record that claims more entries than its directory can hold, or a directory past the file
+    const lying = Buffer.from(good);
+    lying.writeUInt16LE(60000, lying.length - 22 + 10);
+    writeFileSync(file, lying);
+    assert.throws(() => readTorchCheckpoint(file), /60000 entries cannot fit in a central directory of \d+ bytes/);
+    const far = Buffer.from(good);
+    far.writeUInt32LE(0x7fff0000, far.length - 22 + 12);
+    writeFileSync(file, far);
+    assert.throws(() => readTorchCheckpoint(file), /not a readable zip \(a central directory of 2147418112 bytes \(more than 64 MiB\)\)/);
+    far.writeUInt32LE(far.length, far.length - 22 + 12);
+    writeFileSync(file, far);
+    assert.throws(() => readTorchCheckpoint(file), /not a readable zip \(central directory beyond the file\)/);
     writeFileSync(file, 'not a zip at all');
     assert.throws(() => readTorchCheckpoint(file), /no end-of-central-directory record/);
   } finally {

@@ -2,7 +2,7 @@
 // (negatives gathered across workers, a hard-negative column), and a killed worker stops the run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensors } from '../../src/data/safetensors.js';
@@ -56,65 +56,64 @@ test('2 workers x --batch-size 16 end with the weights of 1 process x 32 after 1
   }
 });
 
+type Exit = { code: number | null; err: string };
+
+/**
+ * One launcher per "machine" (node ranks 0 and 1, one worker each) on 127.0.0.1, each with its own save
+ * folder `<save><node>`, as machines without shared storage have; --batch-size 16 each.
+ */
+function twoNodes(dir: string, save: string, port: string, args: string[]): { child: ChildProcess; exited: Promise<Exit> }[] {
+  return [0, 1].map((node) => {
+    const child = inbatchChild('train', '--model', join(dir, 'init'), '--train-set', join(dir, 'prep'), '--save-dir', join(dir, `${save}${node}`), '--batch-size', '16',
+      '--learning-rate', '1e-3', '--nproc-per-node', '1', '--nnodes', '2', '--node-rank', String(node), '--master-addr', '127.0.0.1', '--master-port', port, ...args);
+    let err = '';
+    child.stderr.on('data', (d) => { err += d; });
+    return { child, exited: new Promise<Exit>((resolve) => child.on('exit', (code) => resolve({ code, err }))) };
+  });
+}
+
+const until = async (done: () => boolean) => { while (!done()) await new Promise((r) => setTimeout(r, 50)); };
+
 test('two "machines" (--nnodes 2, a launcher per --node-rank, rendezvous at --master-addr) train as one process x 32', { skip, timeout: 180_000 }, async () => {
   const { dir, cleanup } = tempDir();
   try {
     world(dir);
-    const common = ['--model', join(dir, 'init'), '--train-set', join(dir, 'prep'), '--max-steps', '15', '--save-steps', '0', '--learning-rate', '1e-3'];
-    const one = inbatch('train', ...common, '--save-dir', join(dir, 'one'), '--batch-size', '32');
-    assert.equal(one.code, 0, one.err);
-    const port = String(await freePort());
-    // each node has its own save folder, as machines do; rank 0 (node 0) writes the model
-    const nodes = [0, 1].map((node) => new Promise<{ code: number | null; err: string }>((resolve) => {
-      const child = inbatchChild('train', ...common, '--save-dir', join(dir, `node${node}`), '--batch-size', '16', '--nproc-per-node', '1',
-        '--nnodes', '2', '--node-rank', String(node), '--master-addr', '127.0.0.1', '--master-port', port);
-      let err = '';
-      child.stderr.on('data', (d) => { err += d; });
-      child.on('exit', (code) => resolve({ code, err }));
-    }));
-    const [n0, n1] = await Promise.all(nodes);
+    const single = (steps: string, save: string) => {
+      const r = inbatch('train', '--model', join(dir, 'init'), '--train-set', join(dir, 'prep'), '--max-steps', steps, '--save-steps', '0', '--learning-rate', '1e-3',
+        '--save-dir', join(dir, save), '--batch-size', '32');
+      assert.equal(r.code, 0, r.err);
+      return join(dir, save, 'model_final', 'model.safetensors');
+    };
+    const one = single('15', 'one');
+    const [n0, n1] = await Promise.all(twoNodes(dir, 'node', String(await freePort()), ['--max-steps', '15', '--save-steps', '0']).map((l) => l.exited));
     assert.equal(n0!.code, 0, n0!.err);
     assert.equal(n1!.code, 0, n1!.err);
     assert.match(n0!.err, /starting 1 worker\(s\) of 2/);
     assert.ok(existsSync(join(dir, 'node0', 'model_final', 'model.safetensors')));
     assert.ok(!existsSync(join(dir, 'node1', 'model_final')), 'only rank 0 writes the model');
-    const d = maxDiff(join(dir, 'one', 'model_final', 'model.safetensors'), join(dir, 'node0', 'model_final', 'model.safetensors'));
+    const d = maxDiff(one, join(dir, 'node0', 'model_final', 'model.safetensors'));
     console.log(`2 nodes x 1 worker x 16 vs 1 x 32 after 15 steps: max weight difference ${d}`);
     assert.ok(d <= 1e-4, `max weight difference ${d}`);
+
     // Ctrl-C, then a resume where only node 0 has the checkpoints (no shared folder): node 1 takes rank
     // 0's step, data position, weights and optimizer moments, and the run ends as the uninterrupted one
-    const steps = '60';
-    const straight = inbatch('train', '--model', join(dir, 'init'), '--train-set', join(dir, 'prep'), '--max-steps', steps, '--save-steps', '0', '--learning-rate', '1e-3',
-      '--save-dir', join(dir, 'straight'), '--batch-size', '32');
-    assert.equal(straight.code, 0, straight.err);
-    const twoNodes = (port: string, extra: string[], interruptWhen?: () => boolean) => Promise.all([0, 1].map((node) => new Promise<{ code: number | null; err: string }>((resolve) => {
-      const child = inbatchChild('train', '--model', join(dir, 'init'), '--train-set', join(dir, 'prep'), '--max-steps', steps, '--learning-rate', '1e-3',
-        '--save-dir', join(dir, `cut${node}`), '--batch-size', '16', '--save-steps', '5', '--nproc-per-node', '1', '--nnodes', '2', '--node-rank', String(node),
-        '--master-addr', '127.0.0.1', '--master-port', port, ...extra);
-      let err = '';
-      child.stderr.on('data', (d) => { err += d; });
-      const poll = interruptWhen && setInterval(() => { if (interruptWhen()) { clearInterval(poll); child.kill('SIGINT'); } }, 50);
-      child.on('exit', (code) => { if (poll) clearInterval(poll); resolve({ code, err }); });
-    })));
-    const cut = await twoNodes(String(await freePort()), [], () => existsSync(join(dir, 'cut0', 'checkpoint-10')));
-    for (const r of cut) assert.equal(r.code, 130, r.err);
+    const straight = single('60', 'straight');
+    const cutArgs = ['--max-steps', '60', '--save-steps', '5'];
+    const cutting = twoNodes(dir, 'cut', String(await freePort()), cutArgs);
+    await until(() => existsSync(join(dir, 'cut0', 'checkpoint-10')));
+    for (const l of cutting) l.child.kill('SIGINT');
+    for (const r of await Promise.all(cutting.map((l) => l.exited))) assert.equal(r.code, 130, r.err);
     assert.ok(!existsSync(join(dir, 'cut1', 'checkpoint-10')), 'node 1 writes no checkpoints');
-    const resumed = await twoNodes(String(await freePort()), ['--resume']);
+    const resumed = await Promise.all(twoNodes(dir, 'cut', String(await freePort()), [...cutArgs, '--resume']).map((l) => l.exited));
     for (const r of resumed) assert.equal(r.code, 0, r.err);
     assert.match(resumed[0]!.err, /resuming from .*checkpoint-\d+ at step (\d+)/);
-    const dr = maxDiff(join(dir, 'straight', 'model_final', 'model.safetensors'), join(dir, 'cut0', 'model_final', 'model.safetensors'));
-    console.log(`2 nodes interrupted, resumed with checkpoints on node 0 only, vs 1 x 32 after ${steps} steps: max weight difference ${dr}`);
+    const dr = maxDiff(straight, join(dir, 'cut0', 'model_final', 'model.safetensors'));
+    console.log(`2 nodes interrupted, resumed with checkpoints on node 0 only, vs 1 x 32 after 60 steps: max weight difference ${dr}`);
     assert.ok(dr <= 1e-4, `resumed: max weight difference ${dr}`);
+
     // node 0's worker killed: node 1 stops within seconds, saying a peer is gone and where the checkpoints are
-    const killPort = String(await freePort());
-    const launchers = [0, 1].map((node) => {
-      const child = inbatchChild('train', '--model', join(dir, 'init'), '--train-set', join(dir, 'prep'), '--epochs', '1000', '--save-dir', join(dir, `kill${node}`),
-        '--batch-size', '16', '--save-steps', '5', '--nproc-per-node', '1', '--nnodes', '2', '--node-rank', String(node), '--master-addr', '127.0.0.1', '--master-port', killPort);
-      let err = '';
-      child.stderr.on('data', (d) => { err += d; });
-      return { child, exited: new Promise<{ code: number | null; err: string }>((resolve) => child.on('exit', (code) => resolve({ code, err }))) };
-    });
-    while (!existsSync(join(dir, 'kill0', 'checkpoint-10'))) await new Promise((r) => setTimeout(r, 100));
+    const launchers = twoNodes(dir, 'kill', String(await freePort()), ['--epochs', '1000', '--save-steps', '5']);
+    await until(() => existsSync(join(dir, 'kill0', 'checkpoint-10')));
     const killedAt = Date.now();
     process.kill(Number(execFileSync('pgrep', ['-P', String(launchers[0]!.child.pid)], { encoding: 'utf8' }).trim()), 'SIGKILL');
     const [dead, survivor] = await Promise.all(launchers.map((l) => l.exited));
@@ -123,7 +122,8 @@ test('two "machines" (--nnodes 2, a launcher per --node-rank, rendezvous at --ma
     assert.notEqual(survivor!.code, 0);
     assert.match(survivor!.err, /worker rank 1 of 2: \S+ failed, so another worker stopped, is stuck or cannot be reached/);
     assert.match(survivor!.err, /the last checkpoint on node 0 \(rank 0 writes them\) stays valid: continue with --resume on every node/);
-    const badRank = inbatch('train', ...common, '--save-dir', join(dir, 'bad'), '--nnodes', '2', '--node-rank', '2');
+
+    const badRank = inbatch('train', '--model', join(dir, 'init'), '--train-set', join(dir, 'prep'), '--save-dir', join(dir, 'bad'), '--nnodes', '2', '--node-rank', '2');
     assert.equal(badRank.code, 2);
     assert.match(badRank.err, /--node-rank 2 must be below --nnodes 2/);
   } finally {

@@ -11,8 +11,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decode, readSafetensors, writeSafetensors, type NamedArray } from '../src/data/safetensors.js';
 import { readTorchCheckpoint } from '../src/data/torch-checkpoint.js';
-import { zipEntries } from '../src/data/zip-entries.js';
-import { RandomAccessFile } from '../src/data/random-access-file.js';
 import { Random } from '../src/util/random.js';
 import { torchSaveBytes } from '../test/data/pickle-writer.js';
 import { numberArg, repoRoot } from './common.js';
@@ -55,7 +53,7 @@ if (child >= 0) {
     values += t.data.length;
     for (let i = 0; i < t.data.length; i += 97) checksum += t.data[i]! * (1 + (i % 13)) + name.length;
   }
-  console.log(JSON.stringify({ seconds, values, checksum, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
+  console.log(JSON.stringify({ seconds, tensors: tensors.size, values, checksum, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
 } else if (process.argv.includes('--make')) {
   // the files are written by their own process: Linux keeps a process's peak RSS across fork and
   // exec, so the measuring children must come from a parent that never held the tensors
@@ -79,26 +77,24 @@ if (child >= 0) {
   const made = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--make', '--layers', String(LAYERS), '--hidden', String(HIDDEN)], { encoding: 'utf8' });
   if (made.status !== 0) throw new Error(made.stderr);
   const st = join(dir, 'model.safetensors'), bin = join(dir, 'pytorch_model.bin');
-  const file = RandomAccessFile.open(st);
-  const mb = file.size / 2 ** 20;
-  file.close();
-  const binFile = RandomAccessFile.open(bin);
-  const storages = [...zipEntries(binFile).keys()].filter((n) => n.includes('/data/')).length;
-  binFile.close();
   const run = (mode: string, path: string) => {
     const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', mode, path], { encoding: 'utf8', maxBuffer: 1 << 20 });
     if (r.status !== 0) throw new Error(r.stderr);
-    return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { seconds: number; values: number; checksum: number; maxRssMb: number };
+    return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { seconds: number; tensors: number; values: number; checksum: number; maxRssMb: number };
   };
-  console.log(`bench/checkpoint-load: ${storages} tensors, ${(mb).toFixed(0)} MB of float32 (.bin: one storage each), each load in a fresh process`);
-  console.log('| file | reader | seconds | peak RSS MB | RSS vs reference | time vs reference |');
-  console.log('|---|---|---|---|---|---|');
+  const rows: string[] = [];
+  let described = '';
   for (const [kind, path] of [['model.safetensors', st], ['pytorch_model.bin', bin]] as const) {
     const suffix = kind.endsWith('.bin') ? 'bin' : 'st';
     const ref = run(`reference-${suffix}`, path), ours = run(`inbatch-${suffix}`, path);
+    described ||= `${ours.tensors} tensors, ${((ours.values * 4) / 2 ** 20).toFixed(0)} MB of float32 (.bin: one storage each), each load in a fresh process`;
     if (ref.values !== ours.values || ref.checksum !== ours.checksum) throw new Error(`${kind}: ${ours.values} values (checksum ${ours.checksum}) read, the reference read ${ref.values} (${ref.checksum})`);
-    console.log(`| ${kind} | reference (whole file) | ${ref.seconds.toFixed(2)} | ${ref.maxRssMb.toFixed(0)} | 1.00x | 1.00x |`);
-    console.log(`| ${kind} | inbatch (by position) | ${ours.seconds.toFixed(2)} | ${ours.maxRssMb.toFixed(0)} | ${(ours.maxRssMb / ref.maxRssMb).toFixed(2)}x | ${(ours.seconds / ref.seconds).toFixed(2)}x |`);
+    rows.push(`| ${kind} | reference (whole file) | ${ref.seconds.toFixed(2)} | ${ref.maxRssMb.toFixed(0)} | 1.00x | 1.00x |`);
+    rows.push(`| ${kind} | inbatch (by position) | ${ours.seconds.toFixed(2)} | ${ours.maxRssMb.toFixed(0)} | ${(ours.maxRssMb / ref.maxRssMb).toFixed(2)}x | ${(ours.seconds / ref.seconds).toFixed(2)}x |`);
   }
+  console.log(`bench/checkpoint-load: ${described}`);
+  console.log('| file | reader | seconds | peak RSS MB | RSS vs reference | time vs reference |');
+  console.log('|---|---|---|---|---|---|');
+  for (const row of rows) console.log(row);
   rmSync(dir, { recursive: true, force: true });
 }

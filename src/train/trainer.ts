@@ -171,7 +171,7 @@ export class Trainer {
       if (budget?.shouldRefit(state.globalStep)) {
         const fit = budget.totalSteps(state.globalStep, Math.min(this.plannedSteps(), o.maxSteps ?? Infinity));
         // every rank's clock gives its own fit: rank 0's is the run's, or the ranks would stop at different steps
-        const total = group ? this.leadValue(group, fit) : fit;
+        const total = group ? this.leadValues(group, [fit])[0]! : fit;
         if (total !== this.totalSteps) {
           this.totalSteps = state.totalSteps = total;
           progress.setTotal(total);
@@ -214,21 +214,18 @@ export class Trainer {
    * are broadcast, so the machines of a run need not share the save folder (rank 0's holds the checkpoints).
    */
   private syncWithLead(group: ProcessGroup, state: TrainerState): TrainerState {
-    const position = T.fromData(Float64Array.from([state.globalStep, state.epoch, state.batchInEpoch, this.optimizer.step]), [4]);
-    group.broadcast_(position, 0);
-    const [globalStep, epoch, batchInEpoch, optimizerStep] = Array.from(T.toData(position) as Float64Array) as [number, number, number, number];
-    position.dispose();
+    const [globalStep, epoch, batchInEpoch, optimizerStep] = this.leadValues(group, [state.globalStep, state.epoch, state.batchInEpoch, this.optimizer.step]) as [number, number, number, number];
     for (const [, p] of this.model.params) group.broadcast_(p);
     for (const moments of [this.optimizer.expAvg, this.optimizer.expAvgSq]) for (const m of moments.values()) group.broadcast_(m);
     this.optimizer.step = optimizerStep;
     return { ...state, globalStep, epoch, batchInEpoch };
   }
 
-  /** Rank 0's value of a number each rank computed for itself. */
-  private leadValue(group: ProcessGroup, value: number): number {
-    const t = T.fromData(Float64Array.from([value]), [1]);
+  /** Rank 0's values of numbers each rank computed for itself. */
+  private leadValues(group: ProcessGroup, values: number[]): number[] {
+    const t = T.fromData(Float64Array.from(values), [values.length]);
     group.broadcast_(t, 0);
-    const lead = T.item(t);
+    const lead = Array.from(T.toData(t) as Float64Array);
     t.dispose();
     return lead;
   }

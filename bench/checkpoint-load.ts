@@ -9,10 +9,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decode, readSafetensors, writeSafetensors, type NamedArray } from '../src/data/safetensors.js';
-import { readTorchCheckpoint } from '../src/data/torch-checkpoint.js';
+import { decode, readSafetensors, writeSafetensors, type NamedArray } from '../src/weights/safetensors.js';
+import { readTorchCheckpoint } from '../src/weights/torch-checkpoint.js';
 import { Random } from '../src/util/random.js';
-import { torchSaveBytes } from '../test/data/pickle-writer.js';
+import { torchSaveBytes } from '../test/weights/pickle-writer.js';
 import { numberArg, repoRoot } from './common.js';
 
 const LAYERS = numberArg('layers', 12), HIDDEN = numberArg('hidden', 768), VOCAB = 21128;

@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeSafetensors } from '../src/data/safetensors.js';
+import { writeSafetensors } from '../src/weights/safetensors.js';
 import { exportModel } from '../src/export/export-model.js';
 import { presetConfig } from '../src/model/config.js';
 import { dualEncoderParameterShapes } from '../src/model/parameter-shapes.js';

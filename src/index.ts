@@ -3,6 +3,7 @@
 // use); each room is also its own entry: inbatch/train, inbatch/infer, inbatch/serve, ...
 export * from './text/index.js';
 export * from './data/index.js';
+export * from './weights/index.js';
 export * from './model/index.js';
 export * from './train/index.js';
 export * from './eval/index.js';

@@ -8,7 +8,7 @@ import { BertTokenizer } from '../src/text/bert-tokenizer.js';
 import { presetConfig, type InbatchSettings, type ModelConfig } from '../src/model/config.js';
 import { dualEncoderParameterShapes } from '../src/model/dual-encoder.js';
 import { writeTokenizerFiles } from '../src/text/tokenizer-files.js';
-import { writeSafetensors } from '../src/data/safetensors.js';
+import { writeSafetensors } from '../src/weights/safetensors.js';
 import { Random } from '../src/util/random.js';
 
 export const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');

@@ -1,10 +1,11 @@
 // inbatch compare: side-by-side tables of result files and a recall@k chart.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { Option } from '@commander-js/extra-typings';
 import { compareChart, compareTables, scoresFromJson } from '../eval/compare.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { Command } from './command.js';
 import { pathValue } from './flags.js';
+import { readJsonObject } from '../util/json-file.js';
 
 export function addCompareCommand(program: Command): void {
   program.command('compare')
@@ -13,15 +14,10 @@ export function addCompareCommand(program: Command): void {
     .addOption(new Option('--chart <file>', 'SVG chart to write').argParser(pathValue).default('compare.svg'))
     .action((files, f) => {
       const models = files.map((file) => {
-        let json: Record<string, unknown>;
-        try {
-          json = JSON.parse(readFileSync(file, 'utf8'));
-        } catch (e) {
-          throw new Error(`${file}: ${(e as Error).message}`);
-        }
+        const json = readJsonObject(file);
         // mteb's TaskResult leaves inbatch's extras (PaddleNLP hit rates) in a sidecar beside it
         const sidecarPath = file.replace(/\.json$/, '.inbatch.json');
-        const sidecar = sidecarPath !== file && existsSync(sidecarPath) ? JSON.parse(readFileSync(sidecarPath, 'utf8')) as Record<string, unknown> : undefined;
+        const sidecar = sidecarPath !== file && existsSync(sidecarPath) ? readJsonObject(sidecarPath) : undefined;
         return scoresFromJson(json, file, sidecar);
       });
       console.log(compareTables(models));

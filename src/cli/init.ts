@@ -1,7 +1,7 @@
 // inbatch init: a randomly initialised model folder. From random weights, CLS pooling and
 // dropout keep the loss at the collapse value for hundreds of steps, so the defaults here are
 // mean pooling and no dropout (pretrained checkpoints keep CLS, their natural choice).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { Option } from '@commander-js/extra-typings';
 import { normalizeConfig, PRESETS, presetConfig, type InbatchSettings } from '../model/config.js';
 import { DualEncoder } from '../model/dual-encoder.js';
@@ -12,6 +12,7 @@ import { checkReplaceable } from '../util/output-folder.js';
 import { isModelFolder } from '../model/config-file.js';
 import type { Command } from './command.js';
 import { intIn, maxSeqLengthOption, outputEmbSizeOption, pathValue, poolingOption, probability, UsageError } from './flags.js';
+import { readJsonObject } from '../util/json-file.js';
 
 export const RANDOM_INIT_DEFAULTS = { pooling: 'mean', dropout: 0 } as const;
 
@@ -42,12 +43,7 @@ export function addInitCommand(program: Command): void {
       let config;
       if (PRESETS[f.config]) config = presetConfig(f.config, tokenizer.vocabSize, { ...defaults, ...fromFlags });
       else if (existsSync(f.config)) {
-        let raw: Record<string, unknown>;
-        try {
-          raw = JSON.parse(readFileSync(f.config, 'utf8'));
-        } catch (e) {
-          throw new Error(`${f.config}: not valid JSON (${(e as Error).message})`);
-        }
+        const raw = readJsonObject(f.config);
         const fileSettings = typeof raw.inbatch === 'object' && raw.inbatch !== null ? raw.inbatch as Partial<InbatchSettings> : {};
         config = normalizeConfig({ vocab_size: tokenizer.vocabSize, ...raw, inbatch: { ...defaults, ...fileSettings } }, f.config, fromFlags);
       } else throw new UsageError(`--config ${f.config}: not a preset (${Object.keys(PRESETS).join(', ')}) nor an existing file`);

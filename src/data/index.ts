@@ -3,8 +3,3 @@ export { DataFileError } from './errors.js';
 export * from './paddle-recall-files.js';
 export * from './corpus-file.js';
 export { readIdTexts, readQrels, readTrecRun, formatTrecRun, type IdText } from './beir-files.js';
-export { readSafetensors, writeSafetensors, type NamedArray } from './safetensors.js';
-export { readWeightFiles, readShardedSafetensors, weightFileOf } from './weight-files.js';
-export { readTorchCheckpoint } from './torch-checkpoint.js';
-export { readPaddleCheckpoint } from './paddle-checkpoint.js';
-export { unpickle, PickleError, PyTuple, PyGlobal, type GlobalBuilders, type UnpickleOptions } from './pickle.js';

@@ -1,10 +1,11 @@
 // A Chinese retrieval set from the chinese-poetry package (MIT; Tang poems):
 // query = the first line of a couplet, positive = the line that follows it.
 // Whole poems are held out for the dev set, and every line of a held-out poem is in the corpus.
-import { readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { readdirSync } from 'node:fs';
+import { resolvePackageFile } from '../util/lazy-module.js';
 import { dirname, join } from 'node:path';
 import { Random } from '../util/random.js';
+import { readJsonFile } from '../util/json-file.js';
 
 export interface Couplet { first: string; second: string }
 
@@ -17,10 +18,9 @@ export interface PoetryDataset {
 }
 
 function tangFiles(): string[] {
-  const require = createRequire(import.meta.url);
   let pkg: string;
   try {
-    pkg = dirname(require.resolve('chinese-poetry/package.json'));
+    pkg = dirname(resolvePackageFile('chinese-poetry/package.json'));
   } catch {
     throw new Error('the demo needs the npm package chinese-poetry (350 MB, a development dependency: npm ci in a clone installs it; elsewhere run npm install chinese-poetry)');
   }
@@ -51,7 +51,7 @@ export function coupletsOf(paragraphs: string[]): Couplet[] {
 export function buildPoetryDataset(maxPoems: number, devPoems: number, seed = 7): PoetryDataset {
   const poems: Couplet[][] = [];
   for (const file of tangFiles()) {
-    const list = JSON.parse(readFileSync(file, 'utf8')) as { paragraphs?: string[] }[];
+    const list = readJsonFile(file) as { paragraphs?: string[] }[];
     for (const poem of list) {
       const couplets = coupletsOf(poem.paragraphs ?? []);
       if (couplets.length) poems.push(couplets);

@@ -7,7 +7,7 @@
 // (DynamicQuantizeLinear -> MatMulInteger -> scale); embeddings, LayerNorm, Softmax, attention
 // products, pooling and normalisation stay float32.
 import { taskTypeId, type ModelConfig } from '../model/config.js';
-import { transposed, type NamedArray } from '../data/safetensors.js';
+import { transposed, type NamedArray } from '../weights/safetensors.js';
 import { toHalf } from './float16.js';
 import { FLOAT, FLOAT16, GraphBuilder, INT64 } from './onnx-builder.js';
 
@@ -34,7 +34,6 @@ export function quantizePerColumn(w: Float32Array, rows: number, cols: number): 
 export function buildEncoderGraph(config: ModelConfig, weights: Map<string, NamedArray>, o: ExportOptions): Uint8Array {
   const g = new GraphBuilder();
   const half = o.fp16;
-  const computeType = half ? FLOAT16 : FLOAT;
   const get = (name: string) => {
     const t = weights.get(name);
     if (!t) throw new Error(`weights lack ${name}`);

@@ -2,15 +2,11 @@
 // feature-extraction model (config.json, tokenizer files, onnx/model.onnx, onnx/model_fp16.onnx).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readModelConfig } from '../model/config-file.js';
 import { EXPORT_SOURCE_FILE, modelFingerprint } from '../model/fingerprint.js';
+import { readModelSource } from '../model/model-source.js';
 import { writeSentenceTransformersFiles } from '../model/sentence-transformers.js';
-import { canonicalName } from '../model/weight-names.js';
 import { weightProblems } from '../model/parameter-shapes.js';
 import { writeTokenizerFiles } from '../text/tokenizer-files.js';
-import type { NamedArray } from '../data/safetensors.js';
-import { readWeightFiles } from '../data/weight-files.js';
-import { loadTokenizer } from '../text/load-tokenizer.js';
 import { writeDirAtomic } from '../util/atomic.js';
 import { buildEncoderGraph } from './bert-onnx.js';
 
@@ -26,12 +22,8 @@ export function isExportFolder(dir: string): boolean {
 }
 
 export function exportModel(modelDir: string, outDir: string, options: { fp16: boolean; opset?: number; quantize?: boolean }): ExportReport {
-  const config = readModelConfig(modelDir);
-  const tokenizer = loadTokenizer(modelDir);
-  if (tokenizer.vocabSize > config.vocab_size) throw new Error(`${modelDir}: the tokenizer has ${tokenizer.vocabSize} tokens but config.json's vocab_size is ${config.vocab_size}`);
-  const { tensors, source: weightsPath } = readWeightFiles(modelDir);
-  const weights = new Map<string, NamedArray>();
-  for (const [name, t] of tensors) weights.set(canonicalName(name), t);
+  // the same reader as loading for training (any format: Hugging Face, sentence-transformers, PaddleNLP)
+  const { config, tensors: weights, tokenizer, weightsPath } = readModelSource(modelDir);
   if (config.inbatch.output_emb_size > 0 && !weights.has('emb_reduce_linear.weight')) {
     throw new Error(`${weightsPath}: no emb_reduce_linear (the projection); train the model or set inbatch.output_emb_size to 0`);
   }

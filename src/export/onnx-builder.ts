@@ -1,10 +1,11 @@
 // A small builder of ONNX graphs over onnx-proto: initializers, nodes, inputs, outputs.
 // onnx-proto (and protobufjs under it) is loaded when a graph is encoded, not when the library is imported.
-import { createRequire } from 'node:module';
 import type onnxProto from 'onnx-proto';
+import { lazyModule } from '../util/lazy-module.js';
 import { floatToHalf } from './float16.js';
 
-const loadOnnx = () => (createRequire(import.meta.url)('onnx-proto') as typeof onnxProto).onnx;
+const onnxProtoModule = lazyModule<typeof onnxProto>('onnx-proto');
+const loadOnnx = () => onnxProtoModule().onnx;
 export type Dim = number | string;
 
 // TensorProto.DataType values of the ONNX specification

@@ -1,6 +1,6 @@
 // Inference on onnxruntime-node: no libtorch needed. Loads a folder written by `inbatch export`.
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { lazyModule } from '../util/lazy-module.js';
 import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { readModelConfig } from '../model/config-file.js';
@@ -8,6 +8,8 @@ import type { ModelConfig } from '../model/config.js';
 import type { BertTokenizer } from '../text/bert-tokenizer.js';
 import { padBatch } from '../text/collate.js';
 import { loadTokenizer } from '../text/load-tokenizer.js';
+
+const onnxruntime = lazyModule<typeof Ort>('onnxruntime-node');
 
 export interface EmbedderOptions {
   precision: 'fp32' | 'fp16' | 'q8';
@@ -33,8 +35,7 @@ export class Embedder {
     const o: EmbedderOptions = { precision: 'fp32', provider: 'cpu', batchSize: 64, ...options };
     const file = join(dir, 'onnx', { fp32: 'model.onnx', fp16: 'model_fp16.onnx', q8: 'model_quantized.onnx' }[o.precision]);
     if (!existsSync(file)) throw new Error(`${file} not found (inbatch export --model DIR --output ${dir}${{ fp32: '', fp16: ' --fp16', q8: ' --quantize' }[o.precision]})`);
-    // onnxruntime is loaded on first use, so importing the library does not load it
-    const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof Ort;
+    const ort = onnxruntime();
     if (o.threads !== undefined && (!Number.isInteger(o.threads) || o.threads < 1 || o.threads > 256)) throw new RangeError(`threads must be an integer in [1, 256], got ${o.threads}`);
     if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${o.batchSize}`);
     let session: Ort.InferenceSession;

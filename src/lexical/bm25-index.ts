@@ -21,6 +21,7 @@ import { writeDirAtomic } from '../util/atomic.js';
 import { Analyzer, ANALYZER_NAME, DEFAULT_ANALYZER, type AnalyzerOptions } from './analyzer.js';
 import { grow } from './grow.js';
 import { TermTable } from './term-table.js';
+import { readJsonObject } from '../util/json-file.js';
 
 export interface Bm25Params {
   k1: number;
@@ -265,12 +266,7 @@ export class Bm25Index {
    */
   static load(dir: string, params?: Partial<Bm25Params>): Bm25Index {
     const metaPath = join(dir, META_FILE);
-    let meta: Record<string, unknown>;
-    try {
-      meta = JSON.parse(readFileSync(metaPath, 'utf8'));
-    } catch (e) {
-      throw new Error(`${metaPath}: cannot read a BM25 index description (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
+    const meta = readJsonObject(metaPath);
     const bad = (what: string) => new Error(`${dir}: ${what}`);
     if (meta.format !== FORMAT || meta.version !== 1) throw bad(`not an ${FORMAT} v1 index (format ${JSON.stringify(meta.format)}, version ${JSON.stringify(meta.version)})`);
     if (meta.analyzer !== ANALYZER_NAME) throw bad(`built with analyzer ${JSON.stringify(meta.analyzer)}, this inbatch has ${ANALYZER_NAME}: rebuild it`);

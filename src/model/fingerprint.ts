@@ -1,9 +1,10 @@
 // What identifies a model folder's weights and settings without reading them: used to decide
 // whether stored corpus embeddings still belong to the model.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { weightFileOf } from '../data/weight-files.js';
+import { weightFileOf } from '../weights/weight-files.js';
 import type { ModelConfig } from './config.js';
+import { readJsonObject } from '../util/json-file.js';
 
 export interface ModelFingerprint {
   model: string;
@@ -28,7 +29,7 @@ export const EXPORT_SOURCE_FILE = 'inbatch_source.json';
 export function indexModelMismatch(indexDir: string, indexEmbedder: object | null, exportDir: string): string | undefined {
   const sourcePath = join(exportDir, EXPORT_SOURCE_FILE);
   if (!indexEmbedder || !existsSync(sourcePath)) return undefined;
-  const source = JSON.parse(readFileSync(sourcePath, 'utf8')) as Record<string, unknown>;
+  const source = readJsonObject(sourcePath);
   const built = indexEmbedder as Record<string, unknown>;
   if (JSON.stringify(built) === JSON.stringify(source)) return undefined;
   const differs = ['model', 'weights_size', 'weights_mtime', 'inbatch'].filter((k) => JSON.stringify(built[k]) !== JSON.stringify(source[k]));

@@ -8,11 +8,12 @@
 // (vocab, hidden, FFN, positions, token types, task types, layers) and only the head count from the config.
 // LayerNorm epsilon is taken as 1e-12 whatever the config says, as the issue that asked for this
 // reader states for PaddleNLP's ERNIE (not checked against Paddle's source here).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readPaddleCheckpoint } from '../data/paddle-checkpoint.js';
-import { transposed, type NamedArray } from '../data/safetensors.js';
+import { readPaddleCheckpoint } from '../weights/paddle-checkpoint.js';
+import { transposed, type NamedArray } from '../weights/safetensors.js';
 import { DEFAULT_INBATCH } from './config.js';
+import { readJsonObject } from '../util/json-file.js';
 
 export const PADDLE_WEIGHTS = 'model_state.pdparams';
 
@@ -57,12 +58,7 @@ export function readPaddleConfig(dir: string): Record<string, unknown> {
   for (const name of ['config.json', 'model_config.json']) {
     const path = join(dir, name);
     if (!existsSync(path)) continue;
-    let raw: Record<string, unknown>;
-    try {
-      raw = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (e) {
-      throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
-    }
+    let raw = readJsonObject(path);
     // older files nest the model's arguments, once per wrapping class (ErnieForX -> ErnieModel)
     let initClass = typeof raw.init_class === 'string' ? raw.init_class : undefined;
     while (Array.isArray(raw.init_args) && typeof raw.init_args[0] === 'object' && raw.init_args[0] !== null) {

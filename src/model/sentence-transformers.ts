@@ -3,10 +3,11 @@
 // Dense (the projection, identity activation) -> Normalize. And the reverse: a sentence-transformers
 // folder given as --model keeps its pooling and Dense. inbatch's `pooler` pooling (tanh dense on
 // [CLS]) has no sentence-transformers module: such models get no modules.json, and say why.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSafetensors, writeSafetensors, type NamedArray } from '../data/safetensors.js';
+import { readSafetensors, writeSafetensors, type NamedArray } from '../weights/safetensors.js';
 import type { ModelConfig, Pooling } from './config.js';
+import { readJsonObject, readJsonFile } from '../util/json-file.js';
 
 export const ST_MODULES = 'modules.json';
 const IDENTITY = 'torch.nn.modules.linear.Identity';
@@ -68,7 +69,7 @@ export interface SentenceTransformersModules {
 export function readSentenceTransformersModules(dir: string): SentenceTransformersModules | undefined {
   const path = join(dir, ST_MODULES);
   if (!existsSync(path)) return undefined;
-  const modules = JSON.parse(readFileSync(path, 'utf8')) as { path: string; type: string }[];
+  const modules = readJsonFile(path) as { path: string; type: string }[];
   if (!Array.isArray(modules)) throw new Error(`${path}: not a list of modules`);
   const out: SentenceTransformersModules = { pooling: 'cls', normalize: false };
   let sawPooling = false;
@@ -77,13 +78,13 @@ export function readSentenceTransformersModules(dir: string): SentenceTransforme
     const folder = join(dir, m.path ?? '');
     if (kind === 'Transformer') continue;
     if (kind === 'Pooling') {
-      const c = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as Record<string, unknown>;
+      const c = readJsonObject(join(folder, 'config.json'));
       const modes = Object.entries(c).filter(([k, v]) => k.startsWith('pooling_mode_') && v === true).map(([k]) => k.slice('pooling_mode_'.length));
       if (modes.length !== 1 || !['cls_token', 'mean_tokens'].includes(modes[0]!)) throw new Error(`${folder}: pooling ${modes.join(' + ') || 'none'} is not supported (cls_token or mean_tokens)`);
       out.pooling = modes[0] === 'cls_token' ? 'cls' : 'mean';
       sawPooling = true;
     } else if (kind === 'Dense') {
-      const c = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as Record<string, unknown>;
+      const c = readJsonObject(join(folder, 'config.json'));
       if (c.activation_function !== IDENTITY) throw new Error(`${folder}: a Dense module with activation ${String(c.activation_function)} is not supported (identity only)`);
       if (out.projection) throw new Error(`${path}: more than one Dense module`);
       const weightsPath = join(folder, 'model.safetensors');
@@ -101,6 +102,6 @@ export function readSentenceTransformersModules(dir: string): SentenceTransforme
   if (!sawPooling) throw new Error(`${path}: no Pooling module`);
   if (!out.normalize) throw new Error(`${path}: no Normalize module; inbatch's embeddings are always L2-normalised, so cosine scores would differ from this model's dot products`);
   const bert = join(dir, 'sentence_bert_config.json');
-  if (existsSync(bert)) out.maxSeqLength = (JSON.parse(readFileSync(bert, 'utf8')) as { max_seq_length?: number }).max_seq_length;
+  if (existsSync(bert)) out.maxSeqLength = readJsonObject(bert).max_seq_length as number | undefined;
   return out;
 }

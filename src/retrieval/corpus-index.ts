@@ -2,7 +2,7 @@
 // (HNSW or exact), embed queries, search, and map ids back to texts. Saved as one folder,
 // written atomically: the vector index, texts.txt (one text per id), corpus.json, and bm25/ (the
 // lexical index over the same texts, for the bm25 and hybrid retrievers) when one was built.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { countLines, readCorpusTexts } from '../data/corpus-file.js';
 import { writeDirAtomic } from '../util/atomic.js';
@@ -17,6 +17,7 @@ import { embedCorpus } from './embed-corpus.js';
 import type { EmbeddingCache } from './embedding-cache.js';
 import { Bm25Retriever, DEFAULT_HYBRID, DenseRetriever, HybridRetriever, type HybridOptions, type Retriever, type RetrieverKind } from './retriever.js';
 import type { TextEmbedder } from './text-embedder.js';
+import { readJsonObject } from '../util/json-file.js';
 
 export interface IndexSpec {
   kind: IndexKind;
@@ -122,12 +123,7 @@ export class CorpusIndex {
   static load(dir: string): CorpusIndex & { embedder: object | null } {
     const textsPath = join(dir, TEXTS_FILE), metaPath = join(dir, META_FILE);
     for (const p of [textsPath, metaPath]) if (!existsSync(p)) throw new Error(`${dir}: no ${basename(p)} (build the index with inbatch recall)`);
-    let meta: { size?: unknown; dim?: unknown; embedder?: object | null };
-    try {
-      meta = JSON.parse(readFileSync(metaPath, 'utf8'));
-    } catch (e) {
-      throw new Error(`${metaPath}: not valid JSON (${(e as Error).message})`);
-    }
+    const meta = readJsonObject(metaPath) as { size?: unknown; dim?: unknown; embedder?: object | null };
     const index = loadIndex(dir);
     const lines = readUtf8File(textsPath).split('\n');
     if (lines.at(-1) === '') lines.pop();

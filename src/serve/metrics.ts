@@ -2,8 +2,10 @@
 // latencies by route and status, in-flight requests, model calls (their batch sizes, and the texts
 // queued behind each), texts embedded, and prom-client's process and event-loop defaults. Every
 // family has HELP and TYPE, and only counters end in _total (promtool check metrics passes).
-import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
+import { lazyModule } from '../util/lazy-module.js';
+
+const promClient = lazyModule<typeof PromClient>('prom-client');
 
 export class Metrics {
   readonly registry: PromClient.Registry;
@@ -15,8 +17,7 @@ export class Metrics {
   private readonly batches: PromClient.Counter;
 
   constructor(inFlight: () => number) {
-    // loaded here, not at import: importing the library never loads the metrics stack
-    const prom = createRequire(import.meta.url)('prom-client') as typeof PromClient;
+    const prom = promClient();
     this.registry = new prom.Registry();
     const registers = [this.registry];
     prom.collectDefaultMetrics({ register: this.registry });

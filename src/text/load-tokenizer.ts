@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { readUtf8File } from '../util/utf8-file.js';
 import { join } from 'node:path';
 import { BertTokenizer, type BertTokenizerOptions } from './bert-tokenizer.js';
+import { readJsonObject } from '../util/json-file.js';
 
 export function readVocabTxt(path: string): Map<string, number> {
   const vocab = new Map<string, number>();
@@ -24,12 +25,7 @@ interface TokenizerJson {
 }
 
 export function loadTokenizerJson(path: string): BertTokenizer {
-  let json: TokenizerJson;
-  try {
-    json = JSON.parse(readUtf8File(path)) as TokenizerJson;
-  } catch (e) {
-    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
-  }
+  const json = readJsonObject(path) as TokenizerJson;
   const model = json.model;
   if (!model || model.type !== 'WordPiece' || !model.vocab) {
     throw new Error(`${path}: model.type must be "WordPiece" with a vocab (got ${model?.type ?? 'none'})`);
@@ -71,12 +67,7 @@ export function loadTokenizer(dir: string, options: Partial<BertTokenizerOptions
 export function tokenizerConfigOptions(dir: string): Partial<BertTokenizerOptions> {
   const path = join(dir, 'tokenizer_config.json');
   if (!existsSync(path)) return {};
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(readUtf8File(path)) as Record<string, unknown>;
-  } catch (e) {
-    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
-  }
+  const raw = readJsonObject(path);
   const options: Partial<BertTokenizerOptions> = {};
   if (raw.do_lower_case !== undefined) {
     if (typeof raw.do_lower_case !== 'boolean') throw new Error(`${path}: "do_lower_case" must be true or false`);

@@ -1,15 +1,16 @@
 // A checkpoint is a folder checkpoint-STEP/ holding the model (as a loadable model folder),
 // the AdamW moments (optimizer.safetensors) and trainer_state.json (position in the data,
 // best score, and the options of the run). Written to a temporary folder and renamed.
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSafetensors, writeSafetensors, type TensorSource } from '../data/safetensors.js';
+import { readSafetensors, writeSafetensors, type TensorSource } from '../weights/safetensors.js';
 import type { DualEncoder } from '../model/dual-encoder.js';
 import { writeModelFiles } from '../model/folder.js';
 import * as T from '../torch/index.js';
 import { writeDirAtomic } from '../util/atomic.js';
 import type { AdamW } from './adamw.js';
 import type { TrainerState, TrainOptions } from './options.js';
+import { readJsonObject } from '../util/json-file.js';
 
 export const STATE_FILE = 'trainer_state.json';
 
@@ -50,11 +51,8 @@ export function pruneCheckpoints(saveDir: string, keep: number): void {
 /** The state of a checkpoint without loading its tensors. */
 export function readCheckpointState(dir: string): TrainerState & { options?: Partial<TrainOptions> } {
   const statePath = join(dir, STATE_FILE);
-  try {
-    return JSON.parse(readFileSync(statePath, 'utf8'));
-  } catch (e) {
-    throw new Error(`${statePath}: ${existsSync(statePath) ? `not valid JSON (${(e as Error).message})` : 'missing: not a checkpoint'}`);
-  }
+  if (!existsSync(statePath)) throw new Error(`${statePath}: missing: not a checkpoint`);
+  return readJsonObject(statePath) as unknown as TrainerState & { options?: Partial<TrainOptions> };
 }
 
 /** Loads weights and optimizer moments from a checkpoint into a model and optimizer of the same shapes. */

@@ -1,19 +1,43 @@
-// Writes that never leave a half-written file or folder behind.
+// Writes that never leave a half-written file or folder behind. One convention for every temporary:
+// `.tmp-PID-NAME` beside its target (`.old-PID-NAME` for a folder being replaced), so that
+// removeStaleTemporaries can clean up after any killed writer.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { makeDir } from './make-dir.js';
 
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+/** This process's temporary sibling of path (its folder is created). */
+export function temporarySibling(path: string): string {
   makeDir(dirname(path));
-  const tmp = join(dirname(path), `.tmp-${process.pid}-${basename(path)}`);
-  writeFileSync(tmp, data);
+  return join(dirname(path), `.tmp-${process.pid}-${basename(path)}`);
+}
+
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  writeFileAtomicByPath(path, (tmp) => writeFileSync(tmp, data));
+}
+
+/** For writers that take a path (native libraries): write(tmpPath), then renamed over path; removed if write fails. */
+export function writeFileAtomicByPath(path: string, write: (tmpPath: string) => void): void {
+  const tmp = temporarySibling(path);
+  try {
+    write(tmp);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
   renameSync(tmp, path);
 }
 
-/** A temporary sibling of path, open for writing; commit() fsyncs and renames it over path, abort() removes it. */
-function tempFile(path: string) {
-  makeDir(dirname(path));
-  const tmp = join(dirname(path), `.tmp-${process.pid}-${basename(path)}`);
+export interface TempFile {
+  readonly fd: number;
+  /** fsyncs, closes and renames the temporary over its target */
+  commit(): void;
+  /** closes and removes the temporary; returns the error to throw (a full disk is said so) */
+  abort(e?: unknown): Error;
+}
+
+/** A temporary sibling of path, open for writing (for writers that append and finish later). */
+export function openTempFile(path: string): TempFile {
+  const tmp = temporarySibling(path);
   const fd = openSync(tmp, 'w');
   return {
     fd,
@@ -22,10 +46,10 @@ function tempFile(path: string) {
       closeSync(fd);
       renameSync(tmp, path);
     },
-    abort(e: unknown): Error {
+    abort(e?: unknown): Error {
       closeSync(fd);
       rmSync(tmp, { force: true });
-      return (e as NodeJS.ErrnoException).code === 'ENOSPC' ? new Error(`${path}: not enough disk space`) : (e as Error);
+      return (e as NodeJS.ErrnoException | undefined)?.code === 'ENOSPC' ? new Error(`${path}: not enough disk space`) : (e as Error ?? new Error(`${path}: abandoned`));
     },
   };
 }
@@ -35,7 +59,7 @@ function tempFile(path: string) {
  * `path` once complete (and removed if writing fails, e.g. when the disk is full).
  */
 export function writeFileAtomicStreamed(path: string, write: (fd: number) => void): void {
-  const file = tempFile(path);
+  const file = openTempFile(path);
   try {
     write(file.fd);
   } catch (e) {
@@ -46,7 +70,7 @@ export function writeFileAtomicStreamed(path: string, write: (fd: number) => voi
 
 /** writeFileAtomicStreamed for writers that await between writes (streamed inputs). */
 export async function writeFileAtomicStreamedAsync(path: string, write: (fd: number) => Promise<void>): Promise<void> {
-  const file = tempFile(path);
+  const file = openTempFile(path);
   try {
     await write(file.fd);
   } catch (e) {
@@ -87,7 +111,7 @@ function beginDir(dir: string): string {
   const parent = dirname(dir);
   makeDir(parent);
   removeStaleTemporaries(parent, basename(dir));
-  const tmp = join(parent, `.tmp-${process.pid}-${basename(dir)}`);
+  const tmp = temporarySibling(dir);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp);
   return tmp;

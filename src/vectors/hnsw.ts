@@ -1,15 +1,14 @@
 // HNSW through hnswlib-node (the library PaddleNLP's recall uses): space "ip",
 // M links per node, ef_construction and ef as given. Saved with its id map.
-import { existsSync, renameSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readIndexMeta } from './index-meta.js';
-import { makeDir } from '../util/make-dir.js';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type hnswlibTypes from 'hnswlib-node';
 
-// the native library is loaded with the first index, not when the library is imported
-const hnswlib = () => createRequire(import.meta.url)('hnswlib-node') as typeof hnswlibTypes;
-import { writeFileAtomic } from '../util/atomic.js';
+import { lazyModule } from '../util/lazy-module.js';
+
+const hnswlib = lazyModule<typeof hnswlibTypes>('hnswlib-node');
+import { writeFileAtomic, writeFileAtomicByPath } from '../util/atomic.js';
 import type { SearchHit, VectorIndex } from './vector-index.js';
 
 export interface HnswOptions {
@@ -63,10 +62,7 @@ export class HnswIndex implements VectorIndex {
   }
 
   save(dir: string): void {
-    makeDir(dir);
-    const tmp = join(dir, `.tmp-${process.pid}-index.hnsw`);
-    this.index.writeIndexSync(tmp);
-    renameSync(tmp, join(dir, 'index.hnsw'));
+    writeFileAtomicByPath(join(dir, 'index.hnsw'), (tmp) => this.index.writeIndexSync(tmp));
     // index.json last, so it never describes a half-written graph
     writeFileAtomic(join(dir, 'index.json'), JSON.stringify({ kind: this.kind, dim: this.dim, size: this.size, options: this.options, ids: this.ids }));
   }

@@ -1,6 +1,7 @@
 // index.json of a saved index: kind, dim, size, ids (and options). Read strictly.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { readJsonObject } from '../util/json-file.js';
 
 export interface IndexMeta {
   kind: string;
@@ -13,12 +14,7 @@ export interface IndexMeta {
 export function readIndexMeta(dir: string): IndexMeta {
   const path = join(dir, 'index.json');
   if (!existsSync(path)) throw new Error(`${dir}: not an index folder (no index.json)`);
-  let meta: Partial<IndexMeta>;
-  try {
-    meta = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
-  }
+  const meta = readJsonObject(path) as Partial<IndexMeta>;
   const { kind, dim, size, ids } = meta;
   if (typeof kind !== 'string') throw new Error(`${path}: no "kind"`);
   if (!Number.isSafeInteger(dim) || dim! < 1) throw new Error(`${path}: "dim" must be a positive integer, got ${JSON.stringify(dim)}`);

@@ -1,8 +1,6 @@
 // A float32 matrix on disk: a 16-byte header ("IBF32\0\0\0", rows u32, cols u32) then rows*cols little-endian floats.
-import { makeDir } from '../util/make-dir.js';
-import { closeSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { writeFileAtomic } from '../util/atomic.js';
+import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { openTempFile, writeFileAtomic, type TempFile } from '../util/atomic.js';
 
 const MAGIC = 'IBF32\0\0\0';
 
@@ -31,35 +29,30 @@ export function readMatrix(path: string): { rows: number; cols: number; data: Fl
 
 /** Appends rows to a matrix file as they are produced, so a huge corpus is never held whole. */
 export class MatrixWriter {
-  private fd: number;
+  private readonly file: TempFile;
   private rows = 0;
-  private readonly tmp: string;
 
   constructor(private readonly path: string, private readonly cols: number) {
-    this.tmp = `${path}.partial`;
-    makeDir(dirname(path));
-    this.fd = openSync(this.tmp, 'w');
-    writeSync(this.fd, matrixHeader(0, cols));
+    this.file = openTempFile(path);
+    writeSync(this.file.fd, matrixHeader(0, cols));
   }
 
   append(vectors: Float32Array[]): void {
     for (const v of vectors) {
       if (v.length !== this.cols) throw new Error(`${this.path}: row of length ${v.length}, expected ${this.cols}`);
-      writeSync(this.fd, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+      writeSync(this.file.fd, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
     }
     this.rows += vectors.length;
   }
 
   /** Removes the partial file (the embedding failed). */
   abandon(): void {
-    closeSync(this.fd);
-    rmSync(this.tmp, { force: true });
+    this.file.abort();
   }
 
   close(): number {
-    writeSync(this.fd, matrixHeader(this.rows, this.cols), 0, 16, 0);
-    closeSync(this.fd);
-    renameSync(this.tmp, this.path);
+    writeSync(this.file.fd, matrixHeader(this.rows, this.cols), 0, 16, 0);
+    this.file.commit();
     return this.rows;
   }
 }

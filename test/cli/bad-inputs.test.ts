@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSafetensors, writeSafetensors } from '../../src/data/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../../src/weights/safetensors.js';
 import { cjkChars, microConfig, tempDir, tokenizerOf, writeRandomModel } from '../helpers.js';
 import { inbatch } from './cli-fixture.js';
 

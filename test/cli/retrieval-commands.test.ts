@@ -3,7 +3,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { needsTorch, tempDir } from '../helpers.js';
 import { inbatch, writeCliWorld, type CliWorld } from './cli-fixture.js';
 

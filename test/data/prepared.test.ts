@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { readSafetensors } from '../../src/data/safetensors.js';
+import { readSafetensors } from '../../src/weights/safetensors.js';
 import { prepareShards } from '../../src/data/prepared/prepare.js';
 import { PreparedData } from '../../src/data/prepared/reader.js';
 import { readPairs } from '../../src/data/pairs.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { readSafetensors, writeSafetensors } from '../../src/data/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../../src/weights/safetensors.js';
 import { join } from 'node:path';
 import { exportModel } from '../../src/export/export-model.js';
 import { floatToHalf } from '../../src/export/float16.js';

@@ -1,6 +1,6 @@
 // An HF ERNIE folder written by the tests, and what they compare embeddings with.
 import { join } from 'node:path';
-import { readSafetensors, writeSafetensors, type NamedArray } from '../../src/data/safetensors.js';
+import { readSafetensors, writeSafetensors, type NamedArray } from '../../src/weights/safetensors.js';
 import type { ModelConfig } from '../../src/model/config.js';
 import { cjkChars, microConfig, mixedTexts, tokenizerOf, writeRandomModel } from '../helpers.js';
 

@@ -1,11 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as T from '../../src/torch/index.js';
 import { DualEncoder } from '../../src/model/dual-encoder.js';
 import { loadModel, modelWeights, saveModel } from '../../src/model/folder.js';
-import { readSafetensors, writeSafetensors } from '../../src/data/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../../src/weights/safetensors.js';
 import { cjkChars, microConfig, needsTorch, tempDir, tokenizerOf } from '../helpers.js';
 
 const texts = ['一七丈', '三上下不与', '丏丐丑丒专且丕世丗丘丙业丛东丝', 'x'];

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSafetensors } from '../../src/data/safetensors.js';
+import { readSafetensors } from '../../src/weights/safetensors.js';
 import { bertForward } from '../../src/model/bert.js';
 import { DualEncoder } from '../../src/model/dual-encoder.js';
 import { loadModel, saveModel } from '../../src/model/folder.js';

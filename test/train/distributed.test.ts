@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSafetensors } from '../../src/data/safetensors.js';
+import { readSafetensors } from '../../src/weights/safetensors.js';
 import { distributedAvailable } from '../../src/torch/index.js';
 import { cli, inbatch, inbatchChild } from '../cli/cli-fixture.js';
 import { freePort, needsTorch, tempDir, writeVocab } from '../helpers.js';
@@ -50,6 +50,7 @@ test('2 workers x --batch-size 16 end with the weights of 1 process x 32 after 1
     assert.ok(dc <= 1e-4, `GradCache with workers: max weight difference ${dc}`);
     // and without gathering the negatives of the other worker, the runs would differ: the check can fail
     const half = inbatch('train', ...common, '--save-dir', join(dir, 'half'), '--batch-size', '16');
+    assert.equal(half.code, 0, half.err);
     assert.ok(maxDiff(join(dir, 'one', 'model_final', 'model.safetensors'), join(dir, 'half', 'model_final', 'model.safetensors')) > 1e-3);
   } finally {
     cleanup();

@@ -1,9 +1,10 @@
 // Training rows read from prepared shards with positioned reads: a pool's keys or a batch's tokens
 // at a time; nothing per row is held in memory.
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RowKeys, TrainingSource } from '../training-source.js';
 import { FORMAT, FORMAT_VERSION, MANIFEST, recordSize, type Manifest } from './format.js';
+import { readJsonObject } from '../../util/json-file.js';
 
 interface Shard { firstRow: number; rows: number; columns: number; recordSize: number; rowsFd: number; tokensFd: number }
 
@@ -41,12 +42,8 @@ export class PreparedData implements TrainingSource {
 
   static open(dir: string): PreparedData {
     const path = join(dir, MANIFEST);
-    let manifest: Manifest;
-    try {
-      manifest = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (e) {
-      throw new Error(`${path}: ${existsSync(path) ? `not valid JSON (${(e as Error).message})` : 'missing: not a prepared folder (inbatch prepare)'}`);
-    }
+    if (!existsSync(path)) throw new Error(`${path}: missing: not a prepared folder (inbatch prepare)`);
+    const manifest = readJsonObject(path) as unknown as Manifest;
     if (manifest.format !== FORMAT || manifest.version !== FORMAT_VERSION) throw new Error(`${path}: not an ${FORMAT} v${FORMAT_VERSION} manifest`);
     return new PreparedData(dir, manifest);
   }

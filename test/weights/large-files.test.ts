@@ -5,9 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeSync, openSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { RandomAccessFile, withFile } from '../../src/data/random-access-file.js';
-import { decode, readSafetensors } from '../../src/data/safetensors.js';
-import { readTorchCheckpoint } from '../../src/data/torch-checkpoint.js';
+import { RandomAccessFile, withFile } from '../../src/weights/random-access-file.js';
+import { decode, readSafetensors } from '../../src/weights/safetensors.js';
+import { readTorchCheckpoint } from '../../src/weights/torch-checkpoint.js';
 import { tempDir } from '../helpers.js';
 import { torchSaveBytes } from './pickle-writer.js';
 

@@ -5,9 +5,9 @@
 // Every tensor of a sharded checkpoint must be in the shard the index names, and in no other.
 import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { readUtf8File } from '../util/utf8-file.js';
 import { readSafetensors, type NamedArray } from './safetensors.js';
 import { readTorchCheckpoint } from './torch-checkpoint.js';
+import { readJsonObject } from '../util/json-file.js';
 
 export const SAFETENSORS = 'model.safetensors';
 export const SAFETENSORS_INDEX = 'model.safetensors.index.json';
@@ -32,12 +32,7 @@ export function readWeightFiles(dir: string): { tensors: Map<string, NamedArray>
 
 export function readShardedSafetensors(indexPath: string): Map<string, NamedArray> {
   if (statSync(indexPath).size > MAX_INDEX_BYTES) throw new Error(`${indexPath}: larger than ${MAX_INDEX_BYTES >> 20} MB, not an index`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readUtf8File(indexPath));
-  } catch (e) {
-    throw new Error(`${indexPath}: not valid JSON (${(e as Error).message})`);
-  }
+  const raw = readJsonObject(indexPath);
   const map = (raw as { weight_map?: unknown } | null)?.weight_map;
   if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new Error(`${indexPath}: no "weight_map" object`);
   const byShard = new Map<string, string[]>();

@@ -23,7 +23,7 @@ if (!modelDir || !existsSync(join(lcqmc, 'dev.tsv'))) {
 const out = mkdtempSync(join(tmpdir(), 'inbatch-bench-precision-'));
 exportModel(modelDir, out, { fp16: true, quantize: true });
 const dev = readDevPairs(join(lcqmc, 'dev.tsv'));
-const corpus = readCorpusTexts(join(lcqmc, 'corpus.txt'));
+const corpus = await readCorpusTexts(join(lcqmc, 'corpus.txt'));
 const sample = corpus.filter((_, i) => i % Math.floor(corpus.length / 200) === 0).slice(0, 200);
 
 const rows: string[] = [];

@@ -68,10 +68,11 @@ export function addDemoCommand(program: Command): void {
 
       const corpus = await CorpusIndex.fromTexts(model, data.corpus);
       const examples = [0, Math.floor(data.dev.length / 2), data.dev.length - 1].map((i) => data.dev[i]!);
-      const hits = await corpus.search(model, examples.map((e) => e.first), 6);
+      const hits = await corpus.search(examples.map((e) => e.first), 6, { embedder: model });
       examples.forEach((e, i) => {
         console.log(`\nquery: ${e.first}    (gold: ${e.second})`);
-        hits[i]!.filter((h) => h.text !== e.first).slice(0, 5).forEach((h, r) => console.log(`  ${r + 1}. ${h.text}  ${h.score.toFixed(3)}${h.text === e.second ? '  <- gold' : ''}`));
+        const found = hits[i]!.map((h) => ({ text: corpus.textOf(h.id), score: h.score })).filter((h) => h.text !== e.first);
+        found.slice(0, 5).forEach((h, r) => console.log(`  ${r + 1}. ${h.text}  ${h.score.toFixed(3)}${h.text === e.second ? '  <- gold' : ''}`));
       });
       writeFileSync(join(work, 'recall.json'), JSON.stringify({ before: before.scores, after: after.scores, steps: result.state.globalStep }, null, 2));
       const successPct = Object.fromEntries(CUTOFFS.map((k) => [k, after.scores[`success_at_${k}`]!]));

@@ -11,9 +11,10 @@ import { formatRecallRows, readDevPairs, type DevPair } from '../data/paddle-rec
 import type { Run } from '../eval/trec-metrics.js';
 import { Bm25Index } from '../lexical/bm25-index.js';
 import { modelFingerprint } from '../model/fingerprint.js';
-import { CorpusIndex, type TextHit } from '../retrieval/corpus-index.js';
+import { CorpusIndex } from '../retrieval/corpus-index.js';
 import { EmbeddingCache } from '../retrieval/embedding-cache.js';
 import { Bm25Retriever } from '../retrieval/retriever.js';
+import type { Hit } from '../vectors/topk.js';
 import { withBatchSize } from '../retrieval/text-embedder.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { Command } from './command.js';
@@ -48,12 +49,12 @@ export function addRecallCommand(program: Command): void {
       const queries = dev.map((d) => d.query);
       const started = Date.now();
       const bm25Params = { k1: f.bm25K1, b: f.bm25B };
-      let texts: string[], hits: TextHit[][], what: string;
+      let texts: string[], hits: Hit[][], what: string;
       if (!f.model) {
-        texts = readCorpusTexts(f.corpusFile);
+        texts = await readCorpusTexts(f.corpusFile);
         const lexical = Bm25Index.build(texts, bm25Params);
         lexical.save(join(f.recallResultDir, 'bm25'));
-        hits = (await new Bm25Retriever(lexical).search(queries, f.recallNum)).map((list) => list.map((h) => ({ ...h, text: texts[h.id]! })));
+        hits = await new Bm25Retriever(lexical).search(queries, f.recallNum);
         what = `bm25 (${lexical.termCount} terms)`;
       } else {
         const model = loadModelFromFlags(f.model, f);
@@ -65,11 +66,11 @@ export function addRecallCommand(program: Command): void {
         if (corpus.reused) console.error(`reused ${corpus.size} corpus embeddings from ${cache.matrixPath}`);
         corpus.withLexical(bm25Params).save(join(f.recallResultDir, 'index'), fingerprint);
         texts = corpus.texts;
-        hits = await corpus.searchWith(corpus.retriever(f.retriever, embedder, hybridFromFlags(f)), queries, f.recallNum);
+        hits = await corpus.search(queries, f.recallNum, { retriever: f.retriever, embedder, hybrid: hybridFromFlags(f) });
         what = `${f.retriever}, ${corpus.index.kind} + bm25`;
       }
       const resultPath = join(f.recallResultDir, f.recallResultFile);
-      writeFileAtomic(resultPath, formatRecallRows(hits.flatMap((list, q) => list.map((h) => ({ query: queries[q]!, text: h.text, score: h.score })))));
+      writeFileAtomic(resultPath, formatRecallRows(hits.flatMap((list, q) => list.map((h) => ({ query: queries[q]!, text: texts[h.id]!, score: h.score })))));
       if (f.trecRun) writeTrecFiles(f.trecRun, dev, texts, hits, f.retriever);
       console.error(`${texts.length} texts indexed (${what}), ${queries.length} queries, ${((Date.now() - started) / 1000).toFixed(1)} s`);
       console.log(resultPath);
@@ -77,7 +78,7 @@ export function addRecallCommand(program: Command): void {
 }
 
 /** The recall as a TREC run, and qrels that mark every corpus text equal to a pair's gold text relevant. */
-function writeTrecFiles(path: string, dev: DevPair[], texts: string[], hits: TextHit[][], tag: string): void {
+function writeTrecFiles(path: string, dev: DevPair[], texts: string[], hits: Hit[][], tag: string): void {
   const run: Run = new Map(hits.map((list, q) => [String(q + 1), list.map((h) => ({ id: String(h.id + 1), score: h.score }))]));
   writeFileAtomic(path, formatTrecRun(run, `inbatch-${tag}`));
   const positions = new Map<string, number[]>(dev.map((d) => [d.gold, []]));

@@ -100,7 +100,7 @@ export function addTrainCommand(program: Command): void {
       }
       // every input is read and checked before the long work starts
       const evaluator = f.evaluate
-        ? new RecallEvaluator(readDevPairs(f.similarTextPairFile!), readCorpusTexts(f.corpusFile!), {
+        ? new RecallEvaluator(readDevPairs(f.similarTextPairFile!), await readCorpusTexts(f.corpusFile!), {
           recallNum: f.recallNum, index: { kind: f.evalExact ? 'exact' : 'hnsw', hnsw: { m: f.hnswM, efConstruction: f.hnswEf, ef: f.hnswEf } },
         })
         : undefined;

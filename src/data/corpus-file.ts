@@ -3,7 +3,7 @@
 // so a text never contains a TAB and recall files stay three columns); blank lines are skipped.
 // Texts are numbered 0, 1, ... in file order among the non-blank lines.
 import { createReadStream } from 'node:fs';
-import { readUtf8File, utf8Lines } from '../util/utf8-file.js';
+import { utf8Lines } from '../util/utf8-file.js';
 
 export function corpusText(line: string): string {
   const tab = line.indexOf('\t');
@@ -32,9 +32,10 @@ export async function* streamCorpus(file: string, chunkSize = 4096): AsyncGenera
   if (texts.length) yield { texts, firstLine: first };
 }
 
-/** All texts of a small corpus (a dev set), read at once. */
-export function readCorpusTexts(file: string): string[] {
-  const texts = readUtf8File(file).split('\n').map(corpusText).filter(Boolean);
+/** All texts of a small corpus (a dev set), through the same stream. */
+export async function readCorpusTexts(file: string): Promise<string[]> {
+  const texts: string[] = [];
+  for await (const chunk of streamCorpus(file)) for (const t of chunk.texts) texts.push(t);
   if (!texts.length) throw new Error(`${file}: empty corpus`);
   return texts;
 }

@@ -7,12 +7,13 @@
 // A document is relevant when its qrels score is > 0. Queries with no relevant
 // document are left out of the averages (trec_eval skips queries it has no judgements for)
 // and counted separately.
+import type { Hit } from '../vectors/topk.js';
 
 export const MTEB_CUTOFFS = [1, 3, 5, 10, 100, 1000];
 
 export type Qrels = Map<string, Map<string, number>>;
-export interface RankedDoc { id: string; score: number }
-export type Run = Map<string, RankedDoc[]>;
+/** A run: each query's ranked documents (ids are document ids). */
+export type Run = Map<string, Hit<string>[]>;
 
 export interface TrecScores {
   /** e.g. ndcg_at_10, map_at_10, mrr_at_10, precision_at_10, recall_at_10 */
@@ -22,11 +23,11 @@ export interface TrecScores {
 }
 
 /** trec_eval's order: score descending, ties broken by document id descending. */
-export function trecOrder(docs: RankedDoc[]): RankedDoc[] {
+export function trecOrder(docs: Hit<string>[]): Hit<string>[] {
   return [...docs].sort((a, b) => b.score - a.score || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
 }
 
-export function queryMetrics(ranked: RankedDoc[], judged: Map<string, number>, cutoffs = MTEB_CUTOFFS): Record<string, number> {
+export function queryMetrics(ranked: Hit<string>[], judged: Map<string, number>, cutoffs = MTEB_CUTOFFS): Record<string, number> {
   const relevantTotal = [...judged.values()].filter((s) => s > 0).length;
   const ideal = [...judged.values()].filter((s) => s > 0).sort((a, b) => b - a);
   const out: Record<string, number> = {};

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { readModelConfig } from '../model/config-file.js';
 import type { ModelConfig } from '../model/config.js';
-import type { BertTokenizer } from '../text/bert-tokenizer.js';
+import type { BertTokenizer, Encoding } from '../text/bert-tokenizer.js';
 import { padBatch } from '../text/collate.js';
 import { loadTokenizer } from '../text/load-tokenizer.js';
 
@@ -56,9 +56,16 @@ export class Embedder {
   /** L2-normalised embeddings in input order; batches are formed from texts of similar length. */
   async embed(texts: string[]): Promise<Float32Array[]> {
     const maxLen = this.config.inbatch.max_seq_length;
-    const encodings = texts.map((t) => this.tokenizer.encode(t, maxLen));
+    return this.embedEncoded(texts.map((t) => this.tokenizer.encode(t, maxLen)));
+  }
+
+  /** embed() of texts already tokenised (at most max_seq_length tokens each): a server tokenises once and counts from the ids. */
+  async embedEncoded(encodings: Encoding[]): Promise<Float32Array[]> {
+    const maxLen = this.config.inbatch.max_seq_length;
+    const long = encodings.findIndex((e) => e.inputIds.length > maxLen);
+    if (long >= 0) throw new RangeError(`encoding ${long} has ${encodings[long]!.inputIds.length} tokens, more than max_seq_length ${maxLen}`);
     const order = encodings.map((_, i) => i).sort((a, b) => encodings[a]!.inputIds.length - encodings[b]!.inputIds.length);
-    const out: Float32Array[] = new Array(texts.length);
+    const out: Float32Array[] = new Array(encodings.length);
     for (let start = 0; start < order.length; start += this.options.batchSize) {
       const idx = order.slice(start, start + this.options.batchSize);
       const b = padBatch(idx.map((i) => encodings[i]!), this.tokenizer.padId);

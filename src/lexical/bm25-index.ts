@@ -22,6 +22,7 @@ import { Analyzer, ANALYZER_NAME, DEFAULT_ANALYZER, type AnalyzerOptions } from 
 import { grow } from './grow.js';
 import { TermTable } from './term-table.js';
 import { readJsonObject } from '../util/json-file.js';
+import { TopK, type Hit } from '../vectors/topk.js';
 
 export interface Bm25Params {
   k1: number;
@@ -29,12 +30,6 @@ export interface Bm25Params {
 }
 
 export const DEFAULT_BM25: Bm25Params = { k1: 1.2, b: 0.75 };
-
-export interface LexicalHit {
-  /** position of the document in the corpus */
-  id: number;
-  score: number;
-}
 
 const META_FILE = 'bm25.json';
 const FORMAT = 'inbatch-bm25';
@@ -174,11 +169,11 @@ export class Bm25Index {
   }
 
   /** The k best documents per query, best first (ties: smaller id first); documents sharing no term are never returned. */
-  search(queries: string[], k: number): LexicalHit[][] {
+  search(queries: string[], k: number): Hit[][] {
     return queries.map((q) => this.searchOne(q, k));
   }
 
-  searchOne(query: string, k: number): LexicalHit[] {
+  searchOne(query: string, k: number): Hit[] {
     const n = this.size;
     const scores = (this.scores ??= new Float64Array(n));
     let count = 0;
@@ -201,7 +196,7 @@ export class Bm25Index {
       postings += starts[t + 1]! - starts[t]!;
       i = j;
     }
-    const top = new TopK(k);
+    const top = new TopK(k, { floor: 0 });
     if (postings * 8 > n) {
       // Many postings against the corpus (common Chinese characters): documents are taken a block at a
       // time, every term's postings of the block added (its scores stay in cache), then the block scanned.
@@ -217,10 +212,10 @@ export class Bm25Index {
           }
           cursor[u] = p;
         }
-        for (let d = lo; d < hi; d++) if (scores[d]! > top.floor) top.offer(d, scores[d]!);
+        for (let d = lo; d < hi; d++) if (scores[d]! > top.threshold) top.push(d, scores[d]!);
         scores.fill(0, lo, hi);
       }
-      return top.hits();
+      return top.sorted();
     }
     // Few: only the documents touched are remembered, offered and reset.
     let touched = 0;
@@ -236,8 +231,8 @@ export class Bm25Index {
         scores[d]! += w * impacts[p]!;
       }
     }
-    for (let i = 0; i < touched; i++) top.offer(track[i]!, scores[track[i]!]!);
-    const hits = top.hits();
+    for (let i = 0; i < touched; i++) top.push(track[i]!, scores[track[i]!]!);
+    const hits = top.sorted();
     for (let i = 0; i < touched; i++) scores[track[i]!] = 0;
     return hits;
   }
@@ -320,53 +315,3 @@ function checkPostings(start: Float64Array, docs: Uint32Array, tfs: Uint16Array,
 /** Documents of the scores' block size (256 KiB of float64): what one pass over the postings adds into. */
 const SCORE_BLOCK = 1 << 15;
 
-/**
- * The k best documents offered, by score (ties: the smaller id), in a min-heap whose root is the worst
- * kept; each kept score is held here, so the caller may reset its scores. A score of 0 (no shared term)
- * is never kept.
- */
-class TopK {
-  private readonly ids: Uint32Array;
-  private readonly scores: Float64Array;
-  private size = 0;
-  /** a document must score above this to be worth offering (0 until k are kept, then the root's score) */
-  floor = 0;
-
-  constructor(private readonly k: number) {
-    this.ids = new Uint32Array(Math.max(0, k));
-    this.scores = new Float64Array(Math.max(0, k));
-  }
-
-  offer(d: number, s: number): void {
-    if (this.k <= 0 || !(s > 0)) return;
-    const ids = this.ids, scores = this.scores;
-    let c: number;
-    if (this.size < this.k) {
-      c = this.size++;
-      while (c > 0) {
-        const parent = (c - 1) >> 1;
-        const ps = scores[parent]!;
-        if (!(s < ps || (s === ps && d > ids[parent]!))) break; // not worse than the parent: stays below it
-        ids[c] = ids[parent]!; scores[c] = ps; c = parent;
-      }
-    } else {
-      if (!(s > scores[0]! || (s === scores[0] && d < ids[0]!))) return; // not better than the worst kept
-      c = 0;
-      for (;;) {
-        const l = 2 * c + 1;
-        if (l >= this.size) break;
-        const r = l + 1;
-        const m = r < this.size && (scores[r]! < scores[l]! || (scores[r] === scores[l] && ids[r]! > ids[l]!)) ? r : l;
-        if (!(scores[m]! < s || (scores[m] === s && ids[m]! > d))) break; // the worse child is not worse than d
-        ids[c] = ids[m]!; scores[c] = scores[m]!; c = m;
-      }
-    }
-    ids[c] = d; scores[c] = s;
-    if (this.size === this.k) this.floor = scores[0]!;
-  }
-
-  /** The kept documents, best first. */
-  hits(): LexicalHit[] {
-    return Array.from({ length: this.size }, (_, i) => ({ id: this.ids[i]!, score: this.scores[i]! })).sort((a, b) => b.score - a.score || a.id - b.id);
-  }
-}

@@ -16,6 +16,7 @@ import type { VectorIndex } from '../vectors/vector-index.js';
 import { embedCorpus } from './embed-corpus.js';
 import type { EmbeddingCache } from './embedding-cache.js';
 import { Bm25Retriever, DEFAULT_HYBRID, DenseRetriever, HybridRetriever, type HybridOptions, type Retriever, type RetrieverKind } from './retriever.js';
+import type { Hit } from '../vectors/topk.js';
 import type { TextEmbedder } from './text-embedder.js';
 import { readJsonObject } from '../util/json-file.js';
 
@@ -26,11 +27,12 @@ export interface IndexSpec {
 
 export const DEFAULT_INDEX_SPEC: IndexSpec = { kind: 'hnsw', hnsw: DEFAULT_HNSW };
 
-export interface TextHit {
-  /** position of the text in the corpus */
-  id: number;
-  text: string;
-  score: number;
+export interface SearchOptions {
+  /** how to rank (default dense) */
+  retriever?: RetrieverKind;
+  /** the model that embedded the corpus: dense and hybrid need it */
+  embedder?: TextEmbedder;
+  hybrid?: HybridOptions;
 }
 
 const TEXTS_FILE = 'texts.txt';
@@ -62,9 +64,15 @@ export class CorpusIndex {
     return kind === 'dense' ? dense() : kind === 'bm25' ? bm25() : new HybridRetriever(dense(), bm25(), hybrid);
   }
 
-  /** Searches with a retriever and maps ids to texts. */
-  async searchWith(retriever: Retriever, queries: string[], k: number): Promise<TextHit[][]> {
-    return (await retriever.search(queries, k)).map((hits) => hits.map((h) => ({ id: h.id, text: this.texts[h.id]!, score: h.score })));
+  /** The k best texts per query, best first: hit ids are corpus positions (textOf gives the text). */
+  search(queries: string[], k: number, o: SearchOptions = {}): Promise<Hit[][]> {
+    return this.retriever(o.retriever ?? 'dense', o.embedder, o.hybrid).search(queries, k);
+  }
+
+  textOf(id: number): string {
+    const text = this.texts[id];
+    if (text === undefined) throw new RangeError(`no text ${id} in a corpus of ${this.texts.length}`);
+    return text;
   }
 
   get size(): number { return this.texts.length; }
@@ -85,25 +93,17 @@ export class CorpusIndex {
 
   /** Streams a corpus file through the embedder; with a cache, stored vectors are reused when they still match. */
   static async fromFile(embedder: TextEmbedder, file: string, spec: IndexSpec = DEFAULT_INDEX_SPEC, options: { cache?: EmbeddingCache; quiet?: boolean } = {}): Promise<CorpusIndex & { reused: boolean }> {
-    const index = createIndex(spec.kind, embedder.dim, await countLines(file), spec.hnsw);
+    const lines = await countLines(file);
+    const index = createIndex(spec.kind, embedder.dim, lines, spec.hnsw);
     const { cache } = options;
     if (cache?.matches()) {
-      const texts = readCorpusTexts(file);
+      const texts = await readCorpusTexts(file);
       cache.addTo(index, texts.length);
       return Object.assign(new CorpusIndex(index, texts), { reused: true });
     }
-    const texts = await embedCorpus(embedder, file, { index, matrixPath: cache?.matrixPath, quiet: options.quiet });
+    const texts = await embedCorpus(embedder, file, { index, matrixPath: cache?.matrixPath, quiet: options.quiet, lines });
     cache?.commit();
     return Object.assign(new CorpusIndex(index, texts), { reused: false });
-  }
-
-  searchVectors(queries: Float32Array[], k: number): TextHit[][] {
-    return this.index.search(queries, k).map((hits) => hits.map((h) => ({ id: h.id, text: this.texts[h.id]!, score: h.score })));
-  }
-
-  async search(embedder: TextEmbedder, queries: string[], k: number): Promise<TextHit[][]> {
-    if (embedder.dim !== this.dim) throw new Error(`the embedder gives ${embedder.dim}-d vectors, the index holds ${this.dim}-d`);
-    return this.searchVectors(await embedder.embed(queries), k);
   }
 
   /**

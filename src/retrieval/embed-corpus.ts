@@ -13,11 +13,13 @@ export interface EmbedCorpusOptions {
   matrixPath?: string;
   index?: VectorIndex;
   quiet?: boolean;
+  /** the file's line count when the caller has it (for the progress line) */
+  lines?: number;
 }
 
 /** Returns the corpus texts in file order (data/corpus-file's rule); their ids are their positions. */
 export async function embedCorpus(embedder: TextEmbedder, file: string, o: EmbedCorpusOptions = {}): Promise<string[]> {
-  const total = await countLines(file);
+  const total = o.lines ?? await countLines(file);
   const progress = new Progress('embed corpus', total, 'texts', o.quiet);
   const writer = o.matrixPath ? new MatrixWriter(o.matrixPath, embedder.dim) : undefined;
   const texts: string[] = [];

@@ -4,11 +4,7 @@
 // does not hold d adds nothing. Scores of the input lists are never compared, only their ranks,
 // which is why cosine and BM25 lists fuse without calibration. Ties: smaller id first.
 import { trecOrder, type Run } from '../eval/trec-metrics.js';
-
-export interface RankedItem<Id> {
-  id: Id;
-  score: number;
-}
+import type { Hit } from '../vectors/topk.js';
 
 export interface FusionOptions {
   /** the constant k (60 in the paper); larger k flattens the advantage of top ranks */
@@ -30,7 +26,7 @@ export function checkFusionOptions(o: FusionOptions, lists: number): void {
 }
 
 /** Fuses ranked lists (each best first) into one, best first. */
-export function reciprocalRankFusion<Id extends string | number>(lists: readonly (readonly RankedItem<Id>[])[], options: FusionOptions): RankedItem<Id>[] {
+export function reciprocalRankFusion<Id extends string | number>(lists: readonly (readonly Hit<Id>[])[], options: FusionOptions): Hit<Id>[] {
   checkFusionOptions(options, lists.length);
   const fused = new Map<Id, number>();
   lists.forEach((list, r) => {

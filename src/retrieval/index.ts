@@ -1,10 +1,10 @@
 export type { TextEmbedder } from './text-embedder.js';
 export { withBatchSize } from './text-embedder.js';
-export { CorpusIndex, DEFAULT_INDEX_SPEC, type IndexSpec, type TextHit } from './corpus-index.js';
+export { CorpusIndex, DEFAULT_INDEX_SPEC, type IndexSpec, type SearchOptions } from './corpus-index.js';
 export { embedCorpus, type EmbedCorpusOptions } from './embed-corpus.js';
 export { EmbeddingCache } from './embedding-cache.js';
 export { RecallEvaluator, type RecallEvaluatorOptions, type RecallEvaluation } from './recall-evaluator.js';
-export { reciprocalRankFusion, fuseRuns, DEFAULT_RRF_K, type FusionOptions, type RankedItem } from './fusion.js';
-export { DenseRetriever, Bm25Retriever, HybridRetriever, DEFAULT_HYBRID, RETRIEVER_KINDS, type Retriever, type RetrieverKind, type HybridOptions, type Hit } from './retriever.js';
+export { reciprocalRankFusion, fuseRuns, DEFAULT_RRF_K, type FusionOptions } from './fusion.js';
+export { DenseRetriever, Bm25Retriever, HybridRetriever, DEFAULT_HYBRID, RETRIEVER_KINDS, type Retriever, type RetrieverKind, type HybridOptions } from './retriever.js';
 export { NegativeSelector, DEFAULT_MINING, checkMiningOptions, type MiningOptions, type MiningCounts, type Candidate } from './hard-negatives.js';
 export { minePairs, type MinePairsOptions, type MinePairsReport } from './mine-pairs.js';

@@ -27,9 +27,9 @@ export class RecallEvaluator {
   async evaluate(embedder: TextEmbedder): Promise<RecallEvaluation> {
     const { recallNum, excludeQueryText } = this.options;
     const corpusIndex = await CorpusIndex.fromTexts(embedder, this.corpus, this.options.index);
-    const hits = await corpusIndex.search(embedder, this.dev.map((d) => d.query), recallNum + (excludeQueryText ? 1 : 0));
+    const hits = await corpusIndex.search(this.dev.map((d) => d.query), recallNum + (excludeQueryText ? 1 : 0), { embedder });
     const recalled = hits.map((list, q) => {
-      const texts = list.map((h) => h.text);
+      const texts = list.map((h) => corpusIndex.textOf(h.id));
       return (excludeQueryText ? texts.filter((t) => t !== this.dev[q]!.query) : texts).slice(0, recallNum);
     });
     const table = successAtN(this.dev.map((d) => new Set([d.gold])), recalled, PADDLE_CUTOFFS.filter((n) => n <= recallNum));

@@ -3,18 +3,13 @@
 //   bm25   - the lexical index (BM25 score)
 //   hybrid - both, fused by reciprocal rank fusion over each one's top `depth` (RRF score)
 import type { Bm25Index } from '../lexical/bm25-index.js';
+import type { Hit } from '../vectors/topk.js';
 import type { VectorIndex } from '../vectors/vector-index.js';
 import { DEFAULT_RRF_K, reciprocalRankFusion } from './fusion.js';
 import type { TextEmbedder } from './text-embedder.js';
 
 export type RetrieverKind = 'dense' | 'bm25' | 'hybrid';
 export const RETRIEVER_KINDS: readonly RetrieverKind[] = ['dense', 'bm25', 'hybrid'];
-
-export interface Hit {
-  /** position of the text in the corpus */
-  id: number;
-  score: number;
-}
 
 export interface Retriever {
   readonly kind: RetrieverKind;

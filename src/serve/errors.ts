@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify';
 // The service's one closed error vocabulary, mapped to HTTP status codes in one place.
 // Every error body is {"error": <kind>, "message": <what happened and what to do>}.
 export const ERROR_STATUS = {
@@ -25,4 +26,9 @@ export function kindOfStatus(status: number): ErrorKind {
   if (status === 503) return 'unavailable';
   if (status >= 500) return 'internal';
   return 'validation';
+}
+
+/** Answers with an error of the vocabulary: its status code and body. */
+export function fail(reply: FastifyReply, kind: ErrorKind, message: string): FastifyReply {
+  return reply.status(ERROR_STATUS[kind]).send(errorBody(kind, message));
 }

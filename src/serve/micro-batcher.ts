@@ -1,40 +1,41 @@
-// Micro-batching: texts from concurrent requests that arrive within a short window are
-// embedded in one call, which keeps onnxruntime busy with full batches under load.
-export type EmbedFn = (texts: string[]) => Promise<Float32Array[]>;
+// Micro-batching: inputs (tokenised texts) from concurrent requests that arrive within a short
+// window are embedded in one call, which keeps onnxruntime busy with full batches under load.
+// A model call closes at maxBatch inputs or at the token budget, whichever comes first.
+export type EmbedFn<T> = (inputs: T[]) => Promise<Float32Array[]>;
 
-interface Pending {
-  texts: string[];
+interface Pending<T> {
+  texts: T[];
   resolve: (v: Float32Array[]) => void;
   reject: (e: unknown) => void;
 }
 
-export interface BatcherOptions {
+export interface BatcherOptions<T> {
   /** texts per model call */
   maxBatch: number;
   /** how long the first text waits for company */
   waitMs: number;
   /** tokens per model call (TEI's max_batch_tokens), counted by countTokens; 0: no budget */
   maxTokens?: number;
-  countTokens?: (text: string) => number;
+  countTokens?: (input: T) => number;
   /** called as each model call starts: its texts, and the texts still waiting behind it */
   onBatch?: (texts: number, waiting: number) => void;
 }
 
-export class MicroBatcher {
-  private queue: Pending[] = [];
+export class MicroBatcher<T> {
+  private queue: Pending<T>[] = [];
   private queued = 0;
   private queuedTokens = 0;
   /** texts submitted and not yet handed to the model */
   private waiting = 0;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> = Promise.resolve();
-  private readonly o: BatcherOptions;
+  private readonly o: BatcherOptions<T>;
 
-  constructor(private readonly embed: EmbedFn, options: Partial<BatcherOptions> = {}) {
+  constructor(private readonly embed: EmbedFn<T>, options: Partial<BatcherOptions<T>> = {}) {
     this.o = { maxBatch: 64, waitMs: 2, ...options };
   }
 
-  submit(texts: string[]): Promise<Float32Array[]> {
+  submit(texts: T[]): Promise<Float32Array[]> {
     return new Promise((resolve, reject) => {
       this.queue.push({ texts, resolve, reject });
       this.queued += texts.length;

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { readIndexMeta } from './index-meta.js';
 import { readMatrix, writeMatrix } from './matrix-file.js';
-import { TopK } from './topk.js';
-import type { SearchHit, VectorIndex } from './vector-index.js';
+import { TopK, type Hit } from './topk.js';
+import type { VectorIndex } from './vector-index.js';
 
 const QUERY_BLOCK = 16;
 
@@ -35,13 +35,13 @@ export class ExactIndex implements VectorIndex {
     });
   }
 
-  search(queries: Float32Array[], k: number): SearchHit[][] {
+  search(queries: Float32Array[], k: number): Hit[][] {
     const { dim, data } = this;
     const n = this.size;
-    const results: SearchHit[][] = [];
+    const results: Hit[][] = [];
     for (let q0 = 0; q0 < queries.length; q0 += QUERY_BLOCK) {
       const block = queries.slice(q0, q0 + QUERY_BLOCK);
-      const heaps = block.map(() => new TopK(Math.min(k, n)));
+      const heaps = block.map(() => new TopK(Math.min(k, n), { ties: 'first-offered' }));
       for (let row = 0; row < n; row++) {
         const base = row * dim;
         for (let b = 0; b < block.length; b++) {
@@ -55,7 +55,7 @@ export class ExactIndex implements VectorIndex {
             s3 += q[j + 3]! * data[base + j + 3]!;
           }
           for (; j < dim; j++) s0 += q[j]! * data[base + j]!;
-          const s = s0 + s1 + s2 + s3;
+          const s = Math.fround(s0 + s1 + s2 + s3); // scores are float32, as the vectors
           const heap = heaps[b]!;
           if (s > heap.threshold) heap.push(row, s);
         }

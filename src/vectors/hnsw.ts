@@ -9,7 +9,8 @@ import { lazyModule } from '../util/lazy-module.js';
 
 const hnswlib = lazyModule<typeof hnswlibTypes>('hnswlib-node');
 import { writeFileAtomic, writeFileAtomicByPath } from '../util/atomic.js';
-import type { SearchHit, VectorIndex } from './vector-index.js';
+import type { VectorIndex } from './vector-index.js';
+import type { Hit } from './topk.js';
 
 export interface HnswOptions {
   m: number;
@@ -50,7 +51,7 @@ export class HnswIndex implements VectorIndex {
     });
   }
 
-  search(queries: Float32Array[], k: number): SearchHit[][] {
+  search(queries: Float32Array[], k: number): Hit[][] {
     const kk = Math.min(k, this.size);
     if (kk === 0) return queries.map(() => []);
     if (this.options.ef < kk) this.index.setEf(kk);

@@ -1,11 +1,6 @@
 // One small interface for every vector store: add, search, save, load.
 // Vectors are L2-normalised embeddings; scores are inner products (= cosine).
-
-export interface SearchHit {
-  /** the id given to add() */
-  id: number;
-  score: number;
-}
+import type { Hit } from './topk.js';
 
 export interface VectorIndex {
   readonly kind: string;
@@ -14,7 +9,7 @@ export interface VectorIndex {
   /** Adds vectors with ids (default: consecutive from the current size). */
   add(vectors: Float32Array[], ids?: number[]): void;
   /** Top k hits per query, best first. */
-  search(queries: Float32Array[], k: number): SearchHit[][];
+  search(queries: Float32Array[], k: number): Hit[][];
   /** Writes the index into a folder (created if needed). */
   save(dir: string): void;
 }

@@ -52,7 +52,7 @@ test('PaddleNLP layout readers, with file:line errors', async () => {
     assert.deepEqual(readDevPairs(p('dev.tsv')), [{ query: 'q1', gold: 'g1' }, { query: 'q2', gold: 'g2' }]);
     assert.throws(() => readDevPairs(p('bad.tsv')), /bad\.tsv:2: expected query<TAB>gold text, found one column/);
     // one rule for every reader: the first tab column, trimmed; blank lines skipped
-    assert.deepEqual(readCorpusTexts(p('corpus.txt')), ['a', 'b', 'c']);
+    assert.deepEqual(await readCorpusTexts(p('corpus.txt')), ['a', 'b', 'c']);
     const streamed: string[] = [];
     for await (const chunk of streamCorpus(p('corpus.txt'), 2)) streamed.push(...chunk.texts);
     assert.deepEqual(streamed, ['a', 'b', 'c']);
@@ -61,11 +61,11 @@ test('PaddleNLP layout readers, with file:line errors', async () => {
   });
 });
 
-test('the shared LCQMC retrieval set reads in both layouts', { skip: needsShared('lcqmc-retrieval') }, () => {
+test('the shared LCQMC retrieval set reads in both layouts', { skip: needsShared('lcqmc-retrieval') }, async () => {
   const dir = join(sharedData, 'lcqmc-retrieval');
   assert.equal(readIdTexts(join(dir, 'queries.tsv')).length, 5982);
   assert.equal(readIdTexts(join(dir, 'corpus.tsv')).length, 17575);
   assert.equal([...readQrels(join(dir, 'qrels.tsv')).values()].reduce((n, m) => n + m.size, 0), 6080);
   assert.equal(readDevPairs(join(dir, 'dev.tsv')).length, 5982);
-  assert.equal(readCorpusTexts(join(dir, 'corpus.txt')).length, 17575);
+  assert.equal((await readCorpusTexts(join(dir, 'corpus.txt'))).length, 17575);
 });

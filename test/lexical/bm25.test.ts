@@ -105,7 +105,7 @@ test('save and load give the same results; k1 and b can be changed on load; bad 
     tfBytes.writeUInt16LE(7, 0);
     writeFileSync(tf, tfBytes);
     assert.throws(() => Bm25Index.load(join(dir, 'bm25')), /postings add up to/);
-    assert.throws(() => Bm25Index.load(join(dir, 'missing')), /bm25.json: cannot read a BM25 index description \(ENOENT\)/);
+    assert.throws(() => Bm25Index.load(join(dir, 'missing')), /bm25.json: cannot read \(ENOENT\)/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fuseRuns, reciprocalRankFusion } from '../../src/retrieval/fusion.js';
-import { HybridRetriever, type Hit, type Retriever } from '../../src/retrieval/retriever.js';
+import { HybridRetriever, type Retriever } from '../../src/retrieval/retriever.js';
+import type { Hit } from '../../src/vectors/topk.js';
 import type { Run } from '../../src/eval/trec-metrics.js';
 
 const list = (...ids: string[]) => ids.map((id, i) => ({ id, score: 10 - i }));

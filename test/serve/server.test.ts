@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { exportModel } from '../../src/export/export-model.js';
 import { Embedder } from '../../src/infer/embedder.js';
+import type { Encoding } from '../../src/text/bert-tokenizer.js';
 import { CorpusIndex } from '../../src/retrieval/corpus-index.js';
 import { buildServer } from '../../src/serve/server.js';
 import { DEFAULT_HNSW } from '../../src/vectors/hnsw.js';
@@ -162,16 +163,18 @@ test('bad input gets 4xx with a clear message, and the server keeps serving', as
   assert.equal((await fetch(url + '/health')).status, 200);
 });
 
-test('closing (what SIGTERM does) finishes the requests already in flight', async () => {
+test('closing (what SIGTERM does) finishes the requests already in flight', { timeout: 30_000 }, async () => {
   // an embedder that holds its answers until released, so requests are surely in flight at close
   let release!: () => void;
   const gate = new Promise<void>((r) => { release = r; });
-  const held = { dim: embedder.dim, options: embedder.options, embed: async (t: string[]) => { await gate; return embedder.embed(t); } };
+  const held = { dim: embedder.dim, options: embedder.options, tokenizer: embedder.tokenizer, config: embedder.config, embedEncoded: async (e: Encoding[]) => { await gate; return embedder.embedEncoded(e); } };
   const server = buildServer({ embedder: held, maxTexts: 8, bodyLimit: 4096, maxK: 100 });
   await server.listen({ port: 0, host: '127.0.0.1' });
   const base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
   const requests = Array.from({ length: 5 }, (_, i) => post('/embed', { texts: [corpus[i]!] }, base));
+  const deadline = Date.now() + 10_000;
   for (let running = 0; running < 5;) {
+    assert.ok(Date.now() < deadline, `only ${running} of 5 requests reached the server in 10 s`);
     running = Number(/inbatch_requests_in_flight (\d+)/.exec(await (await fetch(`${base}/metrics`)).text())![1]);
   }
   const closed = server.close();
@@ -281,7 +284,7 @@ test('OpenAI: POST /v1/embeddings answers in OpenAI\'s shape, floats or base64, 
 test('--api-key: 401 without the Bearer key (health and metrics stay open); --max-concurrent-requests: a burst gets 429 overloaded; CORS', async () => {
   let release!: () => void;
   const gate = new Promise<void>((r) => { release = r; });
-  const held = { dim: embedder.dim, options: embedder.options, embed: async (t: string[]) => { await gate; return embedder.embed(t); } };
+  const held = { dim: embedder.dim, options: embedder.options, tokenizer: embedder.tokenizer, config: embedder.config, embedEncoded: async (e: Encoding[]) => { await gate; return embedder.embedEncoded(e); } };
   const server = buildServer({ embedder: held, maxTexts: 8, bodyLimit: 4096, maxK: 100, apiKey: 'sekret', maxConcurrentRequests: 1, corsAllowOrigin: 'https://app.example' });
   await server.listen({ port: 0, host: '127.0.0.1' });
   const base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
@@ -376,7 +379,7 @@ function lintExposition(text: string): string[] {
 
 test('--max-batch-tokens: model calls close at the token budget; a request over it alone is refused 413', async () => {
   const calls: number[] = [];
-  const counting = { ...embedder, dim: embedder.dim, options: embedder.options, tokenizer: embedder.tokenizer, config: embedder.config, embed: async (t: string[]) => { calls.push(t.length); return embedder.embed(t); } };
+  const counting = { dim: embedder.dim, options: embedder.options, tokenizer: embedder.tokenizer, config: embedder.config, embedEncoded: async (e: Encoding[]) => { calls.push(e.length); return embedder.embedEncoded(e); } };
   // each text below is 3 characters: 5 tokens with [CLS] and [SEP]; a budget of 12 takes 3 texts (15 >= 12) per call
   const server = buildServer({ embedder: counting, maxTexts: 8, bodyLimit: 4096, maxK: 100, maxBatchTokens: 12 });
   await server.listen({ port: 0, host: '127.0.0.1' });

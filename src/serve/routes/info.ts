@@ -1,0 +1,21 @@
+// GET /info (TEI's model description), /health (liveness, and what is loaded), /metrics (Prometheus).
+import type { ServeContext, ServerApp } from '../context.js';
+
+const DTYPES = { fp32: 'float32', fp16: 'float16', q8: 'int8' } as const;
+
+export function infoRoutes(app: ServerApp, ctx: ServeContext): void {
+  const { embedder, options: o } = ctx;
+  app.get('/info', async () => ({
+    model_id: ctx.modelName, model_sha: null, model_dtype: DTYPES[embedder.options.precision],
+    model_type: { embedding: { pooling: embedder.config.inbatch.pooling } }, dimension: embedder.dim,
+    max_concurrent_requests: o.maxConcurrentRequests ?? 0, max_input_length: ctx.maxLen, max_batch_tokens: ctx.maxBatchTokens, max_client_batch_size: o.maxTexts, version: 'inbatch',
+  }));
+  app.get('/health', async () => ({
+    status: 'ok', dim: embedder.dim, precision: embedder.options.precision,
+    index: o.index ? { kind: o.index.index.kind, size: o.index.size, bm25: Boolean(o.index.lexical), retriever: o.retriever ?? 'dense' } : null,
+  }));
+  app.get('/metrics', async (_req, reply) => {
+    void reply.type(ctx.metrics.contentType);
+    return ctx.metrics.render();
+  });
+}

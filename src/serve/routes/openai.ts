@@ -1,0 +1,47 @@
+// OpenAI's embeddings API (POST /v1/embeddings), so its SDK, LangChain and LlamaIndex work
+// against this server: floats or base64, `dimensions` (the first values renormalised), and usage
+// counted from the token ids the texts were embedded with.
+import type { ServeContext, ServerApp } from '../context.js';
+import { ServeContext as Context } from '../context.js';
+import { fail } from '../errors.js';
+import { shedding } from '../plugins/shedding.js';
+import { asList, oneOrMoreTexts } from './schemas.js';
+
+export function openAiRoutes(app: ServerApp, ctx: ServeContext): void {
+  const body = {
+    type: 'object', required: ['input'], additionalProperties: false,
+    properties: {
+      input: oneOrMoreTexts(ctx.options.maxTexts), model: { type: 'string' }, encoding_format: { type: 'string', enum: ['float', 'base64'] },
+      dimensions: { type: 'integer', minimum: 1 }, user: { type: 'string' },
+    },
+  } as const;
+  app.post('/v1/embeddings', { preHandler: shedding(ctx), schema: { body } }, async (req, reply) => {
+    const { input, model, encoding_format: format, dimensions } = req.body;
+    const encodings = ctx.encode(asList(input));
+    const refused = ctx.overBudget(encodings);
+    if (refused) return fail(reply, 'payload_too_large', refused);
+    const dims = dimensions ?? ctx.embedder.dim;
+    if (dims > ctx.embedder.dim) return fail(reply, 'validation', `dimensions ${dims} exceeds this model's ${ctx.embedder.dim}`);
+    const vectors = (await ctx.embed(encodings)).map((v) => (dims < v.length ? shorten(v, dims) : v));
+    const tokens = Context.tokens(encodings);
+    return {
+      object: 'list',
+      data: vectors.map((v, index) => ({
+        object: 'embedding', index,
+        embedding: format === 'base64' ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') : Array.from(v),
+      })),
+      model: model ?? ctx.modelName,
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
+    };
+  });
+}
+
+/** The first dims values renormalised (OpenAI's shortened embeddings); this model was not trained for it, so quality drops. */
+function shorten(v: Float32Array, dims: number): Float32Array {
+  const out = v.slice(0, dims);
+  let norm = 0;
+  for (const x of out) norm += x * x;
+  norm = Math.sqrt(norm) || 1;
+  for (let i = 0; i < dims; i++) out[i]! /= norm;
+  return out;
+}

@@ -1,0 +1,8 @@
+// Request body pieces several routes share. Schemas are declared `as const`: the type provider
+// derives each handler's body type from them, so a body is declared once and never cast.
+export const textList = (maxTexts: number) => ({ type: 'array', minItems: 1, maxItems: maxTexts, items: { type: 'string', minLength: 1 } }) as const;
+
+/** One text or a list: TEI's `inputs`, OpenAI's `input`. */
+export const oneOrMoreTexts = (maxTexts: number) => ({ anyOf: [{ type: 'string', minLength: 1 }, textList(maxTexts)] }) as const;
+
+export const asList = (input: string | readonly string[]): string[] => (typeof input === 'string' ? [input] : [...input]);

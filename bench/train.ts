@@ -14,7 +14,7 @@ import * as T from '../src/torch/index.js';
 import { prepareTrainingData } from '../src/train/training-data.js';
 import { planEpoch } from '../src/train/sampler.js';
 import type { TrainOptions } from '../src/train/options.js';
-import { collateRows } from '../src/train/train-step.js';
+import { collateRows } from '../src/train/batch.js';
 import { Trainer } from '../src/train/trainer.js';
 import { numberArg, repoRoot, sharedData } from './common.js';
 

@@ -1,25 +1,18 @@
 // inbatch train: in-batch negatives training with PaddleNLP's flag names (snake_case accepted).
-import { createHash } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import { Option } from '@commander-js/extra-typings';
 import { readCorpusTexts } from '../data/corpus-file.js';
 import { readDevPairs } from '../data/paddle-recall-files.js';
+import { preparedTrainingData } from '../data/prepared/cache.js';
 import { PreparedData } from '../data/prepared/reader.js';
-import { prepareShards } from '../data/prepared/prepare.js';
-import { expandInputs } from '../data/input-files.js';
+import type { DualEncoder } from '../model/dual-encoder.js';
 import { loadWeights } from '../model/folder.js';
-import { readModelConfig } from '../model/config-file.js';
-import { loadTokenizer } from '../text/load-tokenizer.js';
 import { RecallEvaluator } from '../retrieval/recall-evaluator.js';
-import type { BertTokenizer } from '../text/bert-tokenizer.js';
 import * as T from '../torch/index.js';
-import { ProcessGroup } from '../torch/index.js';
-import { makeDir } from '../util/make-dir.js';
-import { DEFAULT_TRAIN_OPTIONS as D } from '../train/options.js';
+import { launchWorkers } from '../train/launcher.js';
+import { DEFAULT_TRAIN_OPTIONS as D, type TrainOptions } from '../train/options.js';
 import { Trainer } from '../train/trainer.js';
+import { joinWorkers, stopOnInterrupt, workerIdentity } from '../train/workers.js';
 import type { Command } from './command.js';
 import {
   hnswEfOption, hnswMOption, intIn, maxSeqLengthOption, modelDirOption, nonNegative, numberWhere, oneOf, outputEmbSizeOption, pathValue, poolingOption, positive, proportion, UsageError, paddleBaseOption,
@@ -27,8 +20,8 @@ import {
 import { loadModelFromFlags } from './model-flags.js';
 import { deviceName } from './paddle-flags.js';
 
-export function addTrainCommand(program: Command): void {
-  program.command('train')
+function trainCommand(program: Command) {
+  return program.command('train')
     .description('Train a dual encoder on query<TAB>positive[<TAB>hard negative] pairs with in-batch negatives.')
     .addOption(modelDirOption())
     .addOption(paddleBaseOption())
@@ -76,141 +69,66 @@ export function addTrainCommand(program: Command): void {
     .addOption(new Option('--master-port <port>', 'rendezvous port on --master-addr').argParser(intIn(1, 65535)).default(29500))
     .addOption(new Option('--backend <name>', 'collectives: gloo (CPU tensors) or nccl (CUDA, an addon built against a CUDA libtorch); default: nccl with --device cuda').argParser(oneOf('gloo', 'nccl')))
     .addOption(new Option('--dist-timeout <seconds>', 'how long a worker waits for the others in one collective').argParser(intIn(1)).default(1800))
-    .addOption(new Option('--device <device>', 'cpu, or cuda / cuda:N with a CUDA build of libtorch (INBATCH_LIBTORCH); PaddleNLP\'s gpu / gpu:N mean the same').argParser(deviceName).default('cpu'))
-    .action(async (f) => {
-      const worldFromEnv = Number(process.env.WORLD_SIZE ?? 1);
-      if (f.nodeRank >= f.nnodes) throw new UsageError(`--node-rank ${f.nodeRank} must be below --nnodes ${f.nnodes}`);
-      if (f.backend === 'nccl' && !f.device.startsWith('cuda')) throw new UsageError('--backend nccl reduces CUDA tensors: use it with --device cuda (gloo is the CPU backend)');
-      // a launcher starts this node's workers; a worker (started by one, or by torchrun) has WORLD_SIZE set
-      if ((f.nprocPerNode > 1 || f.nnodes > 1) && !(worldFromEnv > 1)) return launchWorkers(f);
-      for (const input of f.trainSet) if (!/[*?[]/.test(input) && !existsSync(input)) throw new UsageError(`--train-set ${input} does not exist`);
-      if (f.evaluate && (!f.similarTextPairFile || !f.corpusFile)) throw new UsageError('--evaluate needs --similar-text-pair-file and --corpus-file');
-      T.loadNative();
-      if (f.device.startsWith('cuda') && !T.cudaIsAvailable()) throw new UsageError(`--device ${f.device}: this libtorch build has no CUDA (build the addon against a CUDA libtorch: INBATCH_LIBTORCH=... npm run build:native)`);
-      // a worker of a multi-GPU machine takes the GPU of its local rank, as torchrun's users do
-      const device = f.device === 'cuda' && process.env.LOCAL_RANK !== undefined ? `cuda:${process.env.LOCAL_RANK}` : f.device;
-      T.setDefaultDevice(device);
-      const model = loadModelFromFlags(f.model, f);
-      if (f.initFromCkpt) {
-        // a model folder (any weight layout) or a weights file
-        const { params } = loadWeights(f.initFromCkpt, model.config);
-        T.noGrad(() => { for (const [name, p] of model.params) T.copy_(p, params.get(name)!); });
-        for (const p of params.values()) p.dispose();
-        console.error(`initialised weights from ${f.initFromCkpt}`);
-      }
-      // every input is read and checked before the long work starts
-      const evaluator = f.evaluate
-        ? new RecallEvaluator(readDevPairs(f.similarTextPairFile!), await readCorpusTexts(f.corpusFile!), {
-          recallNum: f.recallNum, index: { kind: f.evalExact ? 'exact' : 'hnsw', hnsw: { m: f.hnswM, efConstruction: f.hnswEf, ef: f.hnswEf } },
-        })
-        : undefined;
-      const maxLen = model.config.inbatch.max_seq_length;
-      const data = process.env.INBATCH_PREPARED ? PreparedData.open(process.env.INBATCH_PREPARED) : await trainingSource(f.trainSet, f.saveDir, model.tokenizer, maxLen, f.skipBadLines);
-      // a worker of a data-parallel run (started by --nproc-per-node, or with torchrun's environment)
-      const processGroup = worldFromEnv > 1 ? ProcessGroup.init({
-        masterAddr: process.env.MASTER_ADDR ?? f.masterAddr, masterPort: Number(process.env.MASTER_PORT ?? f.masterPort),
-        rank: Number(process.env.RANK), worldSize: worldFromEnv, timeoutMs: f.distTimeout * 1000,
-        backend: f.backend ?? (device.startsWith('cuda') ? 'nccl' : 'gloo'), device,
-      }) : undefined;
-      data.checkCompatible(model.tokenizer.fingerprint, maxLen);
-
-      // Ctrl-C writes a checkpoint at the current step; a second Ctrl-C exits at once
-      // (a worker hears Ctrl-C twice, from the terminal and from its launcher: a repeat within 2 s is the same one)
-      const interrupt = new AbortController();
-      process.once('SIGINT', () => {
-        console.error('\nSIGINT: finishing this step and writing a checkpoint (Ctrl-C again to exit now)');
-        interrupt.abort();
-        const first = Date.now();
-        const again = () => { if (processGroup && Date.now() - first < 2000) process.once('SIGINT', again); else process.exit(130); };
-        process.once('SIGINT', again);
-      });
-      const trainer = new Trainer(model, data, {
-        saveDir: f.saveDir, batchSize: f.batchSize, learningRate: f.learningRate, epochs: f.epochs, maxSteps: f.maxSteps,
-        margin: f.margin, scale: f.scale, saveSteps: f.saveSteps, warmupProportion: f.warmupProportion, weightDecay: f.weightDecay,
-        maxGradNorm: f.maxGradNorm, seed: f.seed, groupByLength: f.groupByLength && !f.padToMaxLength, padToMaxLength: f.padToMaxLength ? maxLen : undefined,
-        loggingSteps: f.loggingSteps, keepCheckpoints: f.keepCheckpoints, evalSteps: f.evalSteps, timeBudgetSeconds: f.timeBudget,
-        resume: f.resumeFrom ?? f.resume, overwrite: f.overwrite,
-        gradCacheChunkSize: f.gradCacheChunkSize ?? (f.useGradientCache ? Math.ceil(f.batchSize / f.chunkNumbers) : undefined),
-      }, { evaluator: processGroup && processGroup.rank > 0 ? undefined : evaluator, signal: interrupt.signal, processGroup });
-      if (!processGroup || processGroup.rank === 0) console.error(`${data.rows} pairs (${data.manifest.bad_lines.count} bad line(s) skipped), about ${trainer.totalSteps} steps`);
-      const result = await trainer.train();
-      if (result.interrupted) process.exitCode = 130; // every rank: each node's launcher reports its own workers
-      if (processGroup && processGroup.rank > 0) return; // rank 0 reports
-      const s = trainer.samplerReport;
-      console.error(`sampler, last epoch: ${s.deferred} row(s) deferred and ${s.dropped} dropped to keep texts unique within a batch`);
-      console.log(JSON.stringify({
-        steps: result.state.globalStep, final_loss: result.finalLoss, interrupted: result.interrupted ?? false, model_final: result.finalDir,
-        best_step: result.state.bestStep, best_metric: trainer.options.bestMetric, best_score: result.state.bestScore, evaluations: result.evaluations,
-      }, null, 2));
-    });
+    .addOption(new Option('--device <device>', 'cpu, or cuda / cuda:N with a CUDA build of libtorch (INBATCH_LIBTORCH); PaddleNLP\'s gpu / gpu:N mean the same').argParser(deviceName).default('cpu'));
 }
 
-/**
- * The training rows: a prepared folder as it is, or pair files prepared into a cache folder in
- * the save dir, reused while the files, the tokenizer and max_seq_length are unchanged.
- */
-async function trainingSource(inputs: string[], saveDir: string, tokenizer: BertTokenizer, maxSeqLength: number, skipBadLines: boolean): Promise<PreparedData> {
-  if (inputs.length === 1 && PreparedData.isPrepared(inputs[0]!)) return PreparedData.open(inputs[0]!);
-  const files = expandInputs(inputs);
-  const key = createHash('sha256').update(JSON.stringify({
-    files: files.map((file) => { const s = statSync(file); return [resolve(file), s.size, s.mtimeMs]; }), tokenizer: tokenizer.fingerprint, maxSeqLength, skipBadLines,
-  })).digest('hex').slice(0, 16);
-  const cache = join(saveDir, `prepared-${key}`);
-  if (PreparedData.isPrepared(cache)) {
-    console.error(`using the prepared cache ${cache}`);
-    return PreparedData.open(cache);
-  }
-  makeDir(saveDir);
-  for (const old of readdirSync(saveDir).filter((n) => n.startsWith('prepared-'))) rmSync(join(saveDir, old), { recursive: true, force: true });
-  console.error(`preparing ${files.length} file(s) into ${cache}`);
-  await prepareShards(files, tokenizer, cache, { maxSeqLength, skipBadLines, workers: files.reduce((n, f) => n + statSync(f).size, 0) > 8 << 20 ? Math.min(2, availableParallelism()) : 0 });
-  return PreparedData.open(cache);
-}
+type TrainFlags = ReturnType<ReturnType<typeof trainCommand>['opts']>;
 
-interface LaunchFlags {
-  model: string; trainSet: string[]; saveDir: string; skipBadLines: boolean; maxSeqLength?: number;
-  nprocPerNode: number; nnodes: number; nodeRank: number; masterAddr: string; masterPort: number;
-}
-
-/**
- * --nproc-per-node N: prepares the data once, then runs N workers of this command with torchrun's
- * environment (RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT). If one fails, the others
- * are stopped and the run exits non-zero naming it; Ctrl-C reaches every worker (they checkpoint together).
- */
-async function launchWorkers(f: LaunchFlags): Promise<void> {
-  const config = readModelConfig(f.model, f.maxSeqLength === undefined ? {} : { max_seq_length: f.maxSeqLength });
-  const tokenizer = loadTokenizer(f.model);
-  const data = await trainingSource(f.trainSet, f.saveDir, tokenizer, config.inbatch.max_seq_length, f.skipBadLines);
-  const world = f.nnodes * f.nprocPerNode;
-  const threads = Math.max(1, Math.floor(availableParallelism() / f.nprocPerNode));
-  console.error(`starting ${f.nprocPerNode} worker(s) of ${world} (${threads} thread(s) each), rendezvous at ${f.masterAddr}:${f.masterPort}`);
-  const workers = Array.from({ length: f.nprocPerNode }, (_, local) => {
-    const rank = f.nodeRank * f.nprocPerNode + local;
-    const child = spawn(process.execPath, process.argv.slice(1), {
-      stdio: 'inherit',
-      env: { ...process.env, RANK: String(rank), LOCAL_RANK: String(local), WORLD_SIZE: String(world), MASTER_ADDR: f.masterAddr, MASTER_PORT: String(f.masterPort),
-        INBATCH_PREPARED: data.dir, INBATCH_THREADS: String(threads) },
-    });
-    return { rank, child, exit: new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? 1))) };
+export function addTrainCommand(program: Command): void {
+  trainCommand(program).action(async (f) => {
+    if (f.nodeRank >= f.nnodes) throw new UsageError(`--node-rank ${f.nodeRank} must be below --nnodes ${f.nnodes}`);
+    if (f.backend === 'nccl' && !f.device.startsWith('cuda')) throw new UsageError('--backend nccl reduces CUDA tensors: use it with --device cuda (gloo is the CPU backend)');
+    const worker = workerIdentity(process.env, f);
+    // a launcher starts this node's workers; a worker (started by one, or by torchrun) has WORLD_SIZE set
+    if ((f.nprocPerNode > 1 || f.nnodes > 1) && !worker) return launchWorkers(f);
+    for (const input of f.trainSet) if (!/[*?[]/.test(input) && !existsSync(input)) throw new UsageError(`--train-set ${input} does not exist`);
+    if (f.evaluate && (!f.similarTextPairFile || !f.corpusFile)) throw new UsageError('--evaluate needs --similar-text-pair-file and --corpus-file');
+    T.loadNative();
+    if (f.device.startsWith('cuda') && !T.cudaIsAvailable()) throw new UsageError(`--device ${f.device}: this libtorch build has no CUDA (build the addon against a CUDA libtorch: INBATCH_LIBTORCH=... npm run build:native)`);
+    // a worker of a multi-GPU machine takes the GPU of its local rank, as torchrun's users do
+    const device = f.device === 'cuda' && worker?.localRank !== undefined ? `cuda:${worker.localRank}` : f.device;
+    T.setDefaultDevice(device);
+    const model = loadModelFromFlags(f.model, f);
+    if (f.initFromCkpt) initialiseFrom(model, f.initFromCkpt);
+    // every input is read and checked before the long work starts
+    const evaluator = f.evaluate ? new RecallEvaluator(readDevPairs(f.similarTextPairFile!), await readCorpusTexts(f.corpusFile!), {
+      recallNum: f.recallNum, index: { kind: f.evalExact ? 'exact' : 'hnsw', hnsw: { m: f.hnswM, efConstruction: f.hnswEf, ef: f.hnswEf } },
+    }) : undefined;
+    const maxLen = model.config.inbatch.max_seq_length;
+    const data = process.env.INBATCH_PREPARED ? PreparedData.open(process.env.INBATCH_PREPARED) : await preparedTrainingData(f.trainSet, f.saveDir, model.tokenizer, maxLen, f.skipBadLines);
+    const processGroup = worker ? joinWorkers(worker, { timeoutMs: f.distTimeout * 1000, backend: f.backend ?? (device.startsWith('cuda') ? 'nccl' : 'gloo'), device }) : undefined;
+    data.checkCompatible(model.tokenizer.fingerprint, maxLen);
+    const lead = !processGroup || processGroup.rank === 0;
+    const trainer = new Trainer(model, data, trainOptions(f, maxLen), { evaluator: lead ? evaluator : undefined, signal: stopOnInterrupt(Boolean(processGroup)), processGroup });
+    if (lead) console.error(`${data.rows} pairs (${data.manifest.bad_lines.count} bad line(s) skipped), about ${trainer.totalSteps} steps`);
+    const result = await trainer.train();
+    if (result.interrupted) process.exitCode = 130; // every rank: each node's launcher reports its own workers
+    if (!lead) return; // rank 0 reports
+    const s = trainer.samplerReport;
+    console.error(`sampler, last epoch: ${s.deferred} row(s) deferred and ${s.dropped} dropped to keep texts unique within a batch`);
+    console.log(JSON.stringify({
+      steps: result.state.globalStep, final_loss: result.finalLoss, interrupted: result.interrupted ?? false, model_final: result.finalDir,
+      best_step: result.state.bestStep, best_metric: trainer.options.bestMetric, best_score: result.state.bestScore, evaluations: result.evaluations,
+    }, null, 2));
   });
-  data.close();
-  const forward = (signal: NodeJS.Signals) => () => { for (const w of workers) w.child.kill(signal); };
-  process.on('SIGINT', forward('SIGINT'));
-  process.on('SIGTERM', forward('SIGTERM'));
-  const pending = new Set(workers);
-  let interrupted = false;
-  while (pending.size) {
-    const [w, result] = await Promise.race([...pending].map((w) => w.exit.then((r) => [w, r] as const)));
-    pending.delete(w);
-    if (result === 0) continue;
-    if (result === 130) { interrupted = true; continue; } // Ctrl-C: every worker stops at the same step, rank 0 checkpoints
-    console.error(`inbatch train: worker rank ${w.rank} exited with ${result}; stopping the other workers`);
-    for (const other of pending) other.child.kill('SIGTERM');
-    const killer = setTimeout(() => { for (const other of pending) other.child.kill('SIGKILL'); }, 5000);
-    await Promise.all([...pending].map((o) => o.exit));
-    clearTimeout(killer);
-    const where = f.nodeRank === 0 ? `the last checkpoint in ${f.saveDir} stays valid` : 'the last checkpoint on node 0 (rank 0 writes them) stays valid';
-    throw new Error(`worker rank ${w.rank} failed (exit ${result}); ${where}: continue with --resume on every node`);
-  }
-  if (interrupted) process.exitCode = 130;
+}
+
+/** The flags as the Trainer's options (PaddleNLP's --use-gradient-cache --chunk-numbers K is GradCache with chunks of batch/K). */
+function trainOptions(f: TrainFlags, maxLen: number): Partial<TrainOptions> & { saveDir: string } {
+  return {
+    saveDir: f.saveDir, batchSize: f.batchSize, learningRate: f.learningRate, epochs: f.epochs, maxSteps: f.maxSteps,
+    margin: f.margin, scale: f.scale, saveSteps: f.saveSteps, warmupProportion: f.warmupProportion, weightDecay: f.weightDecay,
+    maxGradNorm: f.maxGradNorm, seed: f.seed, groupByLength: f.groupByLength && !f.padToMaxLength, padToMaxLength: f.padToMaxLength ? maxLen : undefined,
+    loggingSteps: f.loggingSteps, keepCheckpoints: f.keepCheckpoints, evalSteps: f.evalSteps, timeBudgetSeconds: f.timeBudget,
+    resume: f.resumeFrom ?? f.resume, overwrite: f.overwrite,
+    gradCacheChunkSize: f.gradCacheChunkSize ?? (f.useGradientCache ? Math.ceil(f.batchSize / f.chunkNumbers) : undefined),
+  };
+}
+
+/** --init-from-ckpt: the weights of a model folder (any layout) or a weights file. */
+function initialiseFrom(model: DualEncoder, path: string): void {
+  const { params } = loadWeights(path, model.config);
+  T.noGrad(() => { for (const [name, p] of model.params) T.copy_(p, params.get(name)!); });
+  for (const p of params.values()) p.dispose();
+  console.error(`initialised weights from ${path}`);
 }

@@ -1,25 +1,15 @@
 // GradCache (Gao et al. 2021, "Scaling Deep Contrastive Learning Batch Size under Memory Limited
-// Setup"): the in-batch negatives loss of a batch too large for one graph.
+// Setup"): the embed-and-backward of a batch too large for one graph.
 //   1. embed the batch chunk by chunk without a graph, saving the RNG state before each chunk;
-//   2. loss over the whole batch on those embeddings; its gradient g with respect to each embedding;
+//   2. the loss over the whole batch on those embeddings; its gradient g with respect to each embedding;
 //   3. per chunk: restore its RNG state (the same dropout masks), embed again with a graph, and
 //      back-propagate sum(embedding · g): the parameter gradients add up to the whole batch's.
 // With one chunk of the whole batch this is the plain step; only one chunk's graph is ever alive.
-// With workers, step 2 takes the global batch's loss over every rank's gathered embeddings.
 import type { DualEncoder } from '../model/dual-encoder.js';
 import { padTokenLists } from '../text/collate.js';
 import * as T from '../torch/index.js';
-import type { ProcessGroup, Tensor } from '../torch/index.js';
-import { allReduceGradients, globalLoss } from './distributed-step.js';
-import type { AdamW } from './adamw.js';
-import { clipGradNorm } from './clip.js';
-import { inBatchNegativesLoss } from './inbatch-negatives.js';
-import type { StepResult, StepSettings, BatchTexts } from './train-step.js';
-
-export interface GradCacheResult extends StepResult {
-  /** largest difference between a chunk's embeddings in its graph pass and in its first pass (0: masks replayed) */
-  replayMaxDiff: number;
-}
+import type { Tensor } from '../torch/index.js';
+import type { BatchTexts } from './batch.js';
 
 /**
  * Largest difference allowed between a chunk's graph pass and its first pass. Replayed masks give 0 on
@@ -48,47 +38,43 @@ function chunksOf(batch: BatchTexts, size: number): Chunk[] {
   return out;
 }
 
+export interface ChunkOptions { chunkSize: number; padId: number; padTo?: number }
+
 /**
- * With a process group (workers), the loss of step 2 is the global batch's (every rank's embeddings
- * gathered) and the parameter gradients are summed over the ranks at the end.
+ * Steps 1-3: the batch's loss (by lossOf over all its embeddings), with its parameter gradients
+ * accumulated, and the largest difference between a chunk's two passes (0: masks replayed).
  */
-export function gradCacheStep(model: DualEncoder, optimizer: AdamW, batch: BatchTexts, s: StepSettings & { chunkSize: number; padId: number; padTo?: number; group?: ProcessGroup; columns?: number }): GradCacheResult {
-  const chunks = chunksOf(batch, s.chunkSize);
+export function backwardInChunks(model: DualEncoder, batch: BatchTexts, o: ChunkOptions, lossOf: (q: Tensor, t: Tensor) => Tensor): { loss: number; replayMaxDiff: number } {
+  const chunks = chunksOf(batch, o.chunkSize);
   // every chunk padded as the whole batch would be: the same shapes as the plain step
   const longest = (lists: Uint32Array[]) => lists.reduce((m, l) => Math.max(m, l.length), 1);
-  const padQ = s.padTo ?? longest(batch.queries), padT = s.padTo ?? longest(batch.titles);
-  const embedChunk = (c: Chunk, training: boolean): [Tensor, Tensor] => [
-    model.forward(padTokenLists(batch.queries.slice(c.rows[0], c.rows[1]), s.padId, padQ), training),
-    model.forward(padTokenLists(Array.from(c.titles, (i) => batch.titles[i]!), s.padId, padT), training),
+  const padQ = o.padTo ?? longest(batch.queries), padT = o.padTo ?? longest(batch.titles);
+  const embedChunk = (c: Chunk): [Tensor, Tensor] => [
+    model.forward(padTokenLists(batch.queries.slice(c.rows[0], c.rows[1]), o.padId, padQ), true),
+    model.forward(padTokenLists(Array.from(c.titles, (i) => batch.titles[i]!), o.padId, padT), true),
   ];
-  T.manualSeed(s.group ? s.stepSeed * 31 + s.group.rank : s.stepSeed);
   // 1. embeddings without a graph, one chunk at a time
   const states: Tensor[] = [];
   const first = chunks.map((c) => {
     states.push(T.keep(T.rngState()));
-    return T.tidy(() => T.noGrad(() => embedChunk(c, true)).map((e) => T.keep(e)));
+    return T.tidy(() => T.noGrad(() => embedChunk(c)).map((e) => T.keep(e)));
   });
   const loss = T.tidy(() => {
     // 2. the whole batch's loss on leaf copies of the embeddings, and its gradient with respect to them
-    const titleOrder = T.fromData(BigInt64Array.from(chunks.flatMap((c) => Array.from(c.titles, BigInt))), [batch.titles.length]);
     const queries = T.setRequiresGrad(T.detach(T.cat(first.map(([q]) => q), 0)));
-    const titlesByChunk = T.cat(first.map(([, t]) => t), 0);
     // titles were embedded chunk by chunk; put them back into loss order
     const inverse = new BigInt64Array(batch.titles.length);
-    Array.from(T.toData(titleOrder) as BigInt64Array).forEach((title, pos) => { inverse[Number(title)] = BigInt(pos); });
-    const titles = T.setRequiresGrad(T.detach(T.indexSelect(titlesByChunk, 0, T.fromData(inverse, [inverse.length]))));
-    const l = s.group
-      ? globalLoss(s.group, queries, titles, batch.titleColumn, s.columns ?? 2, s)
-      : inBatchNegativesLoss(queries, titles, { margin: s.margin, scale: s.scale });
+    chunks.flatMap((c) => Array.from(c.titles)).forEach((title, pos) => { inverse[title] = BigInt(pos); });
+    const titles = T.setRequiresGrad(T.detach(T.indexSelect(T.cat(first.map(([, t]) => t), 0), 0, T.fromData(inverse, [inverse.length]))));
+    const l = lossOf(queries, titles);
     T.backward(l);
     return { value: T.item(l), gq: T.keep(T.grad(queries)!), gt: T.keep(T.grad(titles)!) };
   });
   // 3. each chunk again, with its graph and its first pass's dropout masks
   let replayMaxDiff = 0;
-  let tokens = 0;
   chunks.forEach((c, k) => T.tidy(() => {
     T.setRngState(states[k]!);
-    const [q, t] = embedChunk(c, true);
+    const [q, t] = embedChunk(c);
     const gq = T.narrow(loss.gq, 0, c.rows[0], c.rows[1] - c.rows[0]);
     const gt = T.indexSelect(loss.gt, 0, T.fromData(BigInt64Array.from(c.titles, BigInt), [c.titles.length]));
     T.backward(T.add(T.sum(T.mul(q, gq)), T.sum(T.mul(t, gt))));
@@ -96,12 +82,6 @@ export function gradCacheStep(model: DualEncoder, optimizer: AdamW, batch: Batch
       replayMaxDiff = Math.max(replayMaxDiff, T.item(T.max(T.abs(T.sub(q, first[k]![0])))), T.item(T.max(T.abs(T.sub(t, first[k]![1])))));
     });
   }));
-  for (const p of batch.queries) tokens += p.length;
-  for (const p of batch.titles) tokens += p.length;
   for (const t of [...states, ...first.flat(), loss.gq, loss.gt]) t.dispose();
-  if (s.group) allReduceGradients(s.group, optimizer);
-  const gradNorm = clipGradNorm(optimizer.params.map(([, p]) => p), s.maxGradNorm);
-  optimizer.update(s.lr);
-  optimizer.zeroGrad();
-  return { loss: loss.value, gradNorm, tokens, replayMaxDiff };
+  return { loss: loss.value, replayMaxDiff };
 }

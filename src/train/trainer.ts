@@ -1,32 +1,32 @@
-// The training loop, nanoGPT-style: take the next batch, step, and maybe log, checkpoint,
-// evaluate, redraw the charts; yield to the event loop after every step so signals, timers
-// and servers in the same process keep running. The jobs around it live in their own files:
-// checkpoint.ts, train-log.ts, best-model.ts, time-budget.ts, collapse-watch.ts, epochs.ts.
+// The training loop, nanoGPT-style: take the next batch, step (step.ts), and maybe log,
+// checkpoint, evaluate, redraw the charts; yield to the event loop after every step so signals,
+// timers and servers in the same process keep running. The jobs around it live in their own
+// files: step.ts, workers.ts, checkpoint.ts, train-log.ts, best-model.ts, time-budget.ts, collapse-watch.ts.
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DualEncoder } from '../model/dual-encoder.js';
 import { saveModel } from '../model/folder.js';
 import * as T from '../torch/index.js';
-import type { ProcessGroup } from '../torch/index.js';
 import { removeStaleTemporaries } from '../util/atomic.js';
 import { UsageError } from '../util/errors.js';
 import { makeDir } from '../util/make-dir.js';
 import { Progress } from '../util/progress.js';
+import type { TrainingSource } from '../data/training-source.js';
 import { AdamW } from './adamw.js';
+import { batchTexts } from './batch.js';
 import { BestModelTracker } from './best-model.js';
 import { listCheckpoints, pruneCheckpoints, readCheckpointState, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { CollapseWatch } from './collapse-watch.js';
+import { rankShare } from './gather.js';
+import { checkReplay } from './grad-cache.js';
 import { DEFAULT_TRAIN_OPTIONS, validateTrainOptions, type EvalResult, type StepLog, type TrainerState, type TrainHooks, type TrainOptions } from './options.js';
 import { EpochSampler, type SamplerReport } from './sampler.js';
 import { linearWarmupDecay } from './schedule.js';
+import { trainStep, type StepResult } from './step.js';
 import { TimeBudget } from './time-budget.js';
 import { TrainLog, writeTrainingCharts } from './train-log.js';
-import { distributedStep, rankShare } from './distributed-step.js';
-import { checkReplay, gradCacheStep, type GradCacheResult } from './grad-cache.js';
-import { batchTexts, trainStep, type StepResult } from './train-step.js';
-import { padTokenLists } from '../text/collate.js';
-import { textHash, type TrainingSource } from '../data/training-source.js';
+import { anyRankStopping, checkWorkersAgree, leadValues, syncWithLead } from './workers.js';
 
 export interface TrainResult {
   state: TrainerState;
@@ -39,6 +39,25 @@ export interface TrainResult {
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A step's result and how many titles its batch had (the collapse watch's log B). */
+type DoneStep = StepResult & { titles: number };
+
+/** What one call of train() carries from step to step. */
+interface Run {
+  state: TrainerState;
+  log: Pick<TrainLog, 'write'>;
+  quiet: boolean;
+  best: BestModelTracker;
+  budget?: TimeBudget;
+  collapse: CollapseWatch;
+  progress: Progress;
+  evaluations: TrainResult['evaluations'];
+  /** sums since the last logged step */
+  window: { loss: number; steps: number; pairs: number; tokens: number; start: number };
+  lastLoss: number;
+  lastCheckpoint?: { step: number; dir: string };
+}
 
 export class Trainer {
   readonly options: TrainOptions;
@@ -79,167 +98,181 @@ export class Trainer {
   }
 
   async train(): Promise<TrainResult> {
+    const run = this.begin();
+    const { state } = run;
+    this.sampler = this.samplerAt(state.epoch, state.batchInEpoch);
+    while (state.globalStep < this.totalSteps && state.epoch < this.options.epochs) {
+      const rows = this.sampler.next();
+      if (!rows) {
+        await this.endEpoch(run);
+        continue;
+      }
+      const r = this.step(rows, state);
+      this.record(run, r, rows.length);
+      await this.afterStep(run, r);
+      this.hooks.onStep?.(state);
+      await yieldToEventLoop();
+      if (this.stopRequested()) return this.interrupted(run);
+    }
+    return this.finish(run);
+  }
+
+  /** Starts or resumes: the state agreed with every worker, the log, the trackers. */
+  private begin(): Run {
     const o = this.options;
     const group = this.hooks.processGroup;
-    const quiet = o.quiet || !this.lead;
+    const quiet = Boolean(o.quiet) || !this.lead;
     makeDir(o.saveDir);
     const stale = this.lead ? removeStaleTemporaries(o.saveDir) : [];
     if (stale.length && !quiet) process.stderr.write(`removed ${stale.length} unfinished folder(s) left by an interrupted write: ${stale.join(', ')}\n`);
-    if (group) this.checkWorkersAgree(group);
-    const state = group ? this.syncWithLead(group, this.startOrResume()) : this.startOrResume();
-    const log: Pick<TrainLog, 'write'> = this.lead ? new TrainLog(o.saveDir, state.globalStep > 0 ? state.globalStep : undefined) : { write: () => undefined };
+    if (group) checkWorkersAgree(group, [this.data.fingerprint, this.model.config, o.batchSize, o.seed, o.groupByLength, o.epochs, o.maxSteps ?? null]);
+    const state = group ? syncWithLead(group, this.model, this.optimizer, this.startOrResume()) : this.startOrResume();
+    const log: Run['log'] = this.lead ? new TrainLog(o.saveDir, state.globalStep > 0 ? state.globalStep : undefined) : { write: () => undefined };
     if (state.globalStep === 0) log.write({ event: 'start', run_id: state.runId, data: state.dataFingerprint, total_steps: this.totalSteps, pairs: this.data.rows, options: o });
-    const best = new BestModelTracker(o.bestMetric, state.bestScore, state.bestStep);
-    const budget = o.timeBudgetSeconds ? new TimeBudget(o.timeBudgetSeconds, state.globalStep) : undefined;
-    const collapse = new CollapseWatch(o.margin, o.scale);
-    const progress = new Progress('train', this.totalSteps, 'step', quiet);
-    const evaluations: TrainResult['evaluations'] = [];
-    const window = { loss: 0, steps: 0, pairs: 0, tokens: 0, start: Date.now() };
-    let lastLoss = NaN;
-
-    let lastCheckpoint: { step: number; dir: string } | undefined;
-    const checkpoint = () => {
-      if (!this.lead) return join(o.saveDir, `checkpoint-${state.globalStep}`);
-      if (lastCheckpoint?.step === state.globalStep) return lastCheckpoint.dir; // interrupted right after a periodic save
-      const dir = saveCheckpoint(o.saveDir, this.model, this.optimizer, state, o);
-      lastCheckpoint = { step: state.globalStep, dir };
-      pruneCheckpoints(o.saveDir, o.keepCheckpoints);
-      log.write({ event: 'checkpoint', step: state.globalStep, dir });
-      this.hooks.onCheckpoint?.(state.globalStep, dir);
-      return dir;
+    return {
+      state, log, quiet, evaluations: [], lastLoss: NaN,
+      best: new BestModelTracker(o.bestMetric, state.bestScore, state.bestStep),
+      budget: o.timeBudgetSeconds ? new TimeBudget(o.timeBudgetSeconds, state.globalStep) : undefined,
+      collapse: new CollapseWatch(o.margin, o.scale),
+      progress: new Progress('train', this.totalSteps, 'step', quiet),
+      window: { loss: 0, steps: 0, pairs: 0, tokens: 0, start: Date.now() },
     };
-    const evaluate = async () => {
-      if (!this.lead) return;
-      const result = await this.evaluate();
-      if (!result) return;
-      evaluations.push({ step: state.globalStep, scores: result.scores });
-      const isBest = best.consider(state.globalStep, result);
-      Object.assign(state, { bestScore: best.bestScore, bestStep: best.bestStep });
-      log.write({ event: 'eval', step: state.globalStep, epoch: state.epoch, scores: result.scores, best: isBest });
-      if (isBest) saveModel(this.model, join(o.saveDir, 'model_best'));
-      writeTrainingCharts(o.saveDir);
-      this.hooks.onEvaluate?.(state.globalStep, result, isBest);
-      if (!quiet) process.stderr.write(`\neval step ${state.globalStep}: ${Object.entries(result.scores).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(' ')}${isBest ? ' (best)' : ''}\n`);
-    };
-    const logStep = (r: StepResult) => {
-      const seconds = (Date.now() - window.start) / 1000;
-      const record: StepLog = {
-        step: state.globalStep, epoch: state.epoch, loss: window.loss / window.steps, lr: this.lr(state.globalStep - 1), grad_norm: r.gradNorm,
-        pairs_per_s: window.pairs / seconds, tokens_per_s: window.tokens / seconds,
-      };
-      log.write({ ...record });
-      this.hooks.onLog?.(record);
-      progress.update(state.globalStep, { loss: record.loss, lr: record.lr, 'pairs/s': record.pairs_per_s }, true);
-      Object.assign(window, { loss: 0, steps: 0, pairs: 0, tokens: 0, start: Date.now() });
-    };
+  }
 
-    this.sampler = this.samplerAt(state.epoch, state.batchInEpoch);
-    while (state.globalStep < this.totalSteps && state.epoch < o.epochs) {
-      const rows = this.sampler.next();
-      if (!rows) {
-        log.write({ event: 'epoch', epoch: state.epoch, sampler: this.sampler.report });
-        if (!o.evalSteps) await evaluate();
-        state.epoch++;
-        state.batchInEpoch = 0;
-        if (state.epoch < o.epochs) this.sampler = this.samplerAt(state.epoch, 0);
-        continue;
-      }
-      const settings = { margin: o.margin, scale: o.scale, maxGradNorm: o.maxGradNorm, lr: this.lr(state.globalStep), stepSeed: o.seed * 7919 + state.globalStep };
-      const [from, to] = group ? rankShare(rows.length, group.rank, group.worldSize) : [0, rows.length];
-      const texts = batchTexts(this.data, rows.subarray(from, to));
-      const padId = this.model.tokenizer.padId;
-      const r = o.gradCacheChunkSize
-        ? gradCacheStep(this.model, this.optimizer, texts, { ...settings, chunkSize: o.gradCacheChunkSize, padId, padTo: o.padToMaxLength, group, columns: this.data.columns })
-        : group
-        ? distributedStep(this.model, this.optimizer, texts, this.data.columns, group, { ...settings, padId, padTo: o.padToMaxLength })
-        : trainStep(this.model, this.optimizer, { queries: padTokenLists(texts.queries, padId, o.padToMaxLength), titles: padTokenLists(texts.titles, padId, o.padToMaxLength) }, settings);
-      const titleCount = texts.titles.length;
-      if (!Number.isFinite(r.loss)) throw new Error(`loss became ${r.loss} at step ${state.globalStep + 1}; lower the learning rate or check the data`);
-      const replayMaxDiff = (r as Partial<GradCacheResult>).replayMaxDiff;
-      if (replayMaxDiff !== undefined) checkReplay(replayMaxDiff, state.globalStep + 1, T.getDefaultDevice());
-      state.globalStep++;
-      state.batchInEpoch++;
-      lastLoss = r.loss;
-      Object.assign(window, { loss: window.loss + r.loss, steps: window.steps + 1, pairs: window.pairs + rows.length, tokens: window.tokens + r.tokens });
+  /** One optimisation step on this process's share of the rows (step.ts). */
+  private step(rows: Uint32Array, state: TrainerState): DoneStep {
+    const o = this.options;
+    const group = this.hooks.processGroup;
+    const [from, to] = group ? rankShare(rows.length, group.rank, group.worldSize) : [0, rows.length];
+    const batch = batchTexts(this.data, rows.subarray(from, to));
+    const r = trainStep(this.model, this.optimizer, batch, {
+      margin: o.margin, scale: o.scale, maxGradNorm: o.maxGradNorm, lr: this.lr(state.globalStep), stepSeed: o.seed * 7919 + state.globalStep,
+      padId: this.model.tokenizer.padId, padTo: o.padToMaxLength, chunkSize: o.gradCacheChunkSize, group, columns: this.data.columns,
+    });
+    if (!Number.isFinite(r.loss)) throw new Error(`loss became ${r.loss} at step ${state.globalStep + 1}; lower the learning rate or check the data`);
+    if (r.replayMaxDiff !== undefined) checkReplay(r.replayMaxDiff, state.globalStep + 1, T.getDefaultDevice());
+    return { ...r, titles: batch.titles.length };
+  }
 
-      const warning = group ? undefined : collapse.observe(r.loss, titleCount);
-      if (warning) { log.write({ event: 'warning', step: state.globalStep, message: warning }); if (!quiet) process.stderr.write(`\nwarning: ${warning}\n`); }
-      if (state.globalStep % o.loggingSteps === 0 || state.globalStep === this.totalSteps) logStep(r);
-      if (o.saveSteps > 0 && state.globalStep % o.saveSteps === 0) checkpoint();
-      if (o.evalSteps && state.globalStep % o.evalSteps === 0) await evaluate();
-      if (this.lead && state.globalStep % o.chartSteps === 0) writeTrainingCharts(o.saveDir);
-      if (budget?.shouldRefit(state.globalStep)) {
-        const fit = budget.totalSteps(state.globalStep, Math.min(this.plannedSteps(), o.maxSteps ?? Infinity));
-        // every rank's clock gives its own fit: rank 0's is the run's, or the ranks would stop at different steps
-        const total = group ? this.leadValues(group, [fit])[0]! : fit;
-        if (total !== this.totalSteps) {
-          this.totalSteps = state.totalSteps = total;
-          progress.setTotal(total);
-          log.write({ event: 'time_budget', seconds: o.timeBudgetSeconds, total_steps: total });
-        }
-      }
-      this.hooks.onStep?.(state);
-      await yieldToEventLoop();
-      if (this.stopRequested()) {
-        const dir = checkpoint();
-        log.write({ event: 'interrupted', step: state.globalStep, checkpoint: dir });
-        if (this.lead) writeTrainingCharts(o.saveDir);
-        progress.done(state.globalStep, { loss: lastLoss });
-        if (!quiet) process.stderr.write(`interrupted: checkpoint written to ${dir}; continue with --resume\n`);
-        return { state, finalLoss: lastLoss, sampler: this.samplerReport, evaluations, finalDir: dir, interrupted: true };
-      }
+  private record(run: Run, r: StepResult, pairs: number): void {
+    const { state, window } = run;
+    state.globalStep++;
+    state.batchInEpoch++;
+    run.lastLoss = r.loss;
+    Object.assign(window, { loss: window.loss + r.loss, steps: window.steps + 1, pairs: window.pairs + pairs, tokens: window.tokens + r.tokens });
+  }
+
+  /** What follows a step: the collapse watch, logging, checkpoints, evaluation, charts, the time budget. */
+  private async afterStep(run: Run, r: DoneStep): Promise<void> {
+    const o = this.options;
+    const { state } = run;
+    const warning = this.hooks.processGroup ? undefined : run.collapse.observe(r.loss, r.titles);
+    if (warning) { run.log.write({ event: 'warning', step: state.globalStep, message: warning }); if (!run.quiet) process.stderr.write(`\nwarning: ${warning}\n`); }
+    if (state.globalStep % o.loggingSteps === 0 || state.globalStep === this.totalSteps) this.logStep(run, r);
+    if (o.saveSteps > 0 && state.globalStep % o.saveSteps === 0) this.checkpoint(run);
+    if (o.evalSteps && state.globalStep % o.evalSteps === 0) await this.evaluate(run);
+    if (this.lead && state.globalStep % o.chartSteps === 0) writeTrainingCharts(o.saveDir);
+    if (run.budget?.shouldRefit(state.globalStep)) this.refitToBudget(run);
+  }
+
+  private async endEpoch(run: Run): Promise<void> {
+    const { state } = run;
+    run.log.write({ event: 'epoch', epoch: state.epoch, sampler: this.sampler!.report });
+    if (!this.options.evalSteps) await this.evaluate(run);
+    state.epoch++;
+    state.batchInEpoch = 0;
+    if (state.epoch < this.options.epochs) this.sampler = this.samplerAt(state.epoch, 0);
+  }
+
+  private logStep(run: Run, r: StepResult): void {
+    const { state, window } = run;
+    const seconds = (Date.now() - window.start) / 1000;
+    const record: StepLog = {
+      step: state.globalStep, epoch: state.epoch, loss: window.loss / window.steps, lr: this.lr(state.globalStep - 1), grad_norm: r.gradNorm,
+      pairs_per_s: window.pairs / seconds, tokens_per_s: window.tokens / seconds,
+    };
+    run.log.write({ ...record });
+    this.hooks.onLog?.(record);
+    run.progress.update(state.globalStep, { loss: record.loss, lr: record.lr, 'pairs/s': record.pairs_per_s }, true);
+    Object.assign(window, { loss: 0, steps: 0, pairs: 0, tokens: 0, start: Date.now() });
+  }
+
+  /** Writes a checkpoint at the current step (rank 0; once per step) and returns its folder. */
+  private checkpoint(run: Run): string {
+    const { state } = run;
+    const o = this.options;
+    if (!this.lead) return join(o.saveDir, `checkpoint-${state.globalStep}`);
+    if (run.lastCheckpoint?.step === state.globalStep) return run.lastCheckpoint.dir; // interrupted right after a periodic save
+    const dir = saveCheckpoint(o.saveDir, this.model, this.optimizer, state, o);
+    run.lastCheckpoint = { step: state.globalStep, dir };
+    pruneCheckpoints(o.saveDir, o.keepCheckpoints);
+    run.log.write({ event: 'checkpoint', step: state.globalStep, dir });
+    this.hooks.onCheckpoint?.(state.globalStep, dir);
+    return dir;
+  }
+
+  /** Scores the model (rank 0), keeps model_best, redraws the charts. */
+  private async evaluate(run: Run): Promise<void> {
+    if (!this.lead || !this.hooks.evaluator) return;
+    const { state } = run;
+    this.model.setTrainable(false);
+    let result: EvalResult;
+    try {
+      result = await this.hooks.evaluator.evaluate(this.model);
+    } finally {
+      this.model.setTrainable(true);
     }
-    if (evaluations.at(-1)?.step !== state.globalStep) await evaluate(); // the final model is always scored
-    progress.done(state.globalStep, { loss: lastLoss });
+    run.evaluations.push({ step: state.globalStep, scores: result.scores });
+    const isBest = run.best.consider(state.globalStep, result);
+    Object.assign(state, { bestScore: run.best.bestScore, bestStep: run.best.bestStep });
+    run.log.write({ event: 'eval', step: state.globalStep, epoch: state.epoch, scores: result.scores, best: isBest });
+    if (isBest) saveModel(this.model, join(this.options.saveDir, 'model_best'));
+    writeTrainingCharts(this.options.saveDir);
+    this.hooks.onEvaluate?.(state.globalStep, result, isBest);
+    if (!run.quiet) process.stderr.write(`\neval step ${state.globalStep}: ${Object.entries(result.scores).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(' ')}${isBest ? ' (best)' : ''}\n`);
+  }
+
+  /** Refits the step count to the time budget; with workers rank 0's fit is the run's, or the ranks would stop at different steps. */
+  private refitToBudget(run: Run): void {
+    const o = this.options;
+    const group = this.hooks.processGroup;
+    const fit = run.budget!.totalSteps(run.state.globalStep, Math.min(this.plannedSteps(), o.maxSteps ?? Infinity));
+    const total = group ? leadValues(group, [fit])[0]! : fit;
+    if (total === this.totalSteps) return;
+    this.totalSteps = run.state.totalSteps = total;
+    run.progress.setTotal(total);
+    run.log.write({ event: 'time_budget', seconds: o.timeBudgetSeconds, total_steps: total });
+  }
+
+  private interrupted(run: Run): TrainResult {
+    const { state } = run;
+    const dir = this.checkpoint(run);
+    run.log.write({ event: 'interrupted', step: state.globalStep, checkpoint: dir });
+    if (this.lead) writeTrainingCharts(this.options.saveDir);
+    run.progress.done(state.globalStep, { loss: run.lastLoss });
+    if (!run.quiet) process.stderr.write(`interrupted: checkpoint written to ${dir}; continue with --resume\n`);
+    return { state, finalLoss: run.lastLoss, sampler: this.samplerReport, evaluations: run.evaluations, finalDir: dir, interrupted: true };
+  }
+
+  private async finish(run: Run): Promise<TrainResult> {
+    const { state } = run;
+    const o = this.options;
+    if (run.evaluations.at(-1)?.step !== state.globalStep) await this.evaluate(run); // the final model is always scored
+    run.progress.done(state.globalStep, { loss: run.lastLoss });
     const finalDir = join(o.saveDir, 'model_final');
     if (this.lead) {
       saveModel(this.model, finalDir);
-      log.write({ event: 'end', step: state.globalStep, best_step: state.bestStep, best_score: state.bestScore, best_metric: o.bestMetric });
+      run.log.write({ event: 'end', step: state.globalStep, best_step: state.bestStep, best_score: state.bestScore, best_metric: o.bestMetric });
       writeTrainingCharts(o.saveDir);
     }
-    return { state, finalLoss: lastLoss, sampler: this.samplerReport, evaluations, finalDir };
-  }
-
-  /** Every worker must train the same data with the same model and options: refused, naming a worker that differs. */
-  private checkWorkersAgree(group: ProcessGroup): void {
-    const o = this.options;
-    const mine = textHash(JSON.stringify([this.data.fingerprint, this.model.config, o.batchSize, o.seed, o.groupByLength, o.epochs, o.maxSteps ?? null]));
-    const all = T.tidy(() => Array.from(T.toData(group.allGather(T.fromData(Float64Array.from([mine]), [1]))) as Float64Array));
-    const odd = all.findIndex((h) => h !== all[0]);
-    if (odd >= 0) throw new UsageError(`worker rank ${odd} has other data, another model or other options than rank 0; every worker must be started alike`);
-  }
-
-  /**
-   * Every rank continues from rank 0's point: its step and data position, weights and optimizer moments
-   * are broadcast, so the machines of a run need not share the save folder (rank 0's holds the checkpoints).
-   */
-  private syncWithLead(group: ProcessGroup, state: TrainerState): TrainerState {
-    const [globalStep, epoch, batchInEpoch, optimizerStep] = this.leadValues(group, [state.globalStep, state.epoch, state.batchInEpoch, this.optimizer.step]) as [number, number, number, number];
-    for (const [, p] of this.model.params) group.broadcast_(p);
-    for (const moments of [this.optimizer.expAvg, this.optimizer.expAvgSq]) for (const m of moments.values()) group.broadcast_(m);
-    this.optimizer.step = optimizerStep;
-    return { ...state, globalStep, epoch, batchInEpoch };
-  }
-
-  /** Rank 0's values of numbers each rank computed for itself. */
-  private leadValues(group: ProcessGroup, values: number[]): number[] {
-    const t = T.fromData(Float64Array.from(values), [values.length]);
-    group.broadcast_(t, 0);
-    const lead = Array.from(T.toData(t) as Float64Array);
-    t.dispose();
-    return lead;
+    return { state, finalLoss: run.lastLoss, sampler: this.samplerReport, evaluations: run.evaluations, finalDir };
   }
 
   /** Whether to stop now: with workers, every rank stops at the same step when any of them was signalled. */
   private stopRequested(): boolean {
-    const mine = this.hooks.signal?.aborted ? 1 : 0;
+    const mine = this.hooks.signal?.aborted ?? false;
     const group = this.hooks.processGroup;
-    if (!group) return mine === 1;
-    const flag = T.fromData(Float32Array.from([mine]), [1]);
-    group.allReduce_(flag);
-    const any = T.item(flag) > 0;
-    flag.dispose();
-    return any;
+    return group ? anyRankStopping(group, mine) : mine;
   }
 
   /** The learning rate of a step: linear warmup, then linear decay to zero at totalSteps. */
@@ -282,15 +315,5 @@ export class Trainer {
     state.dataFingerprint ??= dataFingerprint;
     if (!o.quiet && this.lead) process.stderr.write(`resuming from ${dir} at step ${state.globalStep}\n`);
     return state;
-  }
-
-  private async evaluate(): Promise<EvalResult | undefined> {
-    if (!this.hooks.evaluator) return undefined;
-    this.model.setTrainable(false);
-    try {
-      return await this.hooks.evaluator.evaluate(this.model);
-    } finally {
-      this.model.setTrainable(true);
-    }
   }
 }

@@ -1,7 +1,7 @@
 // One rank of collectives.test.ts: all-reduce, all-gather, broadcast and barrier on 127.0.0.1.
 import * as T from '../../src/torch/index.js';
 import type { AdamW } from '../../src/train/adamw.js';
-import { allReduceGradients } from '../../src/train/distributed-step.js';
+import { allReduceGradients } from '../../src/train/gather.js';
 
 const rank = Number(process.env.RANK), world = Number(process.env.WORLD_SIZE);
 const group = T.ProcessGroup.init({ masterAddr: '127.0.0.1', masterPort: Number(process.env.MASTER_PORT), rank, worldSize: world, timeoutMs: 30_000 });

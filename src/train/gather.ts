@@ -1,18 +1,12 @@
-// One step of data-parallel in-batch negatives over a c10d process group. Each rank embeds its
-// share of the global batch; query and title embeddings are all-gathered so every query sees every
-// title of the global batch as a negative. Each rank computes the whole batch's loss with its own
-// slices still attached to its graph, so backward gives the exact gradient of the global loss with
-// respect to its embeddings (its titles are negatives in every rank's rows); the parameter
-// gradients, each rank's share, are then summed before clipping: one flat all-reduce, and the token
-// embedding table's used rows only.
-import type { DualEncoder } from '../model/dual-encoder.js';
-import { padTokenLists } from '../text/collate.js';
+// Data-parallel collectives of a step over a c10d process group. Each rank embeds its share of
+// the global batch; gatherGlobalBatch all-gathers query and title embeddings so every query sees
+// every title of the global batch as a negative, this rank's own rows keeping their graph (so
+// backward gives the exact gradient of the global loss with respect to its embeddings: its titles
+// are negatives in every rank's rows). allReduceGradients then sums each rank's share of the
+// parameter gradients: one flat all-reduce, and the token embedding table's used rows only.
 import * as T from '../torch/index.js';
 import type { ProcessGroup, Tensor } from '../torch/index.js';
 import type { AdamW } from './adamw.js';
-import { clipGradNorm } from './clip.js';
-import { inBatchNegativesLoss } from './inbatch-negatives.js';
-import type { BatchTexts, StepResult, StepSettings } from './train-step.js';
 
 /** Rows [start, end) of a global batch of n rows that a rank trains on. */
 export function rankShare(n: number, rank: number, world: number): [number, number] {
@@ -27,12 +21,19 @@ function gatherRows(group: ProcessGroup, local: Tensor, counts: number[], dim: n
   return T.cat(counts.flatMap((k, r) => (k === 0 ? [] : [r === group.rank ? local : T.narrow(all, 0, r * most, k)])), 0);
 }
 
+export interface GatherOptions {
+  group: ProcessGroup;
+  /** this rank's titles' columns (1 positive, 2... hard negatives) */
+  titleColumn: Int32Array;
+  columns: number;
+}
+
 /**
- * The global batch's loss on every rank: this rank's query and title embeddings (titles with their
- * columns: 1 positive, 2... hard negatives) gathered with every other rank's, in global order, this
+ * The global batch on every rank: this rank's query and title embeddings gathered with every
+ * other rank's, in global order (queries by rank; titles column by column, each by rank), this
  * rank's own rows keeping their graph.
  */
-export function globalLoss(group: ProcessGroup, q: Tensor, t: Tensor, titleColumn: Int32Array, columns: number, o: { margin: number; scale: number }): Tensor {
+export function gatherGlobalBatch({ group, titleColumn, columns }: GatherOptions, q: Tensor, t: Tensor): { queries: Tensor; titles: Tensor } {
   const dim = q.shape[1]!;
   const mine = [q.shape[0]!, ...Array.from({ length: columns - 1 }, (_, c) => titleColumn.filter((x) => x === c + 1).length)];
   const counts = Array.from(T.toData(group.allGather(T.fromData(Float64Array.from(mine), [1, columns]))) as Float64Array);
@@ -44,7 +45,7 @@ export function globalLoss(group: ProcessGroup, q: Tensor, t: Tensor, titleColum
     const block = idx.length ? T.indexSelect(t, 0, T.fromData(idx, [idx.length])) : T.zeros([0, dim], t.dtype);
     if (countsOf(c).some((k) => k > 0)) titleBlocks.push(gatherRows(group, block, countsOf(c), dim));
   }
-  return inBatchNegativesLoss(queries, T.cat(titleBlocks, 0), o);
+  return { queries, titles: T.cat(titleBlocks, 0) };
 }
 
 /**
@@ -99,23 +100,4 @@ function allReduceRows(group: ProcessGroup, g: Tensor): void {
   const selected = T.contiguous(T.indexSelect(g, 0, index));
   group.allReduce_(selected);
   T.indexCopy_(g, 0, index, selected);
-}
-
-export function distributedStep(model: DualEncoder, optimizer: AdamW, local: BatchTexts, columns: number, group: ProcessGroup, s: StepSettings & { padId: number; padTo?: number }): StepResult {
-  T.manualSeed(s.stepSeed * 31 + group.rank); // each rank its own dropout masks
-  const value = T.tidy(() => {
-    const q = model.forward(padTokenLists(local.queries, s.padId, s.padTo), true);
-    const t = model.forward(padTokenLists(local.titles, s.padId, s.padTo), true);
-    const loss = globalLoss(group, q, t, local.titleColumn, columns, s);
-    T.backward(loss);
-    return T.item(loss);
-  });
-  allReduceGradients(group, optimizer);
-  const gradNorm = clipGradNorm(optimizer.params.map(([, p]) => p), s.maxGradNorm);
-  optimizer.update(s.lr);
-  optimizer.zeroGrad();
-  let tokens = 0;
-  for (const l of local.queries) tokens += l.length;
-  for (const l of local.titles) tokens += l.length;
-  return { loss: value, gradNorm, tokens };
 }

@@ -1,0 +1,67 @@
+// One optimisation step of in-batch negatives, whatever the options:
+//   embed     the whole batch with one graph, or (GradCache, chunkSize) chunk by chunk with replay
+//   loss      inBatchNegativesLoss over this batch, or (workers, group) over every rank's embeddings
+//   backward  gradients of that loss with respect to this process's parameters
+//   finish    sum the gradients over the workers, clip the global norm, AdamW update, zero
+// Dropout masks depend only on (seed, step, rank), so a resumed run and a replayed chunk see the same ones.
+import type { DualEncoder } from '../model/dual-encoder.js';
+import { padTokenLists } from '../text/collate.js';
+import * as T from '../torch/index.js';
+import type { ProcessGroup, Tensor } from '../torch/index.js';
+import type { AdamW } from './adamw.js';
+import { batchTokens, type BatchTexts } from './batch.js';
+import { clipGradNorm } from './clip.js';
+import { allReduceGradients } from './gather.js';
+import { backwardInChunks } from './grad-cache.js';
+import { inBatchNegativesLoss } from './inbatch-negatives.js';
+
+export interface StepOptions {
+  margin: number;
+  scale: number;
+  maxGradNorm: number;
+  lr: number;
+  /** seeds the dropout masks, so they depend only on (seed, step) and resumes are exact */
+  stepSeed: number;
+  padId: number;
+  /** pad every batch to this length instead of its longest row */
+  padTo?: number;
+  /** GradCache: embed in chunks of this many rows (one chunk's graph in memory at a time) */
+  chunkSize?: number;
+  /** data-parallel workers: this rank's rows are its share; the loss is the global batch's */
+  group?: ProcessGroup;
+  /** text columns of the data (2: query, positive; more: hard negatives), for gathering */
+  columns: number;
+}
+
+export interface StepResult {
+  loss: number;
+  gradNorm: number;
+  tokens: number;
+  /** GradCache: largest difference between a chunk's graph pass and its first pass (0: masks replayed) */
+  replayMaxDiff?: number;
+}
+
+export function trainStep(model: DualEncoder, optimizer: AdamW, batch: BatchTexts, o: StepOptions): StepResult {
+  const { group } = o;
+  T.manualSeed(group ? o.stepSeed * 31 + group.rank : o.stepSeed); // each rank its own dropout masks
+  const gather = group ? { group, titleColumn: batch.titleColumn, columns: o.columns } : undefined;
+  const lossOf = (q: Tensor, t: Tensor) => inBatchNegativesLoss(q, t, { margin: o.margin, scale: o.scale, gather });
+  const { loss, replayMaxDiff } = o.chunkSize
+    ? backwardInChunks(model, batch, { chunkSize: o.chunkSize, padId: o.padId, padTo: o.padTo }, lossOf)
+    : { loss: backwardWhole(model, batch, o, lossOf), replayMaxDiff: undefined };
+  if (group) allReduceGradients(group, optimizer);
+  const gradNorm = clipGradNorm(optimizer.params.map(([, p]) => p), o.maxGradNorm);
+  optimizer.update(o.lr);
+  optimizer.zeroGrad();
+  return { loss, gradNorm, tokens: batchTokens(batch), replayMaxDiff };
+}
+
+function backwardWhole(model: DualEncoder, batch: BatchTexts, o: StepOptions, lossOf: (q: Tensor, t: Tensor) => Tensor): number {
+  return T.tidy(() => {
+    const q = model.forward(padTokenLists(batch.queries, o.padId, o.padTo), true);
+    const t = model.forward(padTokenLists(batch.titles, o.padId, o.padTo), true);
+    const l = lossOf(q, t);
+    T.backward(l);
+    return T.item(l);
+  });
+}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
-import { libtorchAvailable } from '../src/torch/index.js';
+import { distributedAvailable, libtorchAvailable } from '../src/torch/index.js';
 import { BertTokenizer } from '../src/text/bert-tokenizer.js';
 import { presetConfig, type InbatchSettings, type ModelConfig } from '../src/model/config.js';
 import { dualEncoderParameterShapes } from '../src/model/dual-encoder.js';
@@ -15,15 +15,21 @@ export const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
 export const sharedData = resolve(repoRoot, '../shared/data');
 
 /**
- * node:test skip option: a reason string when libtorch is missing. With INBATCH_REQUIRE_NATIVE=1
- * (as CI sets it) a missing addon is a failure, never a silent skip of every libtorch test.
+ * A node:test skip option for something CI must have: the reason when it is missing, or, with
+ * INBATCH_REQUIRE_NATIVE=1 (as .ci/run sets it), an error, so that CI never passes with a whole
+ * group of tests silently skipped.
  */
-export const needsTorch: false | string = (() => {
-  if (libtorchAvailable()) return false;
-  const reason = 'libtorch addon not built (apt-get install libtorch-dev libopenblas0-pthread; npm run build:native)';
-  if (process.env.INBATCH_REQUIRE_NATIVE === '1') throw new Error(`INBATCH_REQUIRE_NATIVE=1 but the ${reason}`);
-  return reason;
-})();
+export function requiredOrSkip(missing: string | false): false | string {
+  if (!missing) return false;
+  if (process.env.INBATCH_REQUIRE_NATIVE === '1') throw new Error(`INBATCH_REQUIRE_NATIVE=1 but ${missing}`);
+  return missing;
+}
+
+/** Skip reason when the libtorch addon is missing (a failure under INBATCH_REQUIRE_NATIVE=1). */
+export const needsTorch: false | string = requiredOrSkip(libtorchAvailable() ? false : 'the libtorch addon is not built (apt-get install libtorch-dev libopenblas0-pthread; npm run build:native)');
+
+/** Skip reason when the addon has no collectives (a failure under INBATCH_REQUIRE_NATIVE=1). */
+export const needsGloo: false | string = needsTorch || requiredOrSkip(distributedAvailable() ? false : 'the addon was built without gloo headers (apt-get install libgloo-dev; npm run build:native)');
 
 export function needsShared(...parts: string[]): false | string {
   const p = join(sharedData, ...parts);

@@ -78,3 +78,20 @@ test('the import scanner sees static, re-export, type and dynamic imports', () =
   assert.ok(cli.includes('train/trainer.ts') && cli.includes('cli/command.ts'), cli.join(', '));
   assert.ok(importsOf(join(SRC, 'index.ts')).map((f) => relative(SRC, f)).includes('serve/index.ts'));
 });
+
+test('the rooms stand on at most 6 floors (a room\'s floor is one above the highest room it imports)', () => {
+  const floor = new Map<string, number>();
+  const floorOf = (room: string, path: string[] = []): number => {
+    if (floor.has(room)) return floor.get(room)!;
+    assert.ok(!path.includes(room), `rooms import each other in a cycle: ${[...path, room].join(' -> ')}`);
+    const below = new Set<string>();
+    for (const file of sourceFiles(join(SRC, room))) for (const t of importsOf(file)) if (roomOf(t) !== room) below.add(roomOf(t));
+    const f = Math.max(-1, ...[...below].map((r) => floorOf(r, [...path, room]))) + 1;
+    floor.set(room, f);
+    return f;
+  };
+  const rooms = Object.keys(ALLOWED);
+  const highest = Math.max(...rooms.map((r) => floorOf(r)));
+  assert.ok(highest + 1 <= 6, `${highest + 1} floors: ${rooms.map((r) => `${r} ${floor.get(r)}`).join(', ')}`);
+  assert.equal(floor.get('util'), 0);
+});

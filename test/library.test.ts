@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { repoRoot } from './helpers.js';
+import { repoRoot, requiredOrSkip } from './helpers.js';
 
 test('the library entry exports the public API', async () => {
   const inbatch = await import('../src/index.js');
@@ -31,7 +31,7 @@ function loadedBy(code: string): { cjs: string[]; maps: string[] } {
 const HEAVY = ['onnxruntime-node', 'hnswlib-node', 'protobufjs', 'onnx-proto', 'fastify', 'prom-client'];
 
 test('importing the library or a room loads neither libtorch nor onnxruntime, hnswlib, protobufjs or fastify', () => {
-  for (const entry of ['index.js', 'train/index.js', 'infer/index.js', 'serve/index.js', 'retrieval/index.js', 'export/index.js']) {
+  for (const entry of ['index.js', 'train/index.js', 'infer/index.js', 'serve/index.js', 'retrieval/index.js', 'export/index.js', 'weights/index.js']) {
     const { cjs, maps } = loadedBy(`await import(${JSON.stringify(join(repoRoot, 'dist', 'src', entry))});`);
     for (const heavy of HEAVY) assert.deepEqual(cjs.filter((p) => p.includes(`node_modules/${heavy}/`)), [], `${entry} loaded ${heavy}`);
     assert.deepEqual(maps, [], `${entry} mapped native code`);
@@ -40,4 +40,18 @@ test('importing the library or a room loads neither libtorch nor onnxruntime, hn
   const used = loadedBy(`const { HnswIndex } = await import(${JSON.stringify(join(repoRoot, 'dist', 'src', 'index.js'))}); new HnswIndex(4, 10);`);
   assert.ok(used.cjs.some((p) => p.includes('node_modules/hnswlib-node/')));
   assert.ok(used.maps.some((p) => p.includes('hnswlib')), used.maps.join(', '));
+});
+
+test('a required dependency that is missing fails under INBATCH_REQUIRE_NATIVE=1 instead of skipping', () => {
+  const saved = process.env.INBATCH_REQUIRE_NATIVE;
+  try {
+    process.env.INBATCH_REQUIRE_NATIVE = '1';
+    assert.throws(() => requiredOrSkip('gloo is missing'), /INBATCH_REQUIRE_NATIVE=1 but gloo is missing/);
+    assert.equal(requiredOrSkip(false), false);
+    delete process.env.INBATCH_REQUIRE_NATIVE;
+    assert.equal(requiredOrSkip('gloo is missing'), 'gloo is missing');
+  } finally {
+    if (saved === undefined) delete process.env.INBATCH_REQUIRE_NATIVE;
+    else process.env.INBATCH_REQUIRE_NATIVE = saved;
+  }
 });

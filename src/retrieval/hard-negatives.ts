@@ -8,6 +8,7 @@
 //   duplicates  a text already chosen is not chosen again
 // then K are taken from what is left: the best K (`top`) or K at random (`random`, seeded, kept in rank order).
 import { Random } from '../util/random.js';
+import type { Hit } from '../vectors/topk.js';
 
 export interface MiningOptions {
   negatives: number;
@@ -25,11 +26,6 @@ export function checkMiningOptions(o: MiningOptions): void {
   if (!(Number.isInteger(o.negatives) && o.negatives >= 1)) throw new Error(`negatives must be an integer >= 1, got ${o.negatives}`);
   if (!(Number.isInteger(o.rangeMin) && o.rangeMin >= 0 && Number.isInteger(o.rangeMax) && o.rangeMax > o.rangeMin)) throw new Error(`the rank window [${o.rangeMin}, ${o.rangeMax}) is empty or not integer`);
   if (o.rangeMax - o.rangeMin < o.negatives) throw new Error(`the rank window [${o.rangeMin}, ${o.rangeMax}) holds fewer than ${o.negatives} candidates`);
-}
-
-export interface Candidate {
-  text: string;
-  score: number;
 }
 
 /** Why candidates of the window were dropped, summed over rows. */
@@ -60,15 +56,15 @@ export class NegativeSelector {
   }
 
   /**
-   * @param ranking the query's ranking from rank 0, best first (at least rangeMax long when the corpus allows)
+   * @param ranking the query's ranking from rank 0, best first (at least rangeMax long when the corpus allows); ids are the texts
    * @param exclude texts that are never negatives besides query and positive (e.g. the row's own hard negatives)
    */
-  select(query: string, positive: string, positiveScore: number, ranking: readonly Candidate[], exclude: readonly string[] = []): string[] {
+  select(query: string, positive: string, positiveScore: number, ranking: readonly Hit<string>[], exclude: readonly string[] = []): string[] {
     const o = this.options, c = this.counts;
     const chosen = new Set(exclude);
     const pool: string[] = [];
     for (let r = o.rangeMin; r < Math.min(o.rangeMax, ranking.length); r++) {
-      const { text, score } = ranking[r]!;
+      const { id: text, score } = ranking[r]!;
       if (text === positive || text === query) c.droppedIdentity++;
       else if (score > positiveScore - o.margin) c.droppedMargin++;
       else if (score > o.maxScore) c.droppedMaxScore++;

@@ -6,5 +6,5 @@ export { EmbeddingCache } from './embedding-cache.js';
 export { RecallEvaluator, type RecallEvaluatorOptions, type RecallEvaluation } from './recall-evaluator.js';
 export { reciprocalRankFusion, fuseRuns, DEFAULT_RRF_K, type FusionOptions } from './fusion.js';
 export { DenseRetriever, Bm25Retriever, HybridRetriever, DEFAULT_HYBRID, RETRIEVER_KINDS, type Retriever, type RetrieverKind, type HybridOptions } from './retriever.js';
-export { NegativeSelector, DEFAULT_MINING, checkMiningOptions, type MiningOptions, type MiningCounts, type Candidate } from './hard-negatives.js';
+export { NegativeSelector, DEFAULT_MINING, checkMiningOptions, type MiningOptions, type MiningCounts } from './hard-negatives.js';
 export { minePairs, type MinePairsOptions, type MinePairsReport } from './mine-pairs.js';

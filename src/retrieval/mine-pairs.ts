@@ -49,7 +49,7 @@ export async function minePairs(corpus: CorpusIndex, embedder: TextEmbedder, fil
       let out = '';
       chunk.forEach((row, i) => {
         const positiveScore = innerProduct(vectors[i]!, vectors[chunk.length + i]!);
-        const ranking = rankings[i]!.map((h) => ({ text: corpus.textOf(h.id), score: h.score }));
+        const ranking = rankings[i]!.map((h) => ({ id: corpus.textOf(h.id), score: h.score }));
         const mined = selector.select(queries[i]!, positives[i]!, positiveScore, ranking, row.cols.slice(2));
         out += [...row.cols, ...mined].join('\t') + '\n';
       });

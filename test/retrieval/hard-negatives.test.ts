@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NegativeSelector, type Candidate } from '../../src/retrieval/hard-negatives.js';
+import { NegativeSelector } from '../../src/retrieval/hard-negatives.js';
+import type { Hit } from '../../src/vectors/topk.js';
 
 // a ranking of 12 texts, best first: the positive sits at rank 1, the query's own text at rank 3,
 // and the corpus holds t4 twice (ranks 4 and 5)
-const ranking: Candidate[] = [
+const ranking: Hit<string>[] = [
   ['t0', 0.95], ['POS', 0.9], ['t2', 0.85], ['QUERY', 0.8], ['t4', 0.75], ['t4', 0.75],
   ['t6', 0.65], ['t7', 0.6], ['t8', 0.55], ['t9', 0.5], ['t10', 0.45], ['t11', 0.4],
-].map(([text, score]) => ({ text: text as string, score: score as number }));
+].map(([text, score]) => ({ id: text as string, score: score as number }));
 const base = { negatives: 3, rangeMin: 0, rangeMax: 12, margin: 0, maxScore: 1, sampling: 'top' as const, seed: 1 };
 
 test('the positive and the query text are never negatives; top takes the best remaining', () => {
@@ -21,7 +22,7 @@ test('the margin drops candidates scoring above positive - margin (the false-neg
   // positive 0.9: candidates must score <= 0.8; t0 (0.95) and t2 (0.85) are dropped
   const got = s.select('QUERY', 'POS', 0.9, ranking);
   assert.deepEqual(got, ['t4', 't6', 't7']); // the second t4 is not taken again
-  for (const t of got) assert.ok(ranking.find((c) => c.text === t)!.score <= 0.9 - 0.1);
+  for (const t of got) assert.ok(ranking.find((c) => c.id === t)!.score <= 0.9 - 0.1);
   assert.deepEqual([s.counts.droppedMargin, s.counts.droppedDuplicate], [2, 1]);
 });
 
@@ -49,7 +50,7 @@ test('random sampling is seeded, stays in the window and keeps rank order', () =
   for (let seed = 0; seed < 20; seed++) {
     const got = pick(seed);
     assert.equal(got.length, 3);
-    const ranks = got.map((t) => ranking.findIndex((c) => c.text === t));
+    const ranks = got.map((t) => ranking.findIndex((c) => c.id === t));
     assert.deepEqual([...ranks].sort((a, b) => a - b), ranks);
     for (const t of got) { assert.ok(!['POS', 'QUERY'].includes(t)); seen.add(t); }
   }

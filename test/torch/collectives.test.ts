@@ -2,11 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { distributedAvailable, loadNative, ProcessGroup } from '../../src/torch/index.js';
+import { loadNative, ProcessGroup } from '../../src/torch/index.js';
 import { inbatch } from '../cli/cli-fixture.js';
-import { freePort, needsTorch } from '../helpers.js';
+import { freePort, needsGloo } from '../helpers.js';
 
-const skip = needsTorch || (distributedAvailable() ? false : 'the addon was built without gloo headers (apt-get install libgloo-dev; npm run build:native)');
+const skip = needsGloo;
 
 test('all-reduce, all-gather, broadcast and barrier across 2 processes; gradients summed, a token table over its used rows', { skip, timeout: 60_000 }, async () => {
   const port = await freePort();

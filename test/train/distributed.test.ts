@@ -6,12 +6,11 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensors } from '../../src/weights/safetensors.js';
-import { distributedAvailable } from '../../src/torch/index.js';
 import { cli, inbatch, inbatchChild } from '../cli/cli-fixture.js';
-import { freePort, needsTorch, tempDir, writeVocab } from '../helpers.js';
+import { freePort, needsGloo, tempDir, writeVocab } from '../helpers.js';
 import { SYNTHETIC_CHARS, syntheticPairs } from './synthetic.js';
 
-const skip = needsTorch || (distributedAvailable() ? false : 'the addon was built without gloo headers (apt-get install libgloo-dev; npm run build:native)');
+const skip = needsGloo;
 
 function world(dir: string) {
   const vocab = writeVocab(dir, SYNTHETIC_CHARS);

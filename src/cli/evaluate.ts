@@ -3,6 +3,8 @@ import { Option } from '@commander-js/extra-typings';
 import { DataFileError } from '../data/errors.js';
 import { readDevPairs, readRecallResult } from '../data/paddle-recall-files.js';
 import { formatSuccessTable, PADDLE_CUTOFFS, successAtN, successJson } from '../eval/success-at-n.js';
+import { perQuerySuccess } from '../eval/per-query.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import type { Command } from './command.js';
 import { intIn, oneOf, pathValue } from './flags.js';
 
@@ -15,6 +17,7 @@ export function addEvaluateCommand(program: Command): void {
     .addOption(new Option('--json', 'print JSON {paddle_recall_pct: {success_at_N}} instead of the table').default(false))
     .addOption(new Option('--format <kind>', 'table | json | paddle (recall@N=V lines, as PaddleNLP\'s evaluate.py prints)').argParser(oneOf('table', 'json', 'paddle')).default('table' as const))
     .addOption(new Option('--model-name <name>', 'name stored in the JSON (for inbatch compare)'))
+    .addOption(new Option('--per-query <file>', 'also write every query\'s hits (query ids: 1-based positions in the pair file) (for inbatch compare A B with confidence intervals)').argParser(pathValue))
     .action((f) => {
       const dev = readDevPairs(f.similarTextPairFile);
       let groups = readRecallResult(f.recallResultFile);
@@ -31,7 +34,9 @@ export function addEvaluateCommand(program: Command): void {
       groups.forEach((g, i) => {
         if (g.query !== dev[i]!.query) throw new DataFileError(f.recallResultFile, g.firstLine, `query "${g.query}" but ${f.similarTextPairFile} query ${i + 1} is "${dev[i]!.query}"`);
       });
-      const table = successAtN(dev.map((d) => new Set([d.gold])), groups.map((g) => g.texts), PADDLE_CUTOFFS.filter((n) => n <= f.recallNum));
+      const gold = dev.map((d) => new Set([d.gold])), recalled = groups.map((g) => g.texts), cutoffs = PADDLE_CUTOFFS.filter((n) => n <= f.recallNum);
+      const table = successAtN(gold, recalled, cutoffs);
+      if (f.perQuery) writeFileAtomic(f.perQuery, JSON.stringify(perQuerySuccess(f.modelName ?? f.recallResultFile, dev.map((_, i) => String(i + 1)), gold, recalled, cutoffs)) + '\n');
       if (f.json || f.format === 'json') console.log(JSON.stringify({ model_name: f.modelName ?? f.recallResultFile, queries: table.queries, paddle_recall_pct: successJson(table.successPct) }, null, 2));
       else if (f.format === 'paddle') console.log(Object.entries(table.successPct).map(([n, v]) => `recall@${n}=${v.toFixed(3)}`).join('\n'));
       else console.log(formatSuccessTable(table));

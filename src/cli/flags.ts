@@ -71,10 +71,15 @@ export const providerOption = () => new Option('--provider <p>', 'cpu | cuda (ne
 export const threadsOption = () => new Option('--threads <n>', 'onnxruntime intra-op threads').argParser(intIn(1, 256));
 
 // commands that retrieve from a corpus (recall, mteb, serve, mine)
-export const retrieverOption = () => new Option('--retriever <kind>', 'dense (the model) | bm25 (lexical) | hybrid (both, reciprocal rank fusion)')
+export const retrieverOption = () => new Option('--retriever <kind>', 'dense (the model) | bm25 (lexical) | hybrid (both, fused as --hybrid-weights says)')
   .argParser(oneOf('dense', 'bm25', 'hybrid')).default('dense' as const);
 export const rrfKOption = () => new Option('--rrf-k <k>', 'hybrid: RRF constant k in weight / (k + rank)').argParser(nonNegative).default(60);
-export const hybridWeightsOption = () => new Option('--hybrid-weights <dense,bm25>', 'hybrid: weight of the dense and of the BM25 ranking').argParser(weightList(2)).default([1, 1] as number[], '1,1');
+export const hybridWeightsOption = () => new Option('--hybrid-weights <auto|dense,bm25>', 'hybrid: auto (fitted on calibration queries, never the evaluated ones; see --calibration-pairs), or the weights of the dense and the BM25 ranking')
+  .argParser((raw: string): number[] | 'auto' => (raw === 'auto' ? 'auto' : weightList(2)(raw))).default('auto' as number[] | 'auto');
+export const fusionMethodOption = () => new Option('--fusion-method <m>', 'hybrid with explicit weights: rrf (reciprocal rank fusion) or convex (min-max normalised scores)').argParser(oneOf('rrf', 'convex')).default('rrf' as const);
+export const calibrationPairsOption = () => new Option('--calibration-pairs <file>', 'hybrid auto: query<TAB>positive pairs to fit the fusion on (e.g. training pairs; default: pseudo-queries cut from the corpus)').argParser(pathValue);
+export const calibrationQueriesOption = () => new Option('--calibration-queries <n>', 'hybrid auto: calibration queries used').argParser(intIn(50, 100_000)).default(300);
+export const calibrationSeedOption = () => new Option('--calibration-seed <n>', 'hybrid auto: which calibration queries and corpus sample').argParser(intIn(0)).default(1);
 export const fusionDepthOption = () => new Option('--fusion-depth <n>', 'hybrid: ranks of each retriever that are fused (at least the k asked for)').argParser(intIn(1, 100000)).default(100);
 export const bm25K1Option = () => new Option('--bm25-k1 <k1>', 'BM25 term-frequency saturation').argParser(numberWhere((v) => v >= 0 && v <= 100, 'in [0, 100]')).default(1.2);
 export const bm25BOption = () => new Option('--bm25-b <b>', 'BM25 length normalisation').argParser(proportion).default(0.75);
@@ -84,22 +89,24 @@ export function weightList(count?: number) {
   return (raw: string): number[] => {
     const parts = raw.split(',');
     if (count !== undefined && parts.length !== count) throw new InvalidArgumentError(`must be ${count} comma-separated numbers, got "${raw}"`);
-    return parts.map((p) => {
+    const weights = parts.map((p) => {
       if (!DECIMAL.test(p.trim()) || !(Number(p) >= 0)) throw new InvalidArgumentError(`must be comma-separated numbers >= 0, got "${raw}"`);
       return Number(p);
     });
+    if (!weights.some((w) => w > 0)) throw new InvalidArgumentError(`at least one weight must be above 0 (all 0 would rank by id), got "${raw}"`);
+    return weights;
   };
 }
 
 export interface RetrievalFlags {
   retriever: 'dense' | 'bm25' | 'hybrid';
   rrfK: number;
-  hybridWeights: number[];
+  hybridWeights: number[] | 'auto';
+  fusionMethod: 'rrf' | 'convex';
   fusionDepth: number;
   bm25K1: number;
   bm25B: number;
-}
-
-export function hybridFromFlags(f: RetrievalFlags) {
-  return { rrfK: f.rrfK, denseWeight: f.hybridWeights[0]!, bm25Weight: f.hybridWeights[1]!, depth: f.fusionDepth };
+  calibrationPairs?: string;
+  calibrationQueries: number;
+  calibrationSeed: number;
 }

@@ -19,6 +19,7 @@ import { translatePaddleFlags } from './paddle-flags.js';
 import { addPrepareCommand } from './prepare.js';
 import { addRecallCommand } from './recall.js';
 import { addServeCommand } from './serve.js';
+import { addSplitCommand } from './split.js';
 import { addTrainCommand } from './train.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -31,7 +32,7 @@ export function buildProgram(): Command {
     .showSuggestionAfterError()
     .showHelpAfterError('(add --help for the flags)')
     .configureHelp({ sortSubcommands: false, helpWidth: Math.min(process.stdout.columns ?? 100, 120) });
-  for (const add of [addInitCommand, addConvertCommand, addPrepareCommand, addTrainCommand, addMineCommand, addRecallCommand, addEvaluateCommand, addMtebCommand, addEvaluateRunCommand, addFuseCommand, addCompareCommand,
+  for (const add of [addInitCommand, addConvertCommand, addPrepareCommand, addTrainCommand, addMineCommand, addRecallCommand, addEvaluateCommand, addMtebCommand, addEvaluateRunCommand, addFuseCommand, addCompareCommand, addSplitCommand,
     addDemoCommand, addExportCommand, addEmbedCommand, addSimilarityCommand, addServeCommand]) add(program);
   return program;
 }

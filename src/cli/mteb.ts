@@ -3,6 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import { Option } from '@commander-js/extra-typings';
 import { formatTrecRun, readIdTexts, readQrels } from '../data/beir-files.js';
 import { taskResult } from '../eval/mteb-result.js';
+import { perQueryTrec } from '../eval/per-query.js';
 import type { Run } from '../eval/trec-metrics.js';
 import { Bm25Index } from '../lexical/bm25-index.js';
 import { CorpusIndex } from '../retrieval/corpus-index.js';
@@ -11,10 +12,13 @@ import { withBatchSize } from '../retrieval/text-embedder.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { Command } from './command.js';
 import {
-  bm25BOption, bm25K1Option, embedBatchOption, fusionDepthOption, hnswEfOption, hnswMOption, hybridFromFlags, hybridWeightsOption, intIn, maxSeqLengthOption,
+  bm25BOption, bm25K1Option, embedBatchOption, fusionDepthOption, hnswEfOption, hnswMOption, calibrationPairsOption, calibrationQueriesOption, calibrationSeedOption, fusionMethodOption, hybridWeightsOption, intIn, maxSeqLengthOption,
   oneOf, pathValue, retrieverOption, rrfKOption, UsageError, paddleBaseOption,
 } from './flags.js';
+import { chooseRetriever } from './fusion-choice.js';
 import { loadModelFromFlags } from './model-flags.js';
+import { modelFingerprint } from '../model/fingerprint.js';
+import type { FusionFit } from '../retrieval/fusion-calibration.js';
 
 export function addMtebCommand(program: Command): void {
   program.command('mteb')
@@ -30,8 +34,10 @@ export function addMtebCommand(program: Command): void {
     .addOption(new Option('--task-name <name>', 'dataset name in the JSON (default: the corpus folder name)'))
     .addOption(new Option('--model-name <name>', 'model name in the JSON (default: the model folder name, or bm25)'))
     .addOption(new Option('--split <name>', 'split key in the JSON').default('dev'))
-    .addOption(retrieverOption()).addOption(rrfKOption()).addOption(hybridWeightsOption()).addOption(fusionDepthOption()).addOption(bm25K1Option()).addOption(bm25BOption())
+    .addOption(retrieverOption()).addOption(rrfKOption()).addOption(hybridWeightsOption()).addOption(fusionMethodOption()).addOption(fusionDepthOption())
+    .addOption(calibrationPairsOption()).addOption(calibrationQueriesOption()).addOption(calibrationSeedOption()).addOption(bm25K1Option()).addOption(bm25BOption())
     .addOption(new Option('--trec-run <file>', 'also write the ranking as a TREC run (for evaluate-run and fuse)').argParser(pathValue))
+    .addOption(new Option('--per-query <file>', 'also write every query\'s scores (for inbatch compare A B with confidence intervals)').argParser(pathValue))
     .addOption(new Option('--index <kind>', 'exact | hnsw').argParser(oneOf('exact', 'hnsw')).default('exact' as const))
     .addOption(new Option('--top-k <n>', 'documents retrieved per query').argParser(intIn(1, 100000)).default(1000))
     .addOption(hnswMOption())
@@ -47,15 +53,19 @@ export function addMtebCommand(program: Command): void {
       const texts = corpus.map((d) => d.text);
       const bm25Params = { k1: f.bm25K1, b: f.bm25B };
       let retriever: Retriever;
+      let fusion: FusionFit | undefined;
       if (!f.model) {
         retriever = new Bm25Retriever(Bm25Index.build(texts, bm25Params));
       } else {
-        const embedder = withBatchSize(loadModelFromFlags(f.model, f), f.batchSize);
+        const model = loadModelFromFlags(f.model, f);
+        const embedder = Object.assign(withBatchSize(model, f.batchSize), { config: model.config });
         const index = await CorpusIndex.fromTexts(embedder, texts, {
           kind: f.index, hnsw: { m: f.hnswM, efConstruction: f.hnswEf, ef: Math.max(f.hnswEf, f.topK, f.fusionDepth) },
         }, false);
         if (f.retriever !== 'dense') index.withLexical(bm25Params);
-        retriever = index.retriever(f.retriever, embedder, hybridFromFlags(f));
+        const choice = await chooseRetriever(f, { corpus: index, embedder, fingerprint: modelFingerprint(f.model, embedder.config), evaluated: [f.queries, f.qrels] });
+        fusion = choice.fit;
+        retriever = index.retriever(choice.kind, embedder, choice.hybrid);
       }
       const hits = await retriever.search(queries.map((q) => q.text), f.topK);
       const run: Run = new Map(queries.map((q, i) => [q.id, hits[i]!.map((h) => ({ id: corpus[h.id]!.id, score: h.score }))]));
@@ -66,8 +76,9 @@ export function addMtebCommand(program: Command): void {
       const folder = join(f.outputFolder, ...files.folder);
       const out = join(folder, `${task}.json`);
       writeFileAtomic(out, JSON.stringify(files.result, null, 2) + '\n');
-      writeFileAtomic(join(folder, `${task}.inbatch.json`), JSON.stringify(files.sidecar, null, 2) + '\n');
+      writeFileAtomic(join(folder, `${task}.inbatch.json`), JSON.stringify({ ...files.sidecar, ...(fusion ? { fusion } : {}) }, null, 2) + '\n');
       writeFileAtomic(join(folder, 'model_meta.json'), JSON.stringify(files.modelMeta, null, 2) + '\n');
+      if (f.perQuery) writeFileAtomic(f.perQuery, JSON.stringify(perQueryTrec(`${modelName} (${f.retriever})`, run, qrels)) + '\n');
       if (f.trecRun) writeFileAtomic(f.trecRun, formatTrecRun(run, `${modelName}-${f.retriever}`.replace(/\s+/g, '_')));
       const m = files.result.scores[f.split]![0]! as unknown as Record<string, number>;
       console.log(`${task} (${f.retriever}): ndcg@10 ${m.ndcg_at_10!.toFixed(4)}  map@10 ${m.map_at_10!.toFixed(4)}  mrr@10 ${m.mrr_at_10!.toFixed(4)}  recall@100 ${m.recall_at_100!.toFixed(4)}  -> ${out}`);

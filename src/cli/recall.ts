@@ -19,9 +19,10 @@ import { withBatchSize } from '../retrieval/text-embedder.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { Command } from './command.js';
 import {
-  bm25BOption, bm25K1Option, embedBatchOption, fusionDepthOption, hnswEfOption, hnswMOption, hybridFromFlags, hybridWeightsOption, intIn, maxSeqLengthOption,
+  bm25BOption, bm25K1Option, embedBatchOption, fusionDepthOption, hnswEfOption, hnswMOption, calibrationPairsOption, calibrationQueriesOption, calibrationSeedOption, fusionMethodOption, hybridWeightsOption, intIn, maxSeqLengthOption,
   pathValue, retrieverOption, rrfKOption, UsageError, paddleBaseOption,
 } from './flags.js';
+import { chooseRetriever, saveFit } from './fusion-choice.js';
 import { loadModelFromFlags } from './model-flags.js';
 
 export function addRecallCommand(program: Command): void {
@@ -34,7 +35,8 @@ export function addRecallCommand(program: Command): void {
     .addOption(new Option('--recall-result-dir <dir>', 'output folder (results, embeddings, index)').argParser(pathValue).default('recall_result_dir'))
     .addOption(new Option('--recall-result-file <name>', 'query<TAB>text<TAB>score lines, inside --recall-result-dir').argParser(pathValue).default('recall_result.txt'))
     .addOption(new Option('--recall-num <n>', 'texts recalled per query').argParser(intIn(1, 10000)).default(50))
-    .addOption(retrieverOption()).addOption(rrfKOption()).addOption(hybridWeightsOption()).addOption(fusionDepthOption()).addOption(bm25K1Option()).addOption(bm25BOption())
+    .addOption(retrieverOption()).addOption(rrfKOption()).addOption(hybridWeightsOption()).addOption(fusionMethodOption()).addOption(fusionDepthOption())
+    .addOption(calibrationPairsOption()).addOption(calibrationQueriesOption()).addOption(calibrationSeedOption()).addOption(bm25K1Option()).addOption(bm25BOption())
     .addOption(new Option('--trec-run <file>', 'also write a TREC run (qid = the pair\'s 1-based position, docid = the corpus text\'s 1-based position) and FILE.qrels').argParser(pathValue))
     .addOption(hnswMOption())
     .addOption(hnswEfOption())
@@ -64,10 +66,14 @@ export function addRecallCommand(program: Command): void {
         if (!f.reuseEmbeddings) cache.forget();
         const corpus = await CorpusIndex.fromFile(embedder, f.corpusFile, { kind: f.exact ? 'exact' : 'hnsw', hnsw: { m: f.hnswM, efConstruction: f.hnswEf, ef: Math.max(f.hnswEf, f.fusionDepth) } }, { cache });
         if (corpus.reused) console.error(`reused ${corpus.size} corpus embeddings from ${cache.matrixPath}`);
-        corpus.withLexical(bm25Params).save(join(f.recallResultDir, 'index'), fingerprint);
+        const indexDir = join(f.recallResultDir, 'index');
+        // a fusion fitted for this model and corpus by an earlier run is in the index folder about to be replaced
+        const choice = await chooseRetriever(f, { corpus, embedder, indexDir, fingerprint, evaluated: [f.similarTextPairFile, f.corpusFile] });
+        corpus.withLexical(bm25Params).save(indexDir, fingerprint);
+        if (choice.fit) saveFit(indexDir, choice.fit);
         texts = corpus.texts;
-        hits = await corpus.search(queries, f.recallNum, { retriever: f.retriever, embedder, hybrid: hybridFromFlags(f) });
-        what = `${f.retriever}, ${corpus.index.kind} + bm25`;
+        hits = await corpus.search(queries, f.recallNum, { retriever: choice.kind, embedder, hybrid: choice.hybrid });
+        what = `${f.retriever}${choice.kind !== f.retriever ? ` (${choice.kind} by calibration)` : ''}, ${corpus.index.kind} + bm25`;
       }
       const resultPath = join(f.recallResultDir, f.recallResultFile);
       writeFileAtomic(resultPath, formatRecallRows(hits.flatMap((list, q) => list.map((h) => ({ query: queries[q]!, text: texts[h.id]!, score: h.score })))));

@@ -6,8 +6,9 @@ import { indexModelMismatch } from '../model/fingerprint.js';
 import { buildServer, DEFAULT_SERVER } from '../serve/server.js';
 import type { Command } from './command.js';
 import { loadEmbedder } from './embed.js';
+import { chooseRetriever } from './fusion-choice.js';
 import {
-  bm25BOption, bm25K1Option, fusionDepthOption, hybridFromFlags, hybridWeightsOption, intIn, onnxModelOption, oneOf, pathValue, precisionOption, providerOption, retrieverOption,
+  bm25BOption, bm25K1Option, fusionDepthOption, calibrationPairsOption, calibrationQueriesOption, calibrationSeedOption, fusionMethodOption, hybridWeightsOption, intIn, onnxModelOption, oneOf, pathValue, precisionOption, providerOption, retrieverOption,
   rrfKOption, threadsOption, UsageError,
 } from './flags.js';
 
@@ -16,7 +17,8 @@ export function addServeCommand(program: Command): void {
     .description('HTTP service: POST /embed (inbatch and TEI bodies), /v1/embeddings (OpenAI), /similarity, /search (dense, bm25 or hybrid); GET /info, /health, /metrics. SIGTERM finishes in-flight requests.')
     .addOption(onnxModelOption()).addOption(precisionOption()).addOption(providerOption()).addOption(threadsOption())
     .addOption(new Option('--index <dir>', 'index folder written by inbatch recall (recall_result_dir/index) for /search').argParser(pathValue))
-    .addOption(retrieverOption()).addOption(rrfKOption()).addOption(hybridWeightsOption()).addOption(fusionDepthOption()).addOption(bm25K1Option()).addOption(bm25BOption())
+    .addOption(retrieverOption()).addOption(rrfKOption()).addOption(hybridWeightsOption()).addOption(fusionMethodOption()).addOption(fusionDepthOption())
+    .addOption(calibrationPairsOption()).addOption(calibrationQueriesOption()).addOption(calibrationSeedOption()).addOption(bm25K1Option()).addOption(bm25BOption())
     .addOption(new Option('--allow-index-mismatch', 'serve an --index that another model built, with a warning (its results are meaningless)').default(false))
     .addOption(new Option('--port <n>', 'port (0: any free port)').argParser(intIn(0, 65535)).default(8080))
     .addOption(new Option('--host <address>', 'address to listen on').default('127.0.0.1'))
@@ -43,7 +45,9 @@ export function addServeCommand(program: Command): void {
       if (!index && f.retriever !== 'dense') throw new UsageError(`--retriever ${f.retriever} needs --index`);
       // an index from an older inbatch has no BM25 part; its texts are enough to build one
       if (index && (!index.lexical || index.lexical.params.k1 !== f.bm25K1 || index.lexical.params.b !== f.bm25B)) index.withLexical({ k1: f.bm25K1, b: f.bm25B });
-      const app = buildServer({ embedder, index, retriever: f.retriever, hybrid: hybridFromFlags(f), apiKey, maxConcurrentRequests: f.maxConcurrentRequests, maxBatchTokens: f.maxBatchTokens,
+      // how a hybrid request ranks: fitted (or reused from the index's fusion.json) once, at start
+      const choice = index ? await chooseRetriever({ ...f, retriever: 'hybrid' }, { corpus: index, embedder, indexDir: f.index, fingerprint: index.embedder, evaluated: [] }) : undefined;
+      const app = buildServer({ embedder, index, retriever: f.retriever, hybrid: choice?.hybrid, hybridRanksBy: choice?.kind, fusion: choice?.fit, apiKey, maxConcurrentRequests: f.maxConcurrentRequests, maxBatchTokens: f.maxBatchTokens,
         corsAllowOrigin: f.corsAllowOrigin, modelName: f.modelName ?? basename(resolve(f.model)), logLevel: f.logLevel, maxTexts: f.maxTexts, bodyLimit: f.bodyLimit, maxK: DEFAULT_SERVER.maxK, logger: false,
         requestTimeoutMs: f.requestTimeout, connectionTimeoutMs: f.connectionTimeout, maxConnections: f.maxConnections });
       const address = await app.listen({ port: f.port, host: f.host });

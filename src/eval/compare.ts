@@ -2,6 +2,8 @@
 // and PaddleNLP hit-rate JSON (inbatch evaluate --json). Units are never mixed: trec
 // recall_at_k is a fraction of relevant documents, success_at_N a percentage of queries;
 // each is read only from where it is written, and the chart draws one kind per model.
+import { DEFAULT_BOOTSTRAP, pairedBootstrap, type BootstrapOptions, type PairedDifference } from './bootstrap.js';
+import type { PerQueryScores } from './per-query.js';
 import { lineChartSvg } from './svg-chart.js';
 
 export interface ModelScores {
@@ -105,4 +107,33 @@ export function compareChart(models: ModelScores[]): string {
 function modelFromResultsPath(file: string): string {
   const parts = file.split(/[\\/]/);
   return parts.length >= 3 ? parts[parts.length - 3]!.replace(/__/g, '/') : file;
+}
+
+export interface MetricComparison extends PairedDifference {
+  metric: string;
+  a: number;
+  b: number;
+}
+
+/** The metrics both per-query files hold, each as B - A with its paired-bootstrap interval, over the same queries. */
+export function compareWithConfidence(a: PerQueryScores, b: PerQueryScores, o: BootstrapOptions = DEFAULT_BOOTSTRAP): MetricComparison[] {
+  const at = new Map(b.queries.map((q, i) => [q, i]));
+  const missing = a.queries.filter((q) => !at.has(q));
+  if (missing.length || a.queries.length !== b.queries.length) {
+    throw new Error(`${a.name} and ${b.name} were scored on other queries (${a.queries.length} and ${b.queries.length}; e.g. ${missing[0] ?? b.queries.find((q) => !a.queries.includes(q))} is in one only): a paired comparison needs the same ones`);
+  }
+  const order = a.queries.map((q) => at.get(q)!);
+  const mean = (v: ArrayLike<number>) => Array.from(v).reduce((s, x) => s + x, 0) / v.length;
+  return Object.keys(a.scores).filter((m) => m in b.scores).map((metric) => {
+    const va = a.scores[metric]!, vb = order.map((i) => b.scores[metric]![i]!);
+    return { metric, a: mean(va), b: mean(vb), ...pairedBootstrap(va, vb, o) };
+  });
+}
+
+export function formatConfidenceTable(a: PerQueryScores, b: PerQueryScores, rows: MetricComparison[], o: BootstrapOptions = DEFAULT_BOOTSTRAP): string {
+  const pct = Math.round(o.confidence * 100);
+  const fmt = (v: number) => (Math.abs(v) >= 1.5 ? v.toFixed(3) : v.toFixed(4));
+  const body = rows.map((r) => [r.metric, fmt(r.a), fmt(r.b), (r.difference >= 0 ? '+' : '') + fmt(r.difference), `[${fmt(r.low)}, ${fmt(r.high)}]`, r.significant ? 'yes' : 'no (interval includes 0)']);
+  return `A = ${a.name}, B = ${b.name}; ${a.queries.length} queries, paired bootstrap, ${o.resamples} resamples, seed ${o.seed}\n`
+    + table(['metric', 'A', 'B', 'B - A', `${pct}% CI`, 'significant'], body);
 }

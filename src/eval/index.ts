@@ -4,3 +4,6 @@ export { mtebResult, taskResult, runSuccessPct, type MtebResult, type TaskResult
 export { compareTables, compareChart, scoresFromJson, type ModelScores } from './compare.js';
 export { lineChartSvg } from './svg-chart.js';
 export { vectorDrift } from './vector-drift.js';
+export { compareWithConfidence, formatConfidenceTable, type MetricComparison } from './compare.js';
+export { pairedBootstrap, percentile, DEFAULT_BOOTSTRAP, type BootstrapOptions, type PairedDifference } from './bootstrap.js';
+export { perQueryTrec, perQuerySuccess, checkPerQuery, PER_QUERY_FORMAT, type PerQueryScores } from './per-query.js';

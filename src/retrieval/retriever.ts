@@ -1,11 +1,13 @@
 // Three ways to rank a corpus for a query, behind one interface:
 //   dense  - the embedding model and the vector index (cosine)
 //   bm25   - the lexical index (BM25 score)
-//   hybrid - both, fused by reciprocal rank fusion over each one's top `depth` (RRF score)
+//   hybrid - both, fused over each one's top `depth`: reciprocal rank fusion (RRF score) or a convex
+//            combination of min-max normalised scores; its weights are fitted without labels
+//            by fusion-calibration.ts
 import type { Bm25Index } from '../lexical/bm25-index.js';
 import type { Hit } from '../vectors/topk.js';
 import type { VectorIndex } from '../vectors/vector-index.js';
-import { DEFAULT_RRF_K, reciprocalRankFusion } from './fusion.js';
+import { convexFusion, DEFAULT_RRF_K, reciprocalRankFusion } from './fusion.js';
 import type { TextEmbedder } from './text-embedder.js';
 
 export type RetrieverKind = 'dense' | 'bm25' | 'hybrid';
@@ -18,6 +20,8 @@ export interface Retriever {
 }
 
 export interface HybridOptions {
+  /** rrf: reciprocal rank fusion (weight / (k + rank)); convex: weights times min-max normalised scores */
+  method: 'rrf' | 'convex';
   /** RRF's k */
   rrfK: number;
   denseWeight: number;
@@ -26,7 +30,7 @@ export interface HybridOptions {
   depth: number;
 }
 
-export const DEFAULT_HYBRID: HybridOptions = { rrfK: DEFAULT_RRF_K, denseWeight: 1, bm25Weight: 1, depth: 100 };
+export const DEFAULT_HYBRID: HybridOptions = { method: 'rrf', rrfK: DEFAULT_RRF_K, denseWeight: 1, bm25Weight: 1, depth: 100 };
 
 export class DenseRetriever implements Retriever {
   readonly kind = 'dense';
@@ -55,7 +59,14 @@ export class HybridRetriever implements Retriever {
   async search(queries: string[], k: number): Promise<Hit[][]> {
     const depth = Math.max(k, this.options.depth);
     const [dense, lexical] = await Promise.all([this.dense.search(queries, depth), this.bm25.search(queries, depth)]);
-    const fusion = { k: this.options.rrfK, weights: [this.options.denseWeight, this.options.bm25Weight], limit: k };
-    return queries.map((_, q) => reciprocalRankFusion([dense[q]!, lexical[q]!], fusion));
+    return queries.map((_, q) => fuseTwo(dense[q]!, lexical[q]!, this.options, k));
   }
+}
+
+/** The fused top k of a dense and a BM25 ranking (each best first, at least `depth` long where the corpus allows). */
+export function fuseTwo(dense: readonly Hit[], bm25: readonly Hit[], o: HybridOptions, k: number): Hit[] {
+  const weights = [o.denseWeight, o.bm25Weight];
+  return o.method === 'convex'
+    ? convexFusion([dense, bm25], { weights, depth: Math.max(k, o.depth), limit: k })
+    : reciprocalRankFusion([dense, bm25], { k: o.rrfK, weights, depth: Math.max(k, o.depth), limit: k });
 }

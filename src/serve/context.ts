@@ -6,6 +6,7 @@ import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, Raw
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { Embedder } from '../infer/embedder.js';
 import type { CorpusIndex } from '../retrieval/corpus-index.js';
+import type { FusionFit } from '../retrieval/fusion-calibration.js';
 import type { HybridOptions, RetrieverKind } from '../retrieval/retriever.js';
 import type { TextEmbedder } from '../retrieval/text-embedder.js';
 import type { Encoding } from '../text/bert-tokenizer.js';
@@ -25,6 +26,10 @@ export interface ServerOptions {
   /** how /search ranks when the request does not say (default dense) */
   retriever?: RetrieverKind;
   hybrid?: HybridOptions;
+  /** what a hybrid request ranks by: the fusion, or the single retriever calibration chose (default hybrid) */
+  hybridRanksBy?: RetrieverKind;
+  /** the fitted fusion, shown by /info */
+  fusion?: FusionFit;
   maxTexts: number;
   /** largest request body in bytes (413 above) */
   bodyLimit: number;

@@ -56,7 +56,7 @@ test('recall writes TREC runs and qrels that score in evaluate-run as evaluate s
 
 test('fuse of the dense and the BM25 runs equals recall --retriever hybrid at the same depth', { skip }, () => {
   const r = inbatch('recall', '--model', w.file('model'), '--retriever', 'hybrid', '--corpus-file', w.file('corpus.txt'), '--similar-text-pair-file', w.file('dev.tsv'),
-    '--recall-result-dir', w.file('hybrid'), '--recall-num', '10', '--fusion-depth', '10', '--exact', '--trec-run', w.file('hybrid.trec'));
+    '--recall-result-dir', w.file('hybrid'), '--recall-num', '10', '--fusion-depth', '10', '--exact', '--trec-run', w.file('hybrid.trec'), '--hybrid-weights', '1,1');
   assert.equal(r.code, 0, r.err);
   assert.ok(existsSync(w.file('dense/index/bm25/bm25.json')), 'the index folder carries the BM25 part');
   const fused = inbatch('fuse', '--run', w.file('dense.trec'), '--run', w.file('bm25.trec'), '--k', '60', '--top-k', '10', '--output', w.file('fused.trec'));
@@ -87,11 +87,37 @@ test('fuse of the dense and the BM25 runs equals recall --retriever hybrid at th
   assert.match(badWeights.err, /--weights has 3 value\(s\) for 2 runs/);
 });
 
+test('hybrid auto: the fusion is fitted on calibration pairs, written beside the index, reused, used by fuse; the evaluated file is refused', { skip }, () => {
+  const args = ['recall', '--model', w.file('model'), '--retriever', 'hybrid', '--corpus-file', w.file('corpus.txt'), '--similar-text-pair-file', w.file('dev.tsv'),
+    '--recall-result-dir', w.file('auto'), '--recall-num', '10', '--exact', '--calibration-pairs', w.file('train.tsv')];
+  const first = inbatch(...args);
+  assert.equal(first.code, 0, first.err);
+  assert.match(first.err, /hybrid fusion: .*300 calibration queries from pairs/);
+  const fit = JSON.parse(readFileSync(w.file('auto/index/fusion.json'), 'utf8'));
+  assert.equal(fit.format, 'inbatch-fusion');
+  assert.equal(fit.calibration.queries, 300);
+  assert.ok(['dense', 'bm25', 'hybrid'].includes(fit.retriever));
+  for (const s of ['dense', 'bm25', 'fused']) assert.ok(fit.calibration[s].recall >= 0 && fit.calibration[s].recall <= 100);
+  const second = inbatch(...args);
+  assert.equal(second.code, 0, second.err);
+  assert.match(second.err, /reused hybrid fusion/);
+  assert.deepEqual(readFileSync(w.file('auto/recall_result.txt')), readFileSync(w.file('auto/recall_result.txt')));
+  const leak = inbatch(...args.slice(0, -1), w.file('dev.tsv'));
+  assert.equal(leak.code, 2);
+  assert.match(leak.err, /is the file being evaluated/);
+  const fused = inbatch('fuse', '--run', w.file('dense.trec'), '--run', w.file('bm25.trec'), '--fusion', w.file('auto/index/fusion.json'), '--output', w.file('auto.trec'));
+  assert.equal(fused.code, 0, fused.err);
+  assert.match(fused.err, /hybrid fusion: /);
+  const zero = inbatch('fuse', '--run', w.file('dense.trec'), '--run', w.file('bm25.trec'), '--weights', '0,0', '--output', w.file('zero.trec'));
+  assert.equal(zero.code, 2);
+  assert.match(zero.err, /at least one weight must be above 0/);
+});
+
 test('mteb --retriever bm25 and hybrid write MTEB JSON and a TREC run', { skip }, () => {
   for (const kind of ['bm25', 'hybrid']) {
     const args = ['mteb', '--retriever', kind, '--queries', w.file('queries.tsv'), '--corpus', w.file('corpus.tsv'), '--qrels', w.file('qrels.tsv'),
       '--output-folder', w.file(`mteb-${kind}`), '--task-name', 'Synthetic', '--trec-run', w.file(`mteb-${kind}.trec`)];
-    const r = inbatch(...args, ...(kind === 'hybrid' ? ['--model', w.file('model')] : []));
+    const r = inbatch(...args, ...(kind === 'hybrid' ? ['--model', w.file('model'), '--calibration-pairs', w.file('train.tsv')] : []));
     assert.equal(r.code, 0, r.err);
     const json = JSON.parse(readFileSync(w.file(`mteb-${kind}/${kind === 'bm25' ? 'bm25' : 'model'}/no_revision_available/Synthetic.json`), 'utf8'));
     const again = JSON.parse(inbatch('evaluate-run', '--run', w.file(`mteb-${kind}.trec`), '--qrels', w.file('qrels.tsv')).out);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fuseRuns, reciprocalRankFusion } from '../../src/retrieval/fusion.js';
+import { convexFusion, fuseRuns, reciprocalRankFusion } from '../../src/retrieval/fusion.js';
 import { HybridRetriever, type Retriever } from '../../src/retrieval/retriever.js';
 import type { Hit } from '../../src/vectors/topk.js';
 import type { Run } from '../../src/eval/trec-metrics.js';
@@ -43,10 +43,21 @@ test('the hybrid retriever fuses each retriever\'s top depth and returns k', asy
   const fixed = (kind: 'dense' | 'bm25', hits: Hit[]): Retriever => ({ kind, search: async (q, k) => q.map(() => hits.slice(0, k)) });
   const dense = fixed('dense', [{ id: 0, score: 0.9 }, { id: 1, score: 0.8 }, { id: 2, score: 0.7 }]);
   const bm25 = fixed('bm25', [{ id: 2, score: 14 }, { id: 3, score: 9 }, { id: 0, score: 1 }]);
-  const hybrid = new HybridRetriever(dense, bm25, { rrfK: 60, denseWeight: 1, bm25Weight: 1, depth: 3 });
+  const hybrid = new HybridRetriever(dense, bm25, { method: 'rrf', rrfK: 60, denseWeight: 1, bm25Weight: 1, depth: 3 });
   const [hits] = await hybrid.search(['q'], 2);
   // 0: 1/61 + 1/63, 2: 1/63 + 1/61 (tie, smaller id first), 1: 1/62, 3: 1/62
   assert.deepEqual(hits!.map((h) => h.id), [0, 2]);
-  const bm25Only = new HybridRetriever(dense, bm25, { rrfK: 60, denseWeight: 0, bm25Weight: 1, depth: 3 });
+  const bm25Only = new HybridRetriever(dense, bm25, { method: 'rrf', rrfK: 60, denseWeight: 0, bm25Weight: 1, depth: 3 });
   assert.deepEqual((await bm25Only.search(['q'], 3))[0]!.map((h) => h.id), [2, 3, 0]);
+});
+
+test('convex fusion: weights times min-max normalised scores, over each list\'s top depth', () => {
+  // dense 0.9/0.8/0.7 -> 1, 0.5, 0; bm25 14/9/1 -> 1, 8/13, 0
+  const dense = [{ id: 0, score: 0.9 }, { id: 1, score: 0.8 }, { id: 2, score: 0.7 }];
+  const bm25 = [{ id: 2, score: 14 }, { id: 3, score: 9 }, { id: 0, score: 1 }];
+  const fused = convexFusion([dense, bm25], { weights: [0.7, 0.3] });
+  const expected = new Map([[0, 0.7], [1, 0.35], [2, 0.3], [3, 0.3 * 8 / 13]]);
+  assert.deepEqual(fused.map((h) => h.id), [0, 1, 2, 3]);
+  for (const h of fused) assert.ok(Math.abs(h.score - expected.get(h.id)!) < 1e-12, `${h.id}: ${h.score}`);
+  assert.throws(() => convexFusion([dense, bm25], { weights: [0, 0] }), /at least one must be above 0/);
 });

@@ -1,5 +1,13 @@
-// Loading a libtorch model folder from CLI flags, with the settings a command may override.
-import { existsSync } from 'node:fs';
+// Loading a model from CLI flags: a libtorch model folder with the settings a command may
+// override, or, where a command only embeds (recall, mteb), any embedder: an ONNX folder or an endpoint.
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { displayUrl, EndpointEmbedder, isEndpoint } from '../infer/endpoint.js';
+import { OnnxFolderEmbedder } from '../infer/onnx-folder.js';
+import { modelFingerprint } from '../model/fingerprint.js';
+import { isPaddleFolder } from '../model/paddle-format.js';
+import { withBatchSize, type TextEmbedder } from '../retrieval/text-embedder.js';
+import { weightFileOf } from '../weights/weight-files.js';
 import type { InbatchSettings, Pooling } from '../model/config.js';
 import type { DualEncoder } from '../model/dual-encoder.js';
 import { loadModel, loadPaddleModel } from '../model/folder.js';
@@ -28,4 +36,53 @@ export function loadModelFromFlags(dir: string, f: ModelOverrideFlags, quiet = f
     console.error(`warning: ${dir}: ${report.unused.length} tensor(s) in the checkpoint are not used by this ${model.config.model_type} model: ${report.unused.slice(0, 5).join(', ')}${report.unused.length > 5 ? ', ...' : ''}`);
   }
   return model;
+}
+
+export interface AnyModelFlags extends ModelOverrideFlags {
+  batchSize: number;
+  queryPrefix?: string;
+  documentPrefix?: string;
+  apiKey?: string;
+  endpointModel?: string;
+}
+
+export interface LoadedEmbedder {
+  embedder: TextEmbedder;
+  /** what made the vectors: a stored index or cache of another is never reused */
+  fingerprint: object;
+  release(): Promise<void>;
+}
+
+/**
+ * --model as any embedder: an endpoint URL (OpenAI-compatible .../v1, or TEI), a folder with
+ * weights inbatch trains (libtorch), or a transformers.js / Optimum ONNX folder.
+ */
+export async function loadAnyEmbedder(model: string, f: AnyModelFlags): Promise<LoadedEmbedder> {
+  if (isEndpoint(model)) {
+    const apiKey = f.apiKey ?? process.env.INBATCH_API_KEY ?? process.env.OPENAI_API_KEY;
+    const embedder = await EndpointEmbedder.connect(model, { apiKey, model: f.endpointModel, batchSize: Math.min(f.batchSize, 256), queryPrefix: f.queryPrefix, documentPrefix: f.documentPrefix });
+    console.error(`embedding through ${displayUrl(model)} (${embedder.dim} dimensions)`);
+    return { embedder, fingerprint: { endpoint: displayUrl(model), model: f.endpointModel ?? null, prefixes: [f.queryPrefix ?? '', f.documentPrefix ?? ''] }, release: async () => undefined };
+  }
+  if (!existsSync(model)) throw new UsageError(`--model ${model} does not exist`);
+  if (isPaddleFolder(model) || weightFileOf(model)) {
+    const m = loadModelFromFlags(model, f);
+    const base = withBatchSize(m, f.batchSize);
+    const prefixed: TextEmbedder = f.queryPrefix || f.documentPrefix
+      ? { dim: base.dim, embed: (t) => base.embed(t.map((x) => (f.documentPrefix ?? '') + x)), embedQueries: (t) => base.embed(t.map((x) => (f.queryPrefix ?? '') + x)) }
+      : base;
+    // without prefixes the fingerprint is the model's own, as export records it (serve and mine compare them)
+    const fingerprint = prefixed === base ? modelFingerprint(model, m.config) : { ...modelFingerprint(model, m.config), prefixes: [f.queryPrefix ?? '', f.documentPrefix ?? ''] };
+    return { embedder: prefixed, fingerprint, release: async () => m.dispose() };
+  }
+  if (f.pooling === 'pooler') throw new UsageError('--pooling pooler needs the model\'s weights (an ONNX folder pools by cls or mean)');
+  const onnx = await OnnxFolderEmbedder.load(model, { pooling: f.pooling, queryPrefix: f.queryPrefix, documentPrefix: f.documentPrefix, maxSeqLength: f.maxSeqLength, batchSize: Math.min(f.batchSize, 64) });
+  console.error(`${model}: ONNX folder, ${onnx.dim} dimensions, ${onnx.pooling} pooling, max_seq_length ${onnx.maxSeqLength}${onnx.prefixes.query || onnx.prefixes.document ? `, prefixes ${JSON.stringify(onnx.prefixes)}` : ''}`);
+  const file = [join(model, 'onnx', 'model.onnx'), join(model, 'model.onnx')].find(existsSync)!;
+  const s = statSync(file);
+  return {
+    embedder: onnx,
+    fingerprint: { onnx: resolve(file), size: s.size, mtime: s.mtimeMs, pooling: onnx.pooling, max_seq_length: onnx.maxSeqLength, prefixes: onnx.prefixes },
+    release: () => onnx.release(),
+  };
 }

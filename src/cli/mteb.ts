@@ -8,22 +8,22 @@ import type { Run } from '../eval/trec-metrics.js';
 import { Bm25Index } from '../lexical/bm25-index.js';
 import { CorpusIndex } from '../retrieval/corpus-index.js';
 import { Bm25Retriever, type Retriever } from '../retrieval/retriever.js';
-import { withBatchSize } from '../retrieval/text-embedder.js';
+import { isEndpoint } from '../infer/endpoint.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { Command } from './command.js';
 import {
-  bm25BOption, bm25K1Option, embedBatchOption, fusionDepthOption, hnswEfOption, hnswMOption, calibrationPairsOption, calibrationQueriesOption, calibrationSeedOption, fusionMethodOption, hybridWeightsOption, intIn, maxSeqLengthOption,
+  anyModelOption, apiKeyOption, documentPrefixOption, endpointModelOption, poolingOption, queryPrefixOption, bm25BOption, bm25K1Option, embedBatchOption, fusionDepthOption, hnswEfOption, hnswMOption, calibrationPairsOption, calibrationQueriesOption, calibrationSeedOption, fusionMethodOption, hybridWeightsOption, intIn, maxSeqLengthOption,
   oneOf, pathValue, retrieverOption, rrfKOption, UsageError, paddleBaseOption,
 } from './flags.js';
 import { chooseRetriever } from './fusion-choice.js';
-import { loadModelFromFlags } from './model-flags.js';
-import { modelFingerprint } from '../model/fingerprint.js';
+import { loadAnyEmbedder } from './model-flags.js';
 import type { FusionFit } from '../retrieval/fusion-calibration.js';
 
 export function addMtebCommand(program: Command): void {
   program.command('mteb')
     .description('MTEB-style retrieval evaluation: ndcg/map/mrr/precision/recall at 1,3,5,10,100,1000 (trec_eval definitions) as MTEB JSON.')
-    .addOption(new Option('--model <dir>', 'model folder (inbatch init, train, or a Hugging Face BERT); not needed with --retriever bm25').argParser(pathValue))
+    .addOption(anyModelOption())
+    .addOption(poolingOption()).addOption(queryPrefixOption()).addOption(documentPrefixOption()).addOption(apiKeyOption()).addOption(endpointModelOption())
     .addOption(paddleBaseOption())
     .addOption(new Option('--queries <file>', 'qid<TAB>text TSV or {_id,text} JSONL').argParser(pathValue).makeOptionMandatory())
     .addOption(new Option('--corpus <file>', 'docid<TAB>text TSV or {_id,title,text} JSONL').argParser(pathValue).makeOptionMandatory())
@@ -57,20 +57,19 @@ export function addMtebCommand(program: Command): void {
       if (!f.model) {
         retriever = new Bm25Retriever(Bm25Index.build(texts, bm25Params));
       } else {
-        const model = loadModelFromFlags(f.model, f);
-        const embedder = Object.assign(withBatchSize(model, f.batchSize), { config: model.config });
+        const { embedder, fingerprint } = await loadAnyEmbedder(f.model, f);
         const index = await CorpusIndex.fromTexts(embedder, texts, {
           kind: f.index, hnsw: { m: f.hnswM, efConstruction: f.hnswEf, ef: Math.max(f.hnswEf, f.topK, f.fusionDepth) },
         }, false);
         if (f.retriever !== 'dense') index.withLexical(bm25Params);
-        const choice = await chooseRetriever(f, { corpus: index, embedder, fingerprint: modelFingerprint(f.model, embedder.config), evaluated: [f.queries, f.qrels] });
+        const choice = await chooseRetriever(f, { corpus: index, embedder, fingerprint, evaluated: [f.queries, f.qrels] });
         fusion = choice.fit;
         retriever = index.retriever(choice.kind, embedder, choice.hybrid);
       }
       const hits = await retriever.search(queries.map((q) => q.text), f.topK);
       const run: Run = new Map(queries.map((q, i) => [q.id, hits[i]!.map((h) => ({ id: corpus[h.id]!.id, score: h.score }))]));
       const task = f.taskName ?? basename(resolve(f.corpus, '..'));
-      const modelName = f.modelName ?? (f.model ? basename(resolve(f.model)) : 'bm25');
+      const modelName = f.modelName ?? (!f.model ? 'bm25' : isEndpoint(f.model) ? new URL(f.model).host : basename(resolve(f.model)));
       const languages = f.languages.split(',').map((l) => l.trim()).filter(Boolean);
       const files = taskResult({ taskName: task, modelName, revision: f.revision, split: f.split, languages, run, qrels, evaluationSeconds: (Date.now() - started) / 1000 });
       const folder = join(f.outputFolder, ...files.folder);

@@ -10,25 +10,24 @@ import { readCorpusTexts } from '../data/corpus-file.js';
 import { formatRecallRows, readDevPairs, type DevPair } from '../data/paddle-recall-files.js';
 import type { Run } from '../eval/trec-metrics.js';
 import { Bm25Index } from '../lexical/bm25-index.js';
-import { modelFingerprint } from '../model/fingerprint.js';
 import { CorpusIndex } from '../retrieval/corpus-index.js';
 import { EmbeddingCache } from '../retrieval/embedding-cache.js';
 import { Bm25Retriever } from '../retrieval/retriever.js';
 import type { Hit } from '../vectors/topk.js';
-import { withBatchSize } from '../retrieval/text-embedder.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { Command } from './command.js';
 import {
-  bm25BOption, bm25K1Option, embedBatchOption, fusionDepthOption, hnswEfOption, hnswMOption, calibrationPairsOption, calibrationQueriesOption, calibrationSeedOption, fusionMethodOption, hybridWeightsOption, intIn, maxSeqLengthOption,
+  anyModelOption, apiKeyOption, documentPrefixOption, endpointModelOption, poolingOption, queryPrefixOption, bm25BOption, bm25K1Option, embedBatchOption, fusionDepthOption, hnswEfOption, hnswMOption, calibrationPairsOption, calibrationQueriesOption, calibrationSeedOption, fusionMethodOption, hybridWeightsOption, intIn, maxSeqLengthOption,
   pathValue, retrieverOption, rrfKOption, UsageError, paddleBaseOption,
 } from './flags.js';
 import { chooseRetriever, saveFit } from './fusion-choice.js';
-import { loadModelFromFlags } from './model-flags.js';
+import { loadAnyEmbedder } from './model-flags.js';
 
 export function addRecallCommand(program: Command): void {
   program.command('recall')
     .description('Embed a corpus, index it (HNSW or --exact, plus BM25), and write the top recall-num texts for every query.')
-    .addOption(new Option('--model <dir>', 'model folder (inbatch init, train, or a Hugging Face BERT); not needed with --retriever bm25').argParser(pathValue))
+    .addOption(anyModelOption())
+    .addOption(poolingOption()).addOption(queryPrefixOption()).addOption(documentPrefixOption()).addOption(apiKeyOption()).addOption(endpointModelOption())
     .addOption(paddleBaseOption())
     .addOption(new Option('--corpus-file <file>', 'one text per line (the first tab column)').argParser(pathValue).makeOptionMandatory())
     .addOption(new Option('--similar-text-pair-file <file>', 'query<TAB>gold text per line (the queries are recalled)').argParser(pathValue).makeOptionMandatory())
@@ -59,9 +58,7 @@ export function addRecallCommand(program: Command): void {
         hits = await new Bm25Retriever(lexical).search(queries, f.recallNum);
         what = `bm25 (${lexical.termCount} terms)`;
       } else {
-        const model = loadModelFromFlags(f.model, f);
-        const embedder = withBatchSize(model, f.batchSize);
-        const fingerprint = modelFingerprint(f.model, model.config);
+        const { embedder, fingerprint } = await loadAnyEmbedder(f.model, f);
         const cache = new EmbeddingCache(join(f.recallResultDir, 'corpus_embeddings.f32'), f.corpusFile, fingerprint);
         if (!f.reuseEmbeddings) cache.forget();
         const corpus = await CorpusIndex.fromFile(embedder, f.corpusFile, { kind: f.exact ? 'exact' : 'hnsw', hnsw: { m: f.hnswM, efConstruction: f.hnswEf, ef: Math.max(f.hnswEf, f.fusionDepth) } }, { cache });

@@ -39,7 +39,7 @@ export class DenseRetriever implements Retriever {
   }
 
   async search(queries: string[], k: number): Promise<Hit[][]> {
-    return this.index.search(await this.embedder.embed(queries), k);
+    return this.index.search(await (this.embedder.embedQueries ? this.embedder.embedQueries(queries) : this.embedder.embed(queries)), k);
   }
 }
 

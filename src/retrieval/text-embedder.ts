@@ -1,8 +1,10 @@
 /** Anything that turns texts into L2-normalised vectors: the libtorch DualEncoder, or the ONNX Embedder. */
 export interface TextEmbedder {
   readonly dim: number;
-  /** Embeddings in input order. */
+  /** Embeddings in input order (the corpus's texts: documents). */
   embed(texts: string[]): Float32Array[] | Promise<Float32Array[]>;
+  /** Queries, when the model embeds them otherwise (a query prompt); default embed. */
+  embedQueries?(texts: string[]): Float32Array[] | Promise<Float32Array[]>;
 }
 
 /** A view of an embedder that embeds in batches of a given size (the libtorch model takes one). */

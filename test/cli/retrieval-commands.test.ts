@@ -4,7 +4,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { needsTorch, tempDir } from '../helpers.js';
-import { inbatch, writeCliWorld, type CliWorld } from './cli-fixture.js';
+import { inbatch, inbatchChild, writeCliWorld, type CliWorld } from './cli-fixture.js';
+import type { AddressInfo } from 'node:net';
+import { Embedder } from '../../src/infer/embedder.js';
+import { buildServer } from '../../src/serve/server.js';
 
 const skip = needsTorch;
 const work = tempDir();
@@ -233,4 +236,43 @@ test('serve refuses an index built by another model than the export (or warns wi
   const allowed = await start('onnx-other', '--allow-index-mismatch');
   assert.ok(allowed.listening, allowed.err);
   assert.match(allowed.err, /warning: .*was built by/);
+});
+
+/** The CLI as a child that does not block this process (a server here must answer it). */
+function inbatchAsync(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const child = inbatchChild(...args);
+  let out = '', err = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { err += d; });
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, out, err })));
+}
+
+test('any model as the baseline: mteb of an ONNX folder and of the same model behind an endpoint agree to 1e-6', { skip, timeout: 120_000 }, async () => {
+  const exported = inbatch('export', '--model', w.file('model'), '--output', w.file('onnx'));
+  assert.equal(exported.code, 0, exported.err);
+  const embedder = await Embedder.load(w.file('onnx'));
+  const app = buildServer({ embedder, maxTexts: 256, bodyLimit: 1 << 22, maxK: 10 });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1`;
+  try {
+    const common = ['mteb', '--queries', w.file('queries.tsv'), '--corpus', w.file('corpus.tsv'), '--qrels', w.file('qrels.tsv'), '--task-name', 'Synthetic'];
+    const local = await inbatchAsync(...common, '--model', w.file('onnx'), '--output-folder', w.file('mteb-onnx'), '--model-name', 'local', '--per-query', w.file('local.pq.json'));
+    assert.equal(local.code, 0, local.err);
+    assert.match(local.err, /ONNX folder, 32 dimensions/);
+    const remote = await inbatchAsync(...common, '--model', url, '--output-folder', w.file('mteb-url'), '--model-name', 'remote', '--per-query', w.file('remote.pq.json'));
+    assert.equal(remote.code, 0, remote.err);
+    const a = JSON.parse(readFileSync(w.file('mteb-onnx/local/no_revision_available/Synthetic.json'), 'utf8')).scores.dev[0];
+    const b = JSON.parse(readFileSync(w.file('mteb-url/remote/no_revision_available/Synthetic.json'), 'utf8')).scores.dev[0];
+    for (const key of Object.keys(a)) if (typeof a[key] === 'number') assert.ok(Math.abs(a[key] - b[key]) <= 1e-6, `${key}: ${a[key]} vs ${b[key]}`);
+    // the same system twice: every difference 0, none significant
+    const same = inbatch('compare', w.file('local.pq.json'), w.file('remote.pq.json'));
+    assert.equal(same.code, 0, same.err);
+    assert.match(same.out, /ndcg_at_10 .*\| no \(interval includes 0\)/);
+    const bad = await inbatchAsync(...common, '--model', 'http://127.0.0.1:1/v1', '--output-folder', w.file('mteb-none'));
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /http:\/\/127\.0\.0\.1:1\/v1\/embeddings: request failed/);
+  } finally {
+    await app.close();
+    await embedder.release();
+  }
 });

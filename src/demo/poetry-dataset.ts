@@ -14,6 +14,8 @@ export interface PoetryDataset {
   dev: Couplet[];
   corpus: string[];
   poems: { train: number; dev: number };
+  /** the held-out poems, each as its couplets */
+  devPoems: Couplet[][];
   characters: string[];
 }
 
@@ -69,5 +71,5 @@ export function buildPoetryDataset(maxPoems: number, devPoems: number, seed = 7)
   const cleanTrain = train.filter((c) => !devLines.has(c.first) && !devLines.has(c.second));
   const corpus = [...new Set(dev.flatMap((c) => [c.first, c.second]))];
   const characters = [...new Set(cleanTrain.concat(dev).flatMap((c) => Array.from(c.first + c.second)))].sort();
-  return { train: cleanTrain, dev, corpus, poems: { train: poems.length - devPoems, dev: devPoems }, characters };
+  return { train: cleanTrain, dev, corpus, poems: { train: poems.length - devPoems, dev: devPoems }, devPoems: poems.filter((_, i) => devSet.has(i)), characters };
 }

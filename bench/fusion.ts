@@ -14,7 +14,7 @@ import { buildPoetryDataset } from '../src/demo/poetry-dataset.js';
 import { pairedBootstrap } from '../src/eval/bootstrap.js';
 import { loadModel } from '../src/model/folder.js';
 import { CorpusIndex } from '../src/retrieval/corpus-index.js';
-import { corpusCalibration, fitFusion, sampleCalibrationPairs, describeFusion, DEFAULT_CALIBRATION } from '../src/retrieval/fusion-calibration.js';
+import { corpusCalibration, fitFusion, pairsFitCorpus, sampleCalibrationPairs, describeFusion, DEFAULT_CALIBRATION } from '../src/retrieval/fusion-calibration.js';
 import { DEFAULT_HYBRID, type HybridOptions, type RetrieverKind } from '../src/retrieval/retriever.js';
 import { withBatchSize } from '../src/retrieval/text-embedder.js';
 import { Random } from '../src/util/random.js';
@@ -27,32 +27,32 @@ if (!lcqmcModel || !poetryModel || !existsSync(join(sharedData, 'lcqmc-retrieval
   process.exit(1);
 }
 
-interface DevSet { name: string; queries: string[]; corpus: string[]; gold: number[]; model: string; calibrationPairs?: string }
+interface DevSet { name: string; queries: string[]; corpus: string[]; gold: number[]; model: string; trainingPairs?: string }
 
-function lcqmc(): DevSet {
+async function lcqmc(): Promise<DevSet> {
   const dir = join(sharedData, 'lcqmc-retrieval');
   const dev = readDevPairs(join(dir, 'dev.tsv'));
-  return { name: 'lcqmc', queries: dev.map((d) => d.query), corpus: [], gold: [], model: lcqmcModel!, ...{ goldTexts: dev.map((d) => d.gold) } } as DevSet & { goldTexts: string[] };
+  const corpus = await readCorpusTexts(join(dir, 'corpus.txt'));
+  const at = new Map(corpus.map((t, i) => [t, i]));
+  return { name: 'lcqmc', queries: dev.map((d) => d.query), corpus, gold: dev.map((d) => at.get(d.gold)!), model: lcqmcModel!, trainingPairs: join(sharedData, 'zh-sim-pairs', 'train.tsv') };
 }
 
 function poetrySets(): DevSet[] {
   const data = buildPoetryDataset(30000, 500, 7); // inbatch demo's defaults: its model never saw these 500 poems
   const random = new Random(11);
   const poemText = (p: { first: string; second: string }[]) => p.map((c) => `${c.first}，${c.second}。`).join('');
-  // poem-line: one line of each held-out poem -> the whole poem, among them and 4,500 other poems' texts
-  const held = data.devPoems.filter((p) => p.length >= 2);
+  // poem-line: one line of each held-out poem -> the whole poem, among them and 4,500 other texts:
   // distractor "poems" of four training couplets each (the model trained on their couplets, never on these texts)
+  const held = data.devPoems.filter((p) => p.length >= 2);
   const distractors: string[] = [];
   for (let i = 0; i + 4 <= data.train.length && distractors.length < 4500; i += 4) distractors.push(data.train.slice(i, i + 4).map((c) => `${c.first}，${c.second}。`).join(''));
-  const poemCorpus = [...held.map(poemText), ...distractors];
   const lineQueries = held.map((p) => { const c = p[Math.floor(random.next() * p.length)]!; return random.next() < 0.5 ? c.first : c.second; });
   // couplet: first line -> second line, the corpus every held-out second line
   const seconds = [...new Set(data.dev.map((c) => c.second))];
   const at = new Map(seconds.map((s, i) => [s, i]));
   return [
-    { name: 'poem-line', queries: lineQueries, corpus: poemCorpus, gold: held.map((_, i) => i), model: poetryModel! },
-    { name: 'couplet', queries: data.dev.map((c) => c.first), corpus: seconds, gold: data.dev.map((c) => at.get(c.second)!), model: poetryModel! },
-    ...(poetryPairs ? [{ name: 'couplet (calibrated on the training pairs)', queries: data.dev.map((c) => c.first), corpus: seconds, gold: data.dev.map((c) => at.get(c.second)!), model: poetryModel!, calibrationPairs: poetryPairs }] : []),
+    { name: 'poem-line', queries: lineQueries, corpus: [...held.map(poemText), ...distractors], gold: held.map((_, i) => i), model: poetryModel!, trainingPairs: poetryPairs },
+    { name: 'couplet', queries: data.dev.map((c) => c.first), corpus: seconds, gold: data.dev.map((c) => at.get(c.second)!), model: poetryModel!, trainingPairs: poetryPairs },
   ];
 }
 
@@ -71,35 +71,43 @@ function perQuery(rankings: { id: number }[][], gold: number[]): Record<string, 
 
 const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
 console.log(`bench/fusion: dense, bm25 and hybrid (auto) on development sets, ${new Date().toISOString().slice(0, 10)}; 95% paired-bootstrap intervals (2,000 resamples, seed 1)`);
-for (const set of [lcqmc(), ...poetrySets()]) {
-  if ((set as DevSet & { goldTexts?: string[] }).goldTexts) {
-    set.corpus = await readCorpusTexts(join(sharedData, 'lcqmc-retrieval', 'corpus.txt'));
-    const at = new Map(set.corpus.map((t, i) => [t, i]));
-    set.gold = (set as DevSet & { goldTexts: string[] }).goldTexts.map((t) => at.get(t)!);
-  }
+for (const set of [await lcqmc(), ...poetrySets()]) {
   const model = loadModel(set.model).model;
   const embedder = withBatchSize(model, 128);
   const index = (await CorpusIndex.fromTexts(embedder, set.corpus, { kind: 'exact', hnsw: { m: 16, efConstruction: 100, ef: 100 } })).withLexical();
   const calibration = { ...DEFAULT_CALIBRATION };
-  const queries = set.calibrationPairs ? await sampleCalibrationPairs(set.calibrationPairs, calibration.queries, calibration.seed) : corpusCalibration(index.size, (id) => index.textOf(id), calibration);
-  const fit = await fitFusion(embedder, index, queries, set.calibrationPairs ? 'the training pairs' : 'pseudo-queries cut from the corpus', { k1: 1.2, b: 0.75 }, calibration);
-  const hybrid: HybridOptions = { ...fit.hybrid, depth: 100 };
+  const pseudo = corpusCalibration(index.size, (id) => index.textOf(id), calibration);
+  const fit = async (queries: typeof pseudo, source: string) => fitFusion(embedder, index, queries, source, { k1: 1.2, b: 0.75 }, calibration);
+  const pseudoFit = await fit(pseudo, 'pseudo-queries cut from the corpus');
+  // what `inbatch train` would have stored in the model folder: a sample of its training pairs, used when they are of the corpus's kind
+  const training = set.trainingPairs ? await sampleCalibrationPairs(set.trainingPairs, calibration.queries, calibration.seed) : undefined;
+  const kind = training ? pairsFitCorpus(training, index, calibration.seed) : undefined;
+  const defaultFit = training && kind!.fits ? await fit(training, 'the model\'s training pairs') : pseudoFit;
+  const trainingFit = training && !kind!.fits ? await fit(training, 'the model\'s training pairs (forced)') : undefined;
+  const runs: [string, RetrieverKind, HybridOptions][] = [
+    ['dense', 'dense', DEFAULT_HYBRID], ['bm25', 'bm25', DEFAULT_HYBRID],
+    ['hybrid (auto, the default)', defaultFit.retriever, { ...defaultFit.hybrid, depth: 100 }],
+    ...(defaultFit !== pseudoFit ? [['hybrid (auto, pseudo-queries only)', pseudoFit.retriever, { ...pseudoFit.hybrid, depth: 100 }] as [string, RetrieverKind, HybridOptions]] : []),
+    ...(trainingFit ? [['hybrid (auto, training pairs forced)', trainingFit.retriever, { ...trainingFit.hybrid, depth: 100 }] as [string, RetrieverKind, HybridOptions]] : []),
+    ['hybrid (RRF 1,1)', 'hybrid', DEFAULT_HYBRID],
+  ];
   const scores: Record<string, Record<string, number[]>> = {};
-  for (const [label, kind] of [['dense', 'dense'], ['bm25', 'bm25'], ['hybrid (auto)', fit.retriever], ['hybrid (RRF 1,1)', 'hybrid']] as [string, RetrieverKind][]) {
-    const h = label === 'hybrid (RRF 1,1)' ? DEFAULT_HYBRID : hybrid;
-    scores[label] = perQuery(await index.search(set.queries, 50, { retriever: kind, embedder, hybrid: h }), set.gold);
-  }
-  console.log(`\n${set.name}: ${set.queries.length} queries, ${set.corpus.length} texts; ${describeFusion(fit)}`);
+  for (const [label, retriever, hybrid] of runs) scores[label] = perQuery(await index.search(set.queries, 50, { retriever, embedder, hybrid }), set.gold);
+  console.log(`\n${set.name}: ${set.queries.length} queries, ${set.corpus.length} texts`);
+  if (kind) console.log(`training positives: median ${kind.pairsMedian} characters, corpus texts: median ${kind.corpusMedian}: ${kind.fits ? 'of the corpus\'s kind, the default calibrates on them' : 'not of the corpus\'s kind, the default calibrates on pseudo-queries'}`);
+  console.log(`default: ${describeFusion(defaultFit)}`);
+  if (defaultFit !== pseudoFit) console.log(`pseudo-queries only: ${describeFusion(pseudoFit)}`);
+  if (trainingFit) console.log(`training pairs forced: ${describeFusion(trainingFit)}`);
   console.log(`| retriever | ${Object.keys(scores.dense!).join(' | ')} |\n|---|${Object.keys(scores.dense!).map(() => '---').join('|')}|`);
   for (const [label, s] of Object.entries(scores)) console.log(`| ${label} | ${Object.entries(s).map(([m, v]) => (m === 'ndcg@10' ? mean(v).toFixed(4) : mean(v).toFixed(2))).join(' | ')} |`);
   const better = mean(scores.dense!['Recall@10']!) >= mean(scores.bm25!['Recall@10']!) ? 'dense' : 'bm25';
   for (const against of ['dense', 'bm25']) {
     const cells = Object.keys(scores.dense!).map((m) => {
-      const d = pairedBootstrap(scores[against]![m]!, scores['hybrid (auto)']![m]!);
+      const d = pairedBootstrap(scores[against]![m]!, scores['hybrid (auto, the default)']![m]!);
       const f = (v: number) => v.toFixed(m === 'ndcg@10' ? 4 : 2);
       return `${d.difference >= 0 ? '+' : ''}${f(d.difference)} [${f(d.low)}, ${f(d.high)}]${d.significant ? ' *' : ''}`;
     });
-    console.log(`| hybrid (auto) - ${against}${against === better ? ' (the better)' : ''} | ${cells.join(' | ')} |`);
+    console.log(`| default - ${against}${against === better ? ' (the better)' : ''} | ${cells.join(' | ')} |`);
   }
   model.dispose();
 }

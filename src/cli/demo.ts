@@ -16,6 +16,7 @@ import { prepareTrainingData } from '../train/training-data.js';
 import { Trainer } from '../train/trainer.js';
 import type { Command } from './command.js';
 import { intIn, oneOf, pathValue, positive, probability } from './flags.js';
+import { trainingCalibrationFile } from '../data/calibration-pairs.js';
 
 const CUTOFFS = [1, 5, 10, 20, 50];
 
@@ -55,7 +56,7 @@ export function addDemoCommand(program: Command): void {
       const trainer = new Trainer(model, prepareTrainingData(data.train.map((c, i) => ({ query: c.first, positive: c.second, line: i + 1 })), tokenizer, 32), {
         saveDir: join(work, 'model'), batchSize: f.batchSize, learningRate: f.learningRate, epochs: 100,
         warmupProportion: 0.05, seed: f.seed, saveSteps: 0, timeBudgetSeconds: f.minutes * 60, loggingSteps: 20, overwrite: true,
-      });
+      }, { modelFiles: await trainingCalibrationFile([join(work, 'train.tsv')], f.seed) });
       console.log(`training the ${f.config} config (${config.num_hidden_layers} layers, hidden ${config.hidden_size}, mean pooling, dropout ${f.dropout}) for about ${f.minutes} minute(s)...`);
       const result = await trainer.train();
       const after = await evaluator.evaluate(model);

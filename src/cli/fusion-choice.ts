@@ -1,11 +1,11 @@
 // How `--retriever hybrid` ranks, from the flags: explicit --hybrid-weights as given; `auto` (the
-// default) fitted on calibration queries (--calibration-pairs, else pseudo-queries cut from the
-// corpus), never on the queries being evaluated, reused from fusion.json beside an index when it
+// default) fitted on calibration queries (--calibration-pairs, else the sample of its training
+// pairs the model folder carries, else pseudo-queries cut from the corpus), never on the queries being evaluated, reused from fusion.json beside an index when it
 // was fitted for the same model, corpus and calibration, and written there otherwise.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Bm25Params } from '../lexical/bm25-index.js';
-import { corpusCalibration, describeFusion, fitFusion, FUSION_FORMAT, sampleCalibrationPairs, type FusionFit } from '../retrieval/fusion-calibration.js';
+import { CALIBRATION_PAIRS_FILE, corpusCalibration, describeFusion, fitFusion, FUSION_FORMAT, pairsFitCorpus, sampleCalibrationPairs, type FusionFit } from '../retrieval/fusion-calibration.js';
 import { DEFAULT_HYBRID, type HybridOptions, type RetrieverKind } from '../retrieval/retriever.js';
 import type { TextEmbedder } from '../retrieval/text-embedder.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -31,6 +31,8 @@ export interface FusionContext {
   fingerprint: unknown;
   /** files being evaluated: never calibration data */
   evaluated: string[];
+  /** the model folder: its calibration_pairs.tsv (a sample of its training pairs) is the default calibration */
+  modelDir?: string;
 }
 
 export async function chooseRetriever(f: RetrievalFlags, c: FusionContext): Promise<RetrieverChoice> {
@@ -43,13 +45,27 @@ export async function chooseRetriever(f: RetrievalFlags, c: FusionContext): Prom
   if (f.calibrationPairs && c.evaluated.some((e) => resolve(e) === resolve(f.calibrationPairs!))) {
     throw new UsageError(`--calibration-pairs ${f.calibrationPairs} is the file being evaluated: a fusion fitted on the evaluated queries' labels would be reported as if it were not`);
   }
+  const modelPairs = c.modelDir && existsSync(join(c.modelDir, CALIBRATION_PAIRS_FILE)) ? join(c.modelDir, CALIBRATION_PAIRS_FILE) : undefined;
+  const pairsFile = f.calibrationPairs ?? modelPairs;
   const calibration = { queries: f.calibrationQueries, corpusSample: 20_000, depth: f.fusionDepth, seed: f.calibrationSeed };
-  const fingerprint = { of: c.fingerprint, corpus: c.corpus.size, bm25: bm25Params, calibration: { pairs: f.calibrationPairs ? resolve(f.calibrationPairs) : null, ...calibration } };
+  const fingerprint = { of: c.fingerprint, corpus: c.corpus.size, bm25: bm25Params, calibration: { pairs: pairsFile ? resolve(pairsFile) : null, ...calibration } };
   const saved = c.indexDir ? readSavedFit(join(c.indexDir, FUSION_FILE), fingerprint) : undefined;
   let fit = saved;
   if (!fit) {
-    const queries = f.calibrationPairs ? await sampleCalibrationPairs(f.calibrationPairs, calibration.queries, calibration.seed) : corpusCalibration(c.corpus.size, (id) => c.corpus.textOf(id), calibration);
-    const source = f.calibrationPairs ? `pairs ${f.calibrationPairs}` : 'pseudo-queries cut from the corpus';
+    let queries = pairsFile ? await sampleCalibrationPairs(pairsFile, calibration.queries, calibration.seed) : undefined;
+    let source = f.calibrationPairs ? `pairs ${f.calibrationPairs}` : `the model's training pairs (${modelPairs})`;
+    if (queries && !f.calibrationPairs) {
+      // the model's own pairs stand for this corpus's queries only when their texts are of its kind
+      const kind = pairsFitCorpus(queries, c.corpus, calibration.seed);
+      if (!kind.fits) {
+        console.error(`the model's training positives (median ${kind.pairsMedian} characters) are not texts like this corpus's (median ${kind.corpusMedian}): pseudo-queries cut from the corpus calibrate instead`);
+        queries = undefined;
+      }
+    }
+    if (!queries) {
+      queries = corpusCalibration(c.corpus.size, (id) => c.corpus.textOf(id), calibration);
+      source = 'pseudo-queries cut from the corpus';
+    }
     fit = { ...(await fitFusion(c.embedder, c.corpus, queries, source, bm25Params, calibration)), fingerprint };
     if (c.indexDir) saveFit(c.indexDir, fit);
   }

@@ -62,7 +62,7 @@ export function addMtebCommand(program: Command): void {
           kind: f.index, hnsw: { m: f.hnswM, efConstruction: f.hnswEf, ef: Math.max(f.hnswEf, f.topK, f.fusionDepth) },
         }, false);
         if (f.retriever !== 'dense') index.withLexical(bm25Params);
-        const choice = await chooseRetriever(f, { corpus: index, embedder, fingerprint, evaluated: [f.queries, f.qrels] });
+        const choice = await chooseRetriever(f, { corpus: index, embedder, fingerprint, evaluated: [f.queries, f.qrels], modelDir: isEndpoint(f.model) ? undefined : f.model });
         fusion = choice.fit;
         retriever = index.retriever(choice.kind, embedder, choice.hybrid);
       }

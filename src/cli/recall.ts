@@ -20,6 +20,7 @@ import {
   anyModelOption, apiKeyOption, documentPrefixOption, endpointModelOption, poolingOption, queryPrefixOption, bm25BOption, bm25K1Option, embedBatchOption, fusionDepthOption, hnswEfOption, hnswMOption, calibrationPairsOption, calibrationQueriesOption, calibrationSeedOption, fusionMethodOption, hybridWeightsOption, intIn, maxSeqLengthOption,
   pathValue, retrieverOption, rrfKOption, UsageError, paddleBaseOption,
 } from './flags.js';
+import { isEndpoint } from '../infer/endpoint.js';
 import { chooseRetriever, saveFit } from './fusion-choice.js';
 import { loadAnyEmbedder } from './model-flags.js';
 
@@ -65,7 +66,7 @@ export function addRecallCommand(program: Command): void {
         if (corpus.reused) console.error(`reused ${corpus.size} corpus embeddings from ${cache.matrixPath}`);
         const indexDir = join(f.recallResultDir, 'index');
         // a fusion fitted for this model and corpus by an earlier run is in the index folder about to be replaced
-        const choice = await chooseRetriever(f, { corpus, embedder, indexDir, fingerprint, evaluated: [f.similarTextPairFile, f.corpusFile] });
+        const choice = await chooseRetriever(f, { corpus, embedder, indexDir, fingerprint, evaluated: [f.similarTextPairFile, f.corpusFile], modelDir: isEndpoint(f.model) ? undefined : f.model });
         corpus.withLexical(bm25Params).save(indexDir, fingerprint);
         if (choice.fit) saveFit(indexDir, choice.fit);
         texts = corpus.texts;

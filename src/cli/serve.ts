@@ -46,7 +46,7 @@ export function addServeCommand(program: Command): void {
       // an index from an older inbatch has no BM25 part; its texts are enough to build one
       if (index && (!index.lexical || index.lexical.params.k1 !== f.bm25K1 || index.lexical.params.b !== f.bm25B)) index.withLexical({ k1: f.bm25K1, b: f.bm25B });
       // how a hybrid request ranks: fitted (or reused from the index's fusion.json) once, at start
-      const choice = index ? await chooseRetriever({ ...f, retriever: 'hybrid' }, { corpus: index, embedder, indexDir: f.index, fingerprint: index.embedder, evaluated: [] }) : undefined;
+      const choice = index ? await chooseRetriever({ ...f, retriever: 'hybrid' }, { corpus: index, embedder, indexDir: f.index, fingerprint: index.embedder, evaluated: [], modelDir: f.model }) : undefined;
       const app = buildServer({ embedder, index, retriever: f.retriever, hybrid: choice?.hybrid, hybridRanksBy: choice?.kind, fusion: choice?.fit, apiKey, maxConcurrentRequests: f.maxConcurrentRequests, maxBatchTokens: f.maxBatchTokens,
         corsAllowOrigin: f.corsAllowOrigin, modelName: f.modelName ?? basename(resolve(f.model)), logLevel: f.logLevel, maxTexts: f.maxTexts, bodyLimit: f.bodyLimit, maxK: DEFAULT_SERVER.maxK, logger: false,
         requestTimeoutMs: f.requestTimeout, connectionTimeoutMs: f.connectionTimeout, maxConnections: f.maxConnections });

@@ -1,7 +1,9 @@
 // inbatch train: in-batch negatives training with PaddleNLP's flag names (snake_case accepted).
 import { existsSync } from 'node:fs';
 import { Option } from '@commander-js/extra-typings';
+import { trainingCalibrationFile } from '../data/calibration-pairs.js';
 import { readCorpusTexts } from '../data/corpus-file.js';
+import { expandInputs } from '../data/input-files.js';
 import { readDevPairs } from '../data/paddle-recall-files.js';
 import { preparedTrainingData } from '../data/prepared/cache.js';
 import { PreparedData } from '../data/prepared/reader.js';
@@ -99,7 +101,9 @@ export function addTrainCommand(program: Command): void {
     const processGroup = worker ? joinWorkers(worker, { timeoutMs: f.distTimeout * 1000, backend: f.backend ?? (device.startsWith('cuda') ? 'nccl' : 'gloo'), device }) : undefined;
     data.checkCompatible(model.tokenizer.fingerprint, maxLen);
     const lead = !processGroup || processGroup.rank === 0;
-    const trainer = new Trainer(model, data, trainOptions(f, maxLen), { evaluator: lead ? evaluator : undefined, signal: stopOnInterrupt(Boolean(processGroup)), processGroup });
+    // a sample of the training pairs goes into every saved model: hybrid retrieval calibrates on it
+    const modelFiles = lead ? await trainingCalibrationFile(PreparedData.isPrepared(f.trainSet[0]!) ? data.manifest.sources.map((s) => s.path) : expandInputs(f.trainSet), f.seed) : {};
+    const trainer = new Trainer(model, data, trainOptions(f, maxLen), { evaluator: lead ? evaluator : undefined, signal: stopOnInterrupt(Boolean(processGroup)), processGroup, modelFiles });
     if (lead) console.error(`${data.rows} pairs (${data.manifest.bad_lines.count} bad line(s) skipped), about ${trainer.totalSteps} steps`);
     const result = await trainer.train();
     if (result.interrupted) process.exitCode = 130; // every rank: each node's launcher reports its own workers

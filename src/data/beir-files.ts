@@ -64,7 +64,8 @@ export function readQrels(file: string): Qrels {
     else throw new DataFileError(file, i + 1, `expected qid<TAB>docid<TAB>score (or TREC qid 0 docid score), found ${cols.length} column(s)`);
     const s = Number(score);
     if (!Number.isFinite(s) || score.trim() === '') {
-      if (i === 0) return; // a header row such as query-id corpus-id score
+      // only a row that names its columns is a header (query-id corpus-id score), never a bad first judgement
+      if (i === 0 && /^(query|q)[-_ ]?id$/i.test(qid.trim()) && /id$/i.test(docid.trim()) && /score|relevance|label/i.test(score)) return;
       throw new DataFileError(file, i + 1, `score "${score}" is not a number`);
     }
     const q = qrels.get(qid.trim()) ?? new Map<string, number>();

@@ -13,7 +13,7 @@ export function readDevPairs(file: string): DevPair[] {
     const line = raw.replace(/\r$/, '');
     if (line.trim() === '') return;
     const cols = line.split('\t');
-    if (cols.length < 2) throw new DataFileError(file, i + 1, 'expected query<TAB>gold text, found one column');
+    if (cols.length !== 2) throw new DataFileError(file, i + 1, `expected query<TAB>gold text, found ${cols.length === 1 ? 'one column' : `${cols.length} columns`}`);
     if (!cols[0]!.trim() || !cols[1]!.trim()) throw new DataFileError(file, i + 1, `empty ${cols[0]!.trim() ? 'gold text' : 'query'}`);
     out.push({ query: cols[0]!.trim(), gold: cols[1]!.trim() });
   });

@@ -1,6 +1,7 @@
 // inbatch export: a model folder -> an ONNX folder laid out like a transformers.js
 // feature-extraction model (config.json, tokenizer files, onnx/model.onnx, onnx/model_fp16.onnx).
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { CALIBRATION_PAIRS_FILE } from '../data/calibration-pairs.js';
 import { join } from 'node:path';
 import { EXPORT_SOURCE_FILE, modelFingerprint } from '../model/fingerprint.js';
 import { readModelSource } from '../model/model-source.js';
@@ -57,6 +58,11 @@ export function exportModel(modelDir: string, outDir: string, options: { fp16: b
     // what was exported: serve compares it with the model an index was built by
     writeFileSync(join(tmp, EXPORT_SOURCE_FILE), JSON.stringify(modelFingerprint(modelDir, config), null, 2) + '\n');
     report.files.push('config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt', EXPORT_SOURCE_FILE);
+    // the sample of the training pairs travels with the model (serve's hybrid calibrates on it)
+    if (existsSync(join(modelDir, CALIBRATION_PAIRS_FILE))) {
+      copyFileSync(join(modelDir, CALIBRATION_PAIRS_FILE), join(tmp, CALIBRATION_PAIRS_FILE));
+      report.files.push(CALIBRATION_PAIRS_FILE);
+    }
   });
   return report;
 }

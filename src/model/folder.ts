@@ -71,7 +71,8 @@ export function modelWeights(model: DualEncoder): Map<string, NamedArray> {
 }
 
 /** Writes config.json, model.safetensors, vocab.txt and tokenizer.json into an existing folder. */
-export function writeModelFiles(model: DualEncoder, dir: string): void {
+export function writeModelFiles(model: DualEncoder, dir: string, extraFiles: Record<string, string> = {}): void {
+  for (const [name, content] of Object.entries(extraFiles)) writeFileSync(join(dir, name), content);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(model.config, null, 2) + '\n');
   // one parameter copied out of libtorch at a time, as the file is written
   const lazy = new Map([...model.params].map(([name, p]) => [name, { shape: p.shape, data: () => T.toFloat32(p) }]));
@@ -82,8 +83,8 @@ export function writeModelFiles(model: DualEncoder, dir: string): void {
   writeSentenceTransformersFiles(dir, model.config, projection);
 }
 
-/** Saves a model folder atomically: a reader never sees a half-written model. */
-export function saveModel(model: DualEncoder, dir: string): void {
-  writeDirAtomic(dir, (tmp) => writeModelFiles(model, tmp));
+/** Saves a model folder atomically (with extra files, e.g. calibration pairs): a reader never sees a half-written model. */
+export function saveModel(model: DualEncoder, dir: string, extraFiles: Record<string, string> = {}): void {
+  writeDirAtomic(dir, (tmp) => writeModelFiles(model, tmp, extraFiles));
 }
 

@@ -9,9 +9,6 @@
 // combination of min-max normalised scores) is scored by Recall@10, then MRR@10. The best
 // candidate is used only when it beats the better single retriever (more positives in the top 10,
 // or as many and MRR@10 higher by MRR_MARGIN); otherwise that retriever is.
-import { DataFileError } from '../data/errors.js';
-import { fileLines } from '../data/input-files.js';
-import { pairColumns } from '../data/pairs.js';
 import { Bm25Index, type Bm25Params } from '../lexical/bm25-index.js';
 import { Random } from '../util/random.js';
 import { ExactIndex } from '../vectors/exact.js';
@@ -25,7 +22,9 @@ export const CALIBRATION_CUTOFF = 10;
 /** MRR@10 points (of 100) a fusion must gain over the better retriever when both find as many positives */
 export const MRR_MARGIN = 0.5;
 
-export interface CalibrationQuery { query: string; positive: string }
+export type { CalibrationQuery } from '../data/calibration-pairs.js';
+import type { CalibrationQuery } from '../data/calibration-pairs.js';
+export { CALIBRATION_PAIRS_FILE, MODEL_CALIBRATION_PAIRS, sampleCalibrationPairs, formatCalibrationPairs } from '../data/calibration-pairs.js';
 
 export interface CalibrationOptions {
   /** calibration queries made from the corpus (when no pairs are given) */
@@ -98,26 +97,22 @@ function sampleIds(n: number, count: number, random: Random): number[] {
   return [...picked].sort((a, b) => a - b);
 }
 
-/** A seeded sample of query<TAB>positive rows of a pairs file (a reservoir: the file is streamed once). */
-export async function sampleCalibrationPairs(file: string, count: number, seed: number): Promise<CalibrationQuery[]> {
-  const random = new Random(seed);
-  const out: CalibrationQuery[] = [];
-  let line = 0, seen = 0;
-  for await (const raw of fileLines(file)) {
-    line++;
-    if (raw === null) throw new DataFileError(file, line, 'invalid UTF-8');
-    if (raw.trim() === '') continue;
-    const cols = pairColumns(raw, 64);
-    if (typeof cols === 'string') throw new DataFileError(file, line, cols);
-    seen++;
-    const pair = { query: cols[0]!, positive: cols[1]! };
-    if (out.length < count) out.push(pair);
-    else {
-      const j = Math.floor(random.next() * seen);
-      if (j < count) out[j] = pair;
-    }
-  }
-  return out;
+/** Longest median-length ratio at which training positives still count as texts of the corpus's kind. */
+export const KIND_RATIO = 2;
+
+const median = (v: number[]) => { const s = [...v].sort((a, b) => a - b); return s.length ? s[Math.floor(s.length / 2)]! : 0; };
+
+/**
+ * Whether training pairs can stand for a corpus's queries: their positives must be texts of the
+ * corpus's kind, judged by median length (within a factor of KIND_RATIO). A model trained on short
+ * question pairs says nothing about how its queries meet long passages, and would fit a fusion for
+ * the wrong task.
+ */
+export function pairsFitCorpus(pairs: CalibrationQuery[], corpus: { size: number; textOf(id: number): string }, seed: number): { fits: boolean; pairsMedian: number; corpusMedian: number } {
+  const pairsMedian = median(pairs.map((p) => Array.from(p.positive).length));
+  const corpusMedian = median(sampleIds(corpus.size, 1000, new Random(seed)).map((id) => Array.from(corpus.textOf(id)).length));
+  const ratio = Math.max(pairsMedian, corpusMedian) / Math.max(1, Math.min(pairsMedian, corpusMedian));
+  return { fits: ratio <= KIND_RATIO, pairsMedian, corpusMedian };
 }
 
 /** Pseudo-queries from the corpus, each with its source text as the positive. */

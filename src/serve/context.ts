@@ -54,6 +54,8 @@ export interface ServerOptions {
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
+const YIELD_EVERY_MS = 5;
+
 export const DEFAULT_SERVER = { maxTexts: 256, bodyLimit: 1 << 20, maxK: 1000, requestTimeoutMs: 30_000, connectionTimeoutMs: 60_000, maxConnections: 1024 };
 
 export class ServeContext {
@@ -80,10 +82,24 @@ export class ServeContext {
     });
   }
 
-  /** Each text as `[CLS] text [SEP]`, cut to max_seq_length tokens; `uncut` keeps every token (TEI truncate: false). */
-  encode(texts: string[], uncut = false): Encoding[] {
-    const limit = uncut ? Number.MAX_SAFE_INTEGER : this.maxLen;
-    return texts.map((t) => this.embedder.tokenizer.encode(t, limit));
+  /**
+   * Each text as `[CLS] text [SEP]`, cut to max_seq_length tokens; with `overLimit` one token more is
+   * kept, so a text too long for TEI's truncate: false shows as max_seq_length + 1 tokens (never more:
+   * a text is never tokenised past what is needed).
+   */
+  async encode(texts: string[], overLimit = false): Promise<Encoding[]> {
+    const limit = overLimit ? this.maxLen + 1 : this.maxLen;
+    const out: Encoding[] = [];
+    // tokenising yields to the event loop every few milliseconds: one large request never stalls /health
+    let since = performance.now();
+    for (const t of texts) {
+      out.push(this.embedder.tokenizer.encode(t, limit));
+      if (performance.now() - since > YIELD_EVERY_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        since = performance.now();
+      }
+    }
+    return out;
   }
 
   /** Embeds through the micro-batcher (inputs of concurrent requests share model calls). */
@@ -104,6 +120,6 @@ export class ServeContext {
 
   /** The model as a TextEmbedder through the micro-batcher (for /search's dense ranking). */
   get textEmbedder(): TextEmbedder {
-    return { dim: this.embedder.dim, embed: (texts) => this.embed(this.encode(texts)) };
+    return { dim: this.embedder.dim, embed: async (texts) => this.embed(await this.encode(texts)) };
   }
 }

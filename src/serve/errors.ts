@@ -6,6 +6,7 @@ export const ERROR_STATUS = {
   unauthorized: 401,
   not_found: 404,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   overloaded: 429,
   internal: 500,
   unavailable: 503,
@@ -22,6 +23,7 @@ export function kindOfStatus(status: number): ErrorKind {
   if (status === 401) return 'unauthorized';
   if (status === 404) return 'not_found';
   if (status === 413) return 'payload_too_large';
+  if (status === 415) return 'unsupported_media_type';
   if (status === 429) return 'overloaded';
   if (status === 503) return 'unavailable';
   if (status >= 500) return 'internal';

@@ -31,6 +31,8 @@ export function buildServer(o: ServerOptions): ServerApp {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     requestTimeout: o.requestTimeoutMs ?? DEFAULT_SERVER.requestTimeoutMs, connectionTimeout: o.connectionTimeoutMs ?? DEFAULT_SERVER.connectionTimeoutMs,
   }).withTypeProvider<JsonSchemaToTsProvider>();
+  // bodies are JSON: Fastify's text/plain parser would turn a wrong content type into a 400 instead of 415
+  app.removeContentTypeParser('text/plain');
   const maxConnections = o.maxConnections ?? DEFAULT_SERVER.maxConnections;
   if (maxConnections > 0) app.server.maxConnections = maxConnections;
   const ctx = new ServeContext(o);

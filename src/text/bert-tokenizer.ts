@@ -96,6 +96,18 @@ export class BertTokenizer {
 
   get vocabSize(): number { return this.idToToken.length; }
 
+  private longestPieceCache = 0;
+  /** Code points of the vocabulary's longest token, its ## prefix left out. */
+  private get longestPiece(): number {
+    if (!this.longestPieceCache) {
+      const prefix = this.options.continuingSubwordPrefix;
+      let most = 1;
+      for (const token of this.vocab.keys()) most = Math.max(most, Array.from(token.startsWith(prefix) ? token.slice(prefix.length) : token).length);
+      this.longestPieceCache = most;
+    }
+    return this.longestPieceCache;
+  }
+
   /** Splits text into words the way BERT's BasicTokenizer does. */
   basicTokenize(text: string): string[] {
     let cleaned = '';
@@ -132,8 +144,10 @@ export class BertTokenizer {
     if (chars.length > this.options.maxInputCharsPerWord) return [this.options.unkToken];
     const pieces: string[] = [];
     let start = 0;
+    const longest = this.longestPiece;
     while (start < chars.length) {
-      let end = chars.length;
+      // no piece is longer than the vocabulary's longest token: longer candidates cannot match
+      let end = Math.min(chars.length, start + longest);
       let found: string | undefined;
       while (start < end) {
         let sub = chars.slice(start, end).join('');
@@ -160,7 +174,13 @@ export class BertTokenizer {
     // (per-word quadratic) WordPiece pass, so one hostile request cannot stall a server.
     const limit = maxLength * (this.options.maxInputCharsPerWord + 1);
     if (text.length > limit) text = text.slice(0, limit);
-    const ids = this.tokenize(text).map((t) => this.vocab.get(t) ?? this.unkId).slice(0, maxLength - 2);
+    // words are split into pieces only until the kept tokens are there
+    const ids: number[] = [];
+    for (const word of this.basicTokenize(text)) {
+      if (ids.length >= maxLength - 2) break;
+      for (const piece of this.wordPiece(word)) ids.push(this.vocab.get(piece) ?? this.unkId);
+    }
+    if (ids.length > maxLength - 2) ids.length = maxLength - 2;
     const inputIds = [this.clsId, ...ids, this.sepId];
     return { inputIds, tokenTypeIds: new Array(inputIds.length).fill(0), attentionMask: new Array(inputIds.length).fill(1) };
   }

@@ -91,6 +91,8 @@ export interface TrainHooks {
   onLog?: (record: Readonly<StepLog>) => void;
   onEvaluate?: (step: number, result: EvalResult, isBest: boolean) => void;
   onCheckpoint?: (step: number, dir: string) => void;
+  /** files written into model_best and model_final beside the weights (name -> content) */
+  modelFiles?: Record<string, string>;
 }
 
 export interface TrainerState {

@@ -226,7 +226,7 @@ export class Trainer {
     const isBest = run.best.consider(state.globalStep, result);
     Object.assign(state, { bestScore: run.best.bestScore, bestStep: run.best.bestStep });
     run.log.write({ event: 'eval', step: state.globalStep, epoch: state.epoch, scores: result.scores, best: isBest });
-    if (isBest) saveModel(this.model, join(this.options.saveDir, 'model_best'));
+    if (isBest) saveModel(this.model, join(this.options.saveDir, 'model_best'), this.hooks.modelFiles);
     writeTrainingCharts(this.options.saveDir);
     this.hooks.onEvaluate?.(state.globalStep, result, isBest);
     if (!run.quiet) process.stderr.write(`\neval step ${state.globalStep}: ${Object.entries(result.scores).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(' ')}${isBest ? ' (best)' : ''}\n`);
@@ -261,7 +261,7 @@ export class Trainer {
     run.progress.done(state.globalStep, { loss: run.lastLoss });
     const finalDir = join(o.saveDir, 'model_final');
     if (this.lead) {
-      saveModel(this.model, finalDir);
+      saveModel(this.model, finalDir, this.hooks.modelFiles);
       run.log.write({ event: 'end', step: state.globalStep, best_step: state.bestStep, best_score: state.bestScore, best_metric: o.bestMetric });
       writeTrainingCharts(o.saveDir);
     }

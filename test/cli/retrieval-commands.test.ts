@@ -3,7 +3,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { needsTorch, tempDir } from '../helpers.js';
+import { needsShared, needsTorch, sharedData, tempDir } from '../helpers.js';
+import { join } from 'node:path';
 import { inbatch, inbatchChild, writeCliWorld, type CliWorld } from './cli-fixture.js';
 import type { AddressInfo } from 'node:net';
 import { Embedder } from '../../src/infer/embedder.js';
@@ -275,4 +276,44 @@ test('any model as the baseline: mteb of an ONNX folder and of the same model be
     await app.close();
     await embedder.release();
   }
+});
+
+test('on the shared LCQMC set, a real difference (BM25 against an untrained model) is significant; the interval is printed per metric', { skip: skip || needsShared('lcqmc-retrieval'), timeout: 180_000 }, () => {
+  const dir = join(sharedData, 'lcqmc-retrieval');
+  // the first 600 queries and every text they are judged against, plus 3,000 more texts
+  const queries = readFileSync(join(dir, 'queries.tsv'), 'utf8').trim().split('\n').slice(0, 600);
+  const qrels = readFileSync(join(dir, 'qrels.tsv'), 'utf8').trim().split('\n').filter((l) => queries.some((q) => q.split('\t')[0] === l.split('\t')[0]));
+  const judged = new Set(qrels.map((l) => l.split('\t')[1]));
+  const corpus = readFileSync(join(dir, 'corpus.tsv'), 'utf8').trim().split('\n').filter((l, i) => judged.has(l.split('\t')[0]) || i < 3000);
+  for (const [name, lines] of [['lq.tsv', queries], ['lc.tsv', corpus], ['lr.tsv', qrels]] as const) writeFileSync(w.file(name), lines.join('\n') + '\n');
+  const init = inbatch('init', '--config', 'tiny', '--vocab', join(sharedData, 'vocab.txt'), '--max-seq-length', '32', '--save-dir', w.file('zh-random'));
+  assert.equal(init.code, 0, init.err);
+  const common = ['mteb', '--queries', w.file('lq.tsv'), '--corpus', w.file('lc.tsv'), '--qrels', w.file('lr.tsv'), '--output-folder', w.file('mteb-lcqmc')];
+  const bm25 = inbatch(...common, '--retriever', 'bm25', '--per-query', w.file('lcqmc-bm25.json'));
+  assert.equal(bm25.code, 0, bm25.err);
+  const random = inbatch(...common, '--model', w.file('zh-random'), '--per-query', w.file('lcqmc-random.json'));
+  assert.equal(random.code, 0, random.err);
+  const c = inbatch('compare', w.file('lcqmc-random.json'), w.file('lcqmc-bm25.json'), '--json', w.file('lcqmc-compare.json'));
+  assert.equal(c.code, 0, c.err);
+  const result = JSON.parse(readFileSync(w.file('lcqmc-compare.json'), 'utf8'));
+  const ndcg = result.metrics.find((m: { metric: string }) => m.metric === 'ndcg_at_10');
+  assert.equal(result.queries, 600);
+  assert.ok(ndcg.significant && ndcg.low > 0, `ndcg@10: ${ndcg.difference} [${ndcg.low}, ${ndcg.high}]`);
+  assert.match(c.out, /ndcg_at_10 .*\| yes/);
+});
+
+test('train saves a sample of its training pairs in the model; export carries it; hybrid calibrates on it by default', { skip, timeout: 120_000 }, () => {
+  const trained = inbatch('train', '--model', w.file('model'), '--train-set', w.file('train.tsv'), '--save-dir', w.file('trained'), '--batch-size', '8', '--max-steps', '2', '--save-steps', '0');
+  assert.equal(trained.code, 0, trained.err);
+  const sample = readFileSync(w.file('trained/model_final/calibration_pairs.tsv'), 'utf8').trim().split('\n');
+  const rows = new Set(readFileSync(w.file('train.tsv'), 'utf8').trim().split('\n'));
+  assert.equal(sample.length, rows.size <= 1000 ? rows.size : 1000);
+  for (const line of sample) assert.ok(rows.has(line), `${line} is not a training pair`);
+  const exported = inbatch('export', '--model', w.file('trained/model_final'), '--output', w.file('trained-onnx'));
+  assert.equal(exported.code, 0, exported.err);
+  assert.deepEqual(readFileSync(w.file('trained-onnx/calibration_pairs.tsv')), readFileSync(w.file('trained/model_final/calibration_pairs.tsv')));
+  const r = inbatch('recall', '--model', w.file('trained/model_final'), '--retriever', 'hybrid', '--corpus-file', w.file('corpus.txt'), '--similar-text-pair-file', w.file('dev.tsv'),
+    '--recall-result-dir', w.file('auto-model'), '--exact');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /calibration queries from the model's training pairs \(.*calibration_pairs\.tsv\)/);
 });

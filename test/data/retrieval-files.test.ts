@@ -34,7 +34,8 @@ test('BEIR TSV and JSONL readers, with file:line errors', () => {
     assert.throws(() => readIdTexts(p('dup.tsv')), /dup\.tsv:2: duplicate id a/);
     assert.deepEqual([...readQrels(p('qrels.tsv')).get('q1')!], [['d1', 1], ['d2', 2]]);
     assert.deepEqual([...readQrels(p('trec.qrels')).get('q1')!], [['d1', 1]]);
-    assert.throws(() => readQrels(p('bad.qrels')), /bad\.qrels:2: score "nope" is not a number/);
+    // a first line is a header only when it names its columns: "q1 d1 x" is a bad judgement, not a header
+    assert.throws(() => readQrels(p('bad.qrels')), /bad\.qrels:1: score "x" is not a number/);
     const run = readTrecRun(p('run.txt'));
     assert.deepEqual(run.get('q1'), [{ id: 'd1', score: 0.9 }, { id: 'd2', score: 0.5 }]);
     assert.equal(formatTrecRun(run, 'sys'), 'q1 Q0 d1 1 0.900000000 sys\nq1 Q0 d2 2 0.500000000 sys\n');
@@ -51,6 +52,8 @@ test('PaddleNLP layout readers, with file:line errors', async () => {
   }, async (p) => {
     assert.deepEqual(readDevPairs(p('dev.tsv')), [{ query: 'q1', gold: 'g1' }, { query: 'q2', gold: 'g2' }]);
     assert.throws(() => readDevPairs(p('bad.tsv')), /bad\.tsv:2: expected query<TAB>gold text, found one column/);
+    writeFileSync(p('extra.tsv'), 'q\tgold\nq2\tgold2\t1\n');
+    assert.throws(() => readDevPairs(p('extra.tsv')), /extra\.tsv:2: expected query<TAB>gold text, found 3 columns/);
     // one rule for every reader: the first tab column, trimmed; blank lines skipped
     assert.deepEqual(await readCorpusTexts(p('corpus.txt')), ['a', 'b', 'c']);
     const streamed: string[] = [];

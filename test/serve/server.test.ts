@@ -10,6 +10,7 @@ import { Embedder } from '../../src/infer/embedder.js';
 import type { Encoding } from '../../src/text/bert-tokenizer.js';
 import { CorpusIndex } from '../../src/retrieval/corpus-index.js';
 import { buildServer } from '../../src/serve/server.js';
+import type { FusionFit } from '../../src/retrieval/fusion-calibration.js';
 import { DEFAULT_HNSW } from '../../src/vectors/hnsw.js';
 import { cjkChars, microConfig, repoRoot, tempDir, tokenizerOf, writeRandomModel } from '../helpers.js';
 
@@ -114,6 +115,31 @@ test('POST /search ranks by dense, bm25 or hybrid, as asked; bm25 without a lexi
     const r = await post('/search', { query: '上下' }, `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`);
     assert.equal(r.status, 400);
     assert.match(r.json.message, /no BM25 part: rebuild it with inbatch recall/);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a hybrid request ranks as the calibration chose: by the single retriever it picked (ranked_by says so), shown in /info', async () => {
+  const index = (await CorpusIndex.fromTexts(embedder, corpus, { kind: 'exact', hnsw: DEFAULT_HNSW })).withLexical();
+  const fusion = {
+    format: 'inbatch-fusion', version: 1, retriever: 'bm25', hybrid: { method: 'rrf', rrfK: 20, denseWeight: 0.3, bm25Weight: 0.7, depth: 100 }, reason: 'no fusion beats bm25 alone',
+    calibration: { source: 'pseudo-queries cut from the corpus', queries: 300, corpus: 5, seed: 1, candidates: 63, dense: { recall: 50, mrr: 30 }, bm25: { recall: 90, mrr: 80 }, fused: { recall: 90, mrr: 79 } },
+  } as const;
+  const server = buildServer({ embedder, index, maxTexts: 8, bodyLimit: 4096, maxK: 100, hybrid: fusion.hybrid, hybridRanksBy: 'bm25', fusion: fusion as unknown as FusionFit });
+  await server.listen({ port: 0, host: '127.0.0.1' });
+  const base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
+  try {
+    const hybrid = await post('/search', { query: '上下', k: 5, retriever: 'hybrid' }, base);
+    const bm25 = await post('/search', { query: '上下', k: 5, retriever: 'bm25' }, base);
+    assert.deepEqual([hybrid.json.retriever, hybrid.json.ranked_by], ['hybrid', 'bm25']);
+    assert.deepEqual(hybrid.json.results, bm25.json.results);
+    assert.equal(bm25.json.ranked_by, undefined);
+    const info = await (await fetch(base + '/info')).json() as Record<string, any>;
+    assert.equal(info.hybrid.ranks_by, 'bm25');
+    assert.equal(info.hybrid.fusion.rrfK, 20);
+    assert.equal(info.hybrid.calibration.queries, 300);
+    assert.equal(info.hybrid.calibration.reason, 'no fusion beats bm25 alone');
   } finally {
     await server.close();
   }
@@ -254,7 +280,7 @@ test('TEI: POST /embed {inputs} answers [[...]]; normalize false and truncate fa
   assert.equal(unnormalized.json.error, 'validation');
   const long = await post('/embed', { inputs: ['一'.repeat(100)], truncate: false });
   assert.equal(long.status, 400);
-  assert.match(long.json.message, /102 tokens, more than max_seq_length 32/);
+  assert.match(long.json.message, /inputs\[0\] has more tokens than max_seq_length 32/);
   const info = await (await fetch(url + '/info')).json() as Record<string, any>;
   assert.equal(info.max_input_length, 32);
   assert.equal(info.model_dtype, 'float32');

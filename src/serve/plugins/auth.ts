@@ -7,10 +7,12 @@ import { fail } from '../errors.js';
 const OPEN_ROUTES = ['/health', '/metrics'];
 
 export function bearerAuth(app: ServerApp, apiKey: string): void {
-  const expected = Buffer.from(`Bearer ${apiKey}`);
+  const expected = Buffer.from(apiKey);
   app.addHook('onRequest', async (req, reply) => {
     if (req.method === 'OPTIONS' || OPEN_ROUTES.includes(req.url.split('?')[0]!)) return;
-    const given = Buffer.from(req.headers.authorization ?? '');
+    // the scheme is case-insensitive (RFC 9110); the key is compared in constant time
+    const m = /^\s*bearer\s+(.*?)\s*$/i.exec(req.headers.authorization ?? '');
+    const given = Buffer.from(m ? m[1]! : '');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       return fail(reply.header('www-authenticate', 'Bearer'), 'unauthorized', 'send the API key as "Authorization: Bearer <key>"');
     }

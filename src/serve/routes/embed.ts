@@ -17,11 +17,11 @@ export function embedRoutes(app: ServerApp, ctx: ServeContext): void {
   app.post('/embed', { preHandler: shedding(ctx), schema: { body } }, async (req, reply) => {
     const { texts, inputs, normalize, truncate } = req.body;
     if ((texts === undefined) === (inputs === undefined)) return fail(reply, 'validation', 'body must have required property \'texts\' (inbatch) or \'inputs\' (TEI), not both');
-    if (inputs !== undefined && normalize === false) return fail(reply, 'validation', 'this model\'s graph L2-normalises its output; normalize: false cannot be served');
+    if (normalize === false) return fail(reply, 'validation', 'this model\'s graph L2-normalises its output; normalize: false cannot be served');
     const list = texts ? [...texts] : asList(inputs!);
-    const encodings = ctx.encode(list, inputs !== undefined && truncate === false);
+    const encodings = await ctx.encode(list, inputs !== undefined && truncate === false);
     const long = encodings.findIndex((e) => e.inputIds.length > ctx.maxLen);
-    if (long >= 0) return fail(reply, 'validation', `inputs[${long}] has ${encodings[long]!.inputIds.length} tokens, more than max_seq_length ${ctx.maxLen}; send truncate: true to cut it`);
+    if (long >= 0) return fail(reply, 'validation', `inputs[${long}] has more tokens than max_seq_length ${ctx.maxLen}; send truncate: true to cut it`);
     const refused = ctx.overBudget(encodings);
     if (refused) return fail(reply, 'payload_too_large', refused);
     const vectors = (await ctx.embed(encodings)).map((v) => Array.from(v));

@@ -17,7 +17,7 @@ export function openAiRoutes(app: ServerApp, ctx: ServeContext): void {
   } as const;
   app.post('/v1/embeddings', { preHandler: shedding(ctx), schema: { body } }, async (req, reply) => {
     const { input, model, encoding_format: format, dimensions } = req.body;
-    const encodings = ctx.encode(asList(input));
+    const encodings = await ctx.encode(asList(input));
     const refused = ctx.overBudget(encodings);
     if (refused) return fail(reply, 'payload_too_large', refused);
     const dims = dimensions ?? ctx.embedder.dim;

@@ -12,7 +12,7 @@ export function similarityRoutes(app: ServerApp, ctx: ServeContext): void {
   } as const;
   app.post('/similarity', { preHandler: shedding(ctx), schema: { body } }, async (req, reply) => {
     const { query, texts } = req.body;
-    const encodings = ctx.encode([query, ...texts]);
+    const encodings = await ctx.encode([query, ...texts]);
     const refused = ctx.overBudget(encodings);
     if (refused) return fail(reply, 'payload_too_large', refused);
     const [q, ...rest] = await ctx.embed(encodings);

@@ -5,7 +5,7 @@
 //                                  {key: {"OriginShape": [...], "slices": [names]}}: joined back here
 // Arrays are rebuilt by the restricted unpickler from numpy's _reconstruct + BUILD state; files
 // written under numpy 2 name numpy._core instead of numpy.core, and both are accepted.
-import { decode, type NamedArray } from './safetensors.js';
+import { checkFinite, decode, type NamedArray } from './safetensors.js';
 import { describe, PyTuple, stringKeyed, unpickle, type GlobalBuilders } from './pickle.js';
 import { withFile } from './random-access-file.js';
 
@@ -42,6 +42,7 @@ function numpyBuilders(path: string): Record<string, GlobalBuilders> {
       const width = { F32: 4, F64: 8, F16: 2, I64: 8, I32: 4 }[kind]!;
       if (bytes.length !== count * width) throw new Error(`${path}: an array of shape [${array.shape}] ${dtype.code} with ${bytes.length} bytes of data (needs ${count * width})`);
       array.data = decode(kind, bytes, count, path);
+      checkFinite(array.data, `${path}: an array of shape [${array.shape}]`);
       return array;
     },
   };
@@ -111,12 +112,19 @@ export function readPaddleCheckpoint(path: string): Map<string, NamedArray> {
 }
 
 function joinSlices(arrays: Map<string, NamedArray>, info: unknown, path: string): void {
+  // each slice joins one array once: a slice listed again would multiply the file's bytes in memory
+  const used = new Map<string, string>();
   for (const [key, entry] of stringKeyed(info, `${path}: UnpackBigParamInfor@@`)) {
     const e = entry instanceof Map ? entry : undefined;
     const shape = e?.get('OriginShape'), slices = e?.get('slices');
     const dims = shape instanceof PyTuple ? shape.items : shape;
     if (!Array.isArray(dims) || !dims.every((n) => Number.isSafeInteger(n) && n >= 0) || !Array.isArray(slices) || !slices.every((s) => typeof s === 'string')) {
       throw new Error(`${path}: UnpackBigParamInfor@@ describes ${key} without OriginShape and slices`);
+    }
+    for (const s of slices as string[]) {
+      const earlier = used.get(s);
+      if (earlier !== undefined) throw new Error(`${path}: UnpackBigParamInfor@@ lists the slice ${s} ${earlier === key ? `twice for ${key}` : `for both ${earlier} and ${key}`}; each slice is part of one array once`);
+      used.set(s, key);
     }
     const parts = (slices as string[]).map((s) => arrays.get(s) ?? (() => { throw new Error(`${path}: slice ${s} of ${key} is missing`); })());
     const count = (dims as number[]).reduce((a, b) => a * b, 1);

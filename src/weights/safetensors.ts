@@ -21,6 +21,13 @@ function halfToFloat(h: number): number {
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** count little-endian values of dtype (F32, F64, F16, BF16, I64, I32) as float32. */
+/** Refuses NaN and infinite weights, naming where (every weight reader checks what it decodes). */
+export function checkFinite(data: Float32Array, where: string): void {
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i]!)) throw new Error(`${where} holds ${data[i]} at index ${i}; the weights are broken (a diverged run?)`);
+  }
+}
+
 export function decode(dtype: string, bytes: Uint8Array, count: number, where: string): Float32Array {
   if (dtype === 'F32' && LITTLE_ENDIAN_HOST && bytes.byteLength === count * 4) {
     // the bytes are already the values: take a buffer read for this tensor alone, copy out of a shared one
@@ -101,9 +108,7 @@ export function readSafetensors(path: string): { tensors: Map<string, NamedArray
     for (const { name, dtype, shape, start, end } of entries) {
       const count = shape.reduce((a, d) => a * d, 1);
       const data = decode(dtype, file.read(base + start, end - start, `tensor ${name}`), count, `${path}: ${name}`);
-      for (let i = 0; i < data.length; i++) {
-        if (!Number.isFinite(data[i]!)) throw new Error(`${path}: tensor ${name} holds ${data[i]} at index ${i}; the weights are broken (a diverged run?)`);
-      }
+      checkFinite(data, `${path}: tensor ${name}`);
       tensors.set(name, { shape, data });
     }
     return { tensors, metadata };

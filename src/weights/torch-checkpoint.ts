@@ -2,7 +2,7 @@
 // pickled) and one file per storage under data/. Tensors are rebuilt from (storage, offset,
 // size, stride) with every index checked against the storage; the pickle is read by the
 // restricted unpickler, so only these rebuild functions and storage types may be named.
-import { decode, DTYPE_BYTES, type NamedArray } from './safetensors.js';
+import { checkFinite, decode, DTYPE_BYTES, type NamedArray } from './safetensors.js';
 import { describe, PyGlobal, PyTuple, stringKeyed, unpickle, type GlobalBuilders } from './pickle.js';
 import { withFile } from './random-access-file.js';
 import { zipEntries } from './zip-entries.js';
@@ -13,7 +13,8 @@ const STORAGE_DTYPES: Record<string, string> = {
 const MAX_FILE = 16 * 2 ** 30;
 const MAX_PICKLE = 256 * 2 ** 20;
 
-interface Storage { values: Float32Array; dtype: string }
+/** A storage is read when a tensor that passed the checks needs its values, once. */
+interface Storage { numel: number; dtype: string; values(): Float32Array }
 
 export function readTorchCheckpoint(path: string): Map<string, NamedArray> {
   return withFile(path, (file) => {
@@ -24,9 +25,15 @@ export function readTorchCheckpoint(path: string): Map<string, NamedArray> {
     if (entries.get(pkl)!.size > MAX_PICKLE) throw new Error(`${path}: ${pkl} is larger than ${MAX_PICKLE >> 20} MB; a state dict's pickle holds names and shapes only`);
     const prefix = pkl.slice(0, -'data.pkl'.length);
     const storages = new Map<string, Storage>();
+    // values rebuilt against values stored: views may share a storage (tied weights), never multiply it
+    let stored = 0, rebuilt = 0;
+    const budget = (count: number, name: string) => {
+      rebuilt += count;
+      if (rebuilt > 2 * stored + (1 << 20)) throw new Error(`${path}: its tensors (${name} and those before it) view ${rebuilt} values of ${stored} stored; a checkpoint's tensors do not repeat their storages`);
+    };
     const globals: Record<string, GlobalBuilders> = {
       'collections.OrderedDict': { call: () => new Map() },
-      'torch._utils._rebuild_tensor_v2': { call: (args) => rebuildTensor(args, path) },
+      'torch._utils._rebuild_tensor_v2': { call: (args) => rebuildTensor(args, path, budget) },
       'torch._utils._rebuild_parameter': { call: (args) => args[0] },
     };
     for (const name of Object.keys(STORAGE_DTYPES)) globals[`torch.${name}`] = {};
@@ -45,7 +52,18 @@ export function readTorchCheckpoint(path: string): Map<string, NamedArray> {
         if (!entry) throw new Error(`${path}: storage ${key} is missing from the archive`);
         const bytes = numel * DTYPE_BYTES[dtype]!;
         if (entry.size < bytes) throw new Error(`${path}: storage ${key} holds ${entry.size} bytes, ${numel} ${dtype} values need ${bytes}`);
-        const storage = { values: decode(dtype, file.read(entry.offset, bytes, `storage ${key}`), numel, `${path}: storage ${key}`), dtype };
+        let values: Float32Array | undefined;
+        const storage: Storage = {
+          numel, dtype,
+          values: () => {
+            if (!values) {
+              values = decode(dtype, file.read(entry.offset, bytes, `storage ${key}`), numel, `${path}: storage ${key}`);
+              checkFinite(values, `${path}: storage ${key}`);
+            }
+            return values;
+          },
+        };
+        stored += numel;
         storages.set(key, storage);
         return storage;
       },
@@ -65,28 +83,32 @@ function isNamedArray(v: unknown): v is NamedArray {
 }
 
 /** _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks, ...) */
-function rebuildTensor(args: unknown[], path: string): NamedArray {
+function rebuildTensor(args: unknown[], path: string, budget: (count: number, name: string) => void): NamedArray {
   const [storage, offset, size, stride] = args as [Storage, number, PyTuple, PyTuple];
   const ints = (t: unknown, what: string) => {
     if (!(t instanceof PyTuple) || !t.items.every((x) => Number.isSafeInteger(x) && (x as number) >= 0)) throw new Error(`${path}: a tensor's ${what} is not a tuple of non-negative integers`);
     return t.items as number[];
   };
-  if (!storage?.values || !Number.isSafeInteger(offset) || offset < 0) throw new Error(`${path}: a tensor without a valid storage and offset`);
+  if (typeof storage?.values !== 'function' || !Number.isSafeInteger(offset) || offset < 0) throw new Error(`${path}: a tensor without a valid storage and offset`);
   const shape = ints(size, 'size'), strides = ints(stride, 'stride');
   if (shape.length !== strides.length) throw new Error(`${path}: a tensor with ${shape.length} sizes and ${strides.length} strides`);
   const count = shape.reduce((a, b) => a * b, 1);
+  // a view with more values than its storage (zero strides) would be materialised before any check
+  if (!Number.isSafeInteger(count) || count > storage.numel) throw new Error(`${path}: a tensor of shape [${shape}] (${count} values) views a storage of ${storage.numel}; refused before it is rebuilt`);
+  budget(count, `a tensor of shape [${shape}]`);
   const last = count === 0 ? offset : offset + shape.reduce((s, n, i) => s + (n - 1) * strides[i]!, 0);
-  if (last >= storage.values.length && count > 0) throw new Error(`${path}: a tensor reaches element ${last} of a storage of ${storage.values.length}`);
+  if (last >= storage.numel && count > 0) throw new Error(`${path}: a tensor reaches element ${last} of a storage of ${storage.numel}`);
+  const values = storage.values();
   // the usual case, a tensor that is its whole storage in row-major order: no copy
   const rowMajor = shape.every((_, d) => shape[d] === 1 || strides[d] === shape.slice(d + 1).reduce((a, b) => a * b, 1));
-  if (offset === 0 && rowMajor && count === storage.values.length) return { shape, data: storage.values };
+  if (offset === 0 && rowMajor && count === values.length) return { shape, data: values };
   const data = new Float32Array(count);
   // copy the strided view into a contiguous array, last dimension fastest
   const index = new Array<number>(shape.length).fill(0);
   for (let i = 0; i < count; i++) {
     let at = offset;
     for (let d = 0; d < shape.length; d++) at += index[d]! * strides[d]!;
-    data[i] = storage.values[at]!;
+    data[i] = values[at]!;
     for (let d = shape.length - 1; d >= 0; d--) {
       if (++index[d]! < shape[d]!) break;
       index[d] = 0;

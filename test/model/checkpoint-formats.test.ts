@@ -2,7 +2,8 @@
 // safetensors do; the restricted unpickler refuses what could run code and what lies about its size.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { readPaddleCheckpoint } from '../../src/weights/paddle-checkpoint.js';
 import { unpickle } from '../../src/weights/pickle.js';
@@ -13,7 +14,7 @@ import { readPaddleConfig } from '../../src/model/paddle-format.js';
 import * as T from '../../src/torch/index.js';
 import { inbatch } from '../cli/cli-fixture.js';
 import { PickleWriter, paddleSaveBytes, storedZip, torchSaveBytes } from '../weights/pickle-writer.js';
-import { needsTorch, tempDir } from '../helpers.js';
+import { needsTorch, repoRoot, tempDir } from '../helpers.js';
 import { maxDiff, texts, writeErnieFolder } from './ernie-fixture.js';
 
 /** HF names -> PaddleNLP's, Linear weights [out, in] -> [in, out]. */
@@ -123,6 +124,13 @@ test('arrays split under UnpackBigParamInfor@@ are joined back', () => {
     assert.deepEqual([...read.keys()], ['w']);
     assert.deepEqual(read.get('w')!.shape, [3, 4]);
     assert.deepEqual(Array.from(read.get('w')!.data), Array.from(whole));
+    // one slice listed twice would be joined twice (a 13 MB file made convert allocate 6 GB)
+    const twice = new PickleWriter().str('UnpackBigParamInfor@@').emptyDict().mark().str('w').emptyDict().mark()
+      .str('OriginShape').raw(0x5d).int(2).raw(0x61).int(5).raw(0x61).str('slices').raw(0x5d).str('w@@.0').raw(0x61).str('w@@.0').raw(0x61).setItems().setItems().setItems().stop().toBytes();
+    writeFileSync(join(dir, 'twice.pdparams'), Buffer.concat([Buffer.from(bytes.subarray(0, at)), Buffer.from(twice)]));
+    assert.throws(() => readPaddleCheckpoint(join(dir, 'twice.pdparams')), /twice\.pdparams: UnpackBigParamInfor@@ lists the slice w@@\.0 twice for w/);
+    writeFileSync(join(dir, 'inf.pdparams'), paddleSaveBytes(new Map([['w', { shape: [3], data: Float32Array.from([1, Infinity, 2]) }]])));
+    assert.throws(() => readPaddleCheckpoint(join(dir, 'inf.pdparams')), /inf\.pdparams: an array of shape \[3\] holds Infinity at index 1/);
   } finally {
     cleanup();
   }
@@ -164,7 +172,18 @@ test('torch zips that lie are refused with the file named, never read out of bou
     const sizeAt = pkl.indexOf(Buffer.from([0x4a, 2, 0, 0, 0, 0x4a, 3, 0, 0, 0]));
     pkl[sizeAt + 1] = 9; // size (9, 3) over a 6-element storage
     writeFileSync(file, pkl);
-    assert.throws(() => readTorchCheckpoint(file), /a tensor reaches element \d+ of a storage of 6/);
+    assert.throws(() => readTorchCheckpoint(file), /a tensor of shape \[9,3\] \(27 values\) views a storage of 6; refused before it is rebuilt/);
+    // zero strides: a million rows over six values, or 2^31-1 values, would be materialised
+    for (const [size, stride] of [[[1000000, 6], [0, 1]], [[2 ** 31 - 1], [0]]] as const) {
+      const zero = storedZip([['archive/data.pkl', new PickleWriter().proto(2).global('collections', 'OrderedDict').emptyTuple().reduce().mark().str('w')
+        .global('torch._utils', '_rebuild_tensor_v2').mark().mark().str('storage').global('torch', 'FloatStorage').str('0').str('cpu').int(6).tuple().persistentId()
+        .int(0).ints([...size]).ints([...stride]).bool(false).global('collections', 'OrderedDict').emptyTuple().reduce().tuple().reduce().setItems().stop().toBytes()], ['archive/data/0', new Uint8Array(24)]]);
+      writeFileSync(file, zero);
+      assert.throws(() => readTorchCheckpoint(file), /pytorch_model\.bin: a tensor of shape .* views a storage of 6/);
+    }
+    // a storage that holds NaN or Infinity is refused by the reader, as safetensors' is
+    writeFileSync(file, torchSaveBytes(new Map([['w', { shape: [2], data: Float32Array.from([1, NaN]) }]])));
+    assert.throws(() => readTorchCheckpoint(file), /pytorch_model\.bin: storage \S+ holds NaN at index 1/);
     // a storage file shorter than the element count says
     const short = storedZip([['archive/data.pkl', new PickleWriter().proto(2).global('collections', 'OrderedDict').emptyTuple().reduce().mark().str('w')
       .global('torch._utils', '_rebuild_tensor_v2').mark().mark().str('storage').global('torch', 'FloatStorage').str('0').str('cpu').int(100).tuple().persistentId()
@@ -199,6 +218,35 @@ test('PaddleNLP configs: config.json, and the older one-line model_config.json w
     assert.deepEqual(raw.architectures, ['ErnieForSequenceClassification']);
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ num_attention_heads: 4, architectures: ['ErnieModel'] }));
     assert.equal(readPaddleConfig(dir).num_attention_heads, 4, 'config.json wins, as in PaddleNLP >= 2.5');
+  } finally {
+    cleanup();
+  }
+});
+
+test('a hostile .bin (12 MB of storage viewed with zero strides as 300M values) is refused without growing memory past 3x its size', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const n = 3_000_000; // 12 MB of float32
+    const file = join(dir, 'pytorch_model.bin');
+    writeFileSync(file, storedZip([['archive/data.pkl', new PickleWriter().proto(2).global('collections', 'OrderedDict').emptyTuple().reduce().mark().str('w')
+      .global('torch._utils', '_rebuild_tensor_v2').mark().mark().str('storage').global('torch', 'FloatStorage').str('0').str('cpu').int(n).tuple().persistentId()
+      .int(0).ints([100, n]).ints([0, 1]).bool(false).global('collections', 'OrderedDict').emptyTuple().reduce().tuple().reduce().setItems().stop().toBytes()], ['archive/data/0', new Uint8Array(n * 4)]]));
+    const size = statSync(file).size;
+    const reader = join(repoRoot, 'dist', 'src', 'weights', 'torch-checkpoint.js');
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', `
+      const { readTorchCheckpoint } = await import(${JSON.stringify(reader)});
+      const before = process.memoryUsage().rss;
+      let error = '';
+      try { readTorchCheckpoint(${JSON.stringify(file)}); } catch (e) { error = e.message; }
+      // VmHWM, the peak of this process image (getrusage's maxRSS keeps the parent's from before exec)
+      const { readFileSync } = await import('node:fs');
+      const peak = Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
+      console.log(JSON.stringify({ growth: peak - before, error }));
+    `], { encoding: 'utf8', env: { PATH: process.env.PATH } }); // a clean environment: node --test's own variables change the child
+    assert.equal(child.status, 0, child.stderr);
+    const { growth, error } = JSON.parse(child.stdout) as { growth: number; error: string };
+    assert.match(error, /views a storage of 3000000/);
+    assert.ok(growth < 3 * size, `peak RSS grew by ${(growth / 1e6).toFixed(1)} MB for a ${(size / 1e6).toFixed(1)} MB file`);
   } finally {
     cleanup();
   }

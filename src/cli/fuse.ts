@@ -5,6 +5,7 @@ import { formatTrecRun, readTrecRun } from '../data/beir-files.js';
 import { fuseRuns } from '../retrieval/fusion.js';
 import { describeFusion } from '../retrieval/fusion-calibration.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { checkNotInput } from '../util/output-folder.js';
 import { readSavedFit } from './fusion-choice.js';
 import type { Command } from './command.js';
 import { intIn, nonNegative, pathValue, UsageError, weightList } from './flags.js';
@@ -40,6 +41,7 @@ export function addFuseCommand(program: Command): void {
       if (f.run.length < 2) throw new UsageError('--run must be given at least twice (the runs to fuse)');
       if (f.weights !== 'auto' && f.weights.length !== f.run.length) throw new UsageError(`--weights has ${f.weights.length} value(s) for ${f.run.length} runs`);
       if (/\s/.test(f.tag)) throw new UsageError('--tag must not contain spaces');
+      checkNotInput(f.output, [...f.run, ...(f.fusion ? [f.fusion] : [])], '--output');
       const fusion = fusionOf(f.weights, f.fusion, f.run.length, f.k);
       const fused = fuseRuns(f.run.map(readTrecRun), { ...fusion, depth: f.depth, limit: f.topK });
       writeFileAtomic(f.output, formatTrecRun(fused, f.tag));

@@ -8,7 +8,9 @@ import { CorpusIndex } from '../retrieval/corpus-index.js';
 import { checkMiningOptions, DEFAULT_MINING, type MiningOptions } from '../retrieval/hard-negatives.js';
 import { MAX_PAIR_COLUMNS, minePairs } from '../retrieval/mine-pairs.js';
 import { withBatchSize } from '../retrieval/text-embedder.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { removeStaleTemporaries, writeFileAtomic } from '../util/atomic.js';
+import { checkNotInput } from '../util/output-folder.js';
+import { basename, dirname, resolve } from 'node:path';
 import type { Command } from './command.js';
 import { embedBatchOption, hnswEfOption, hnswMOption, intIn, maxSeqLengthOption, modelDirOption, numberWhere, oneOf, pathValue, UsageError, paddleBaseOption } from './flags.js';
 import { loadModelFromFlags } from './model-flags.js';
@@ -44,6 +46,9 @@ export function addMineCommand(program: Command): void {
         throw new UsageError(`--range-min/--range-max/--negatives: ${(e as Error).message}`);
       }
       const files = expandInputs(f.trainSet);
+      checkNotInput(f.output, [...files, ...(f.corpusFile ? [f.corpusFile] : [])], '--output');
+      // what a killed mine left beside its output and report
+      for (const name of [basename(f.output), `${basename(f.output)}.report.json`]) removeStaleTemporaries(dirname(resolve(f.output)), name);
       const model = loadModelFromFlags(f.model, f);
       const embedder = withBatchSize(model, f.batchSize);
       const fingerprint = modelFingerprint(f.model, model.config);

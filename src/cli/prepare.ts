@@ -1,13 +1,11 @@
 // inbatch prepare: pair files -> token shards that `train --train-set DIR` streams from.
 import { availableParallelism } from 'node:os';
 import { Option } from '@commander-js/extra-typings';
-import { MANIFEST } from '../data/prepared/format.js';
 import { prepareShards } from '../data/prepared/prepare.js';
+import { PreparedData } from '../data/prepared/reader.js';
 import { readModelConfig } from '../model/config-file.js';
 import { loadTokenizer } from '../text/load-tokenizer.js';
 import { checkReplaceable } from '../util/output-folder.js';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from './command.js';
 import { intIn, maxSeqLengthOption, modelDirOption, pathValue } from './flags.js';
 
@@ -23,7 +21,7 @@ export function addPrepareCommand(program: Command): void {
     .addOption(new Option('--skip-bad-lines', 'count malformed lines (the first 100 go into the manifest) and go on').default(false))
     .addOption(new Option('--overwrite', 'replace --output even when it is not a prepared folder').default(false))
     .action(async (f) => {
-      checkReplaceable(f.output, { flag: '--output', what: 'prepared folder', isSameKind: (d) => existsSync(join(d, MANIFEST)), overwrite: f.overwrite, inputs: f.trainSet });
+      checkReplaceable(f.output, { flag: '--output', what: 'prepared folder', isSameKind: (d) => PreparedData.isPrepared(d), overwrite: f.overwrite, inputs: f.trainSet });
       const config = readModelConfig(f.model);
       const started = Date.now();
       const manifest = await prepareShards(f.trainSet, loadTokenizer(f.model), f.output, {

@@ -1,6 +1,6 @@
 // A folder a command is about to replace as a whole: refused when it holds something else
 // (a typo like `--output runs` must not wipe a training run).
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import { UsageError } from './errors.js';
 
@@ -27,4 +27,12 @@ export function checkReplaceable(dir: string, c: ReplaceCheck): void {
   if (!statSync(target).isDirectory()) throw new UsageError(`${c.flag} ${dir} exists and is not a folder`);
   if (readdirSync(target).length === 0 || c.isSameKind(target) || c.overwrite) return;
   throw new UsageError(`${c.flag} ${dir} is not empty and is not an inbatch ${c.what}; name another folder, or pass --overwrite to replace everything in it`);
+}
+
+/** Refuses an output file that is one of the command's inputs (it would be overwritten while read, or lost). */
+export function checkNotInput(output: string, inputs: string[], flag: string): void {
+  const real = (p: string) => { try { return realpathSync(p); } catch { return resolve(p); } };
+  const target = real(output);
+  const hit = inputs.find((input) => real(input) === target);
+  if (hit !== undefined) throw new UsageError(`${flag} ${output} is the input ${hit}: it would be overwritten; name another file`);
 }

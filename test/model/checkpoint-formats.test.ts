@@ -13,6 +13,7 @@ import { loadModel, loadPaddleModel, loadWeights } from '../../src/model/folder.
 import { readPaddleConfig } from '../../src/model/paddle-format.js';
 import * as T from '../../src/torch/index.js';
 import { inbatch } from '../cli/cli-fixture.js';
+import { Embedder } from '../../src/infer/embedder.js';
 import { PickleWriter, paddleSaveBytes, storedZip, torchSaveBytes } from '../weights/pickle-writer.js';
 import { needsTorch, repoRoot, tempDir } from '../helpers.js';
 import { maxDiff, texts, writeErnieFolder } from './ernie-fixture.js';
@@ -62,7 +63,7 @@ test('pytorch_model.bin (with a strided, transposed tensor) loads as the safeten
   }
 });
 
-test('a PaddleNLP folder and a semantic-indexing checkpoint embed as the same weights in a Hugging Face folder; convert round-trips', { skip: needsTorch }, () => {
+test('a PaddleNLP folder and a semantic-indexing checkpoint embed as the same weights in a Hugging Face folder; export takes it; convert round-trips', { skip: needsTorch }, async () => {
   const { dir, cleanup } = tempDir();
   try {
     const hf = join(dir, 'hf');
@@ -81,6 +82,12 @@ test('a PaddleNLP folder and a semantic-indexing checkpoint embed as the same we
     assert.deepEqual([fromPaddle.model.config.model_type, fromPaddle.model.config.use_task_id, fromPaddle.model.config.inbatch.output_emb_size], ['ernie', true, 0]);
     const hfNoProjection = loadModel(hf, { output_emb_size: 0, task_type_id: 0 }).model.embed(texts);
     assert.ok(maxDiff(loadModel(base, { task_type_id: 0, max_seq_length: 32 }).model.embed(texts), hfNoProjection) < 1e-5);
+    // export reads the PaddleNLP folder through the same table of formats as training
+    const exported = inbatch('export', '--model', base, '--output', join(dir, 'paddle-onnx'));
+    assert.equal(exported.code, 0, exported.err);
+    const onnx = await Embedder.load(join(dir, 'paddle-onnx'));
+    assert.ok(maxDiff(await onnx.embed(texts), fromPaddle.model.embed(texts)) < 1e-4);
+    await onnx.release();
 
     // a trained semantic-indexing checkpoint: ptm. prefix, emb_reduce_linear, pooled output; config and vocab from the base
     const ckpt = join(dir, 'checkpoint');

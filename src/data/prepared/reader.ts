@@ -36,8 +36,14 @@ export class PreparedData implements TrainingSource {
     if (firstRow !== this.rows) throw new Error(`${dir}/${MANIFEST}: shards hold ${firstRow} rows, the manifest says ${this.rows}`);
   }
 
+  /** A folder prepare wrote: its manifest.json says so (a folder that merely holds a manifest.json is not one). */
   static isPrepared(dir: string): boolean {
-    return existsSync(join(dir, MANIFEST));
+    if (!existsSync(join(dir, MANIFEST))) return false;
+    try {
+      return readJsonObject(join(dir, MANIFEST)).format === FORMAT;
+    } catch {
+      return false;
+    }
   }
 
   static open(dir: string): PreparedData {

@@ -8,12 +8,16 @@
 #ifdef INBATCH_DISTRIBUTED
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/csrc/distributed/c10d/FileStore.hpp>
 #ifdef USE_C10D_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 #endif
 
 #include <cstdlib>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -528,7 +532,16 @@ OP(initProcessGroup)
 #ifndef USE_C10D_NCCL
   if (backend == "nccl") throw BindingError("this build has no NCCL: build the addon against a CUDA libtorch (see the README)");
 #endif
-  auto store = c10::make_intrusive<c10d::TCPStore>(addr, so);
+  // a store file (every rank on this machine) needs no listening socket; otherwise rank 0 serves a TCPStore
+  std::string storeFile = info.Length() > 6 && info[6].IsString() ? info[6].As<Napi::String>().Utf8Value() : "";
+  c10::intrusive_ptr<c10d::Store> store;
+  if (!storeFile.empty()) {
+    auto fileStore = c10::make_intrusive<c10d::FileStore>(storeFile, world);
+    fileStore->setTimeout(timeout);
+    store = fileStore;
+  } else {
+    store = c10::make_intrusive<c10d::TCPStore>(addr, so);
+  }
   auto& groups = processGroups(info.Env());
 #ifdef USE_C10D_NCCL
   if (backend == "nccl") {
@@ -579,6 +592,13 @@ OP(destroyProcessGroup)
   return info.Env().Undefined();
 END
 #endif
+// The kernel sends `signal` to this process when its parent dies (PR_SET_PDEATHSIG), even while a
+// collective blocks the thread: a worker never outlives its launcher. Returns the parent's pid then.
+OP(setParentDeathSignal)
+  int sig = static_cast<int>(int64(info, 0));
+  if (prctl(PR_SET_PDEATHSIG, sig) != 0) throw BindingError("prctl(PR_SET_PDEATHSIG) failed");
+  return Napi::Number::New(info.Env(), static_cast<double>(getppid()));
+END
 OP(ncclAvailable)
 #if defined(INBATCH_DISTRIBUTED) && defined(USE_C10D_NCCL)
   return Napi::Boolean::New(info.Env(), true);
@@ -624,7 +644,7 @@ class InbatchTorch : public Napi::Addon<InbatchTorch> {
     REG(indexSelect); REG(cat); REG(clone);
     REG(matmul); REG(linear); REG(embedding); REG(layerNorm); REG(dropout); REG(normalize); REG(crossEntropy); REG(norm);
     REG(mulScalar_); REG(add_); REG(addcmul_); REG(addcdiv_); REG(copy_); REG(indexCopy_); REG(fill_); REG(normal_);
-    REG(emptyCache); REG(cachedBytes); REG(distributedAvailable); REG(ncclAvailable);
+    REG(emptyCache); REG(cachedBytes); REG(distributedAvailable); REG(ncclAvailable); REG(setParentDeathSignal);
 #ifdef INBATCH_DISTRIBUTED
     REG(initProcessGroup); REG(allReduce); REG(allGather); REG(broadcast); REG(barrier); REG(destroyProcessGroup);
 #endif

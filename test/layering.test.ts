@@ -20,7 +20,7 @@ const ALLOWED: Record<string, string[]> = {
   data: ['text', 'util'],
   model: ['torch', 'text', 'weights', 'util'],
   train: ['model', 'data', 'weights', 'text', 'torch', 'eval', 'util'],
-  export: ['model', 'weights', 'text', 'util'],
+  export: ['model', 'weights', 'data', 'text', 'util'],
   infer: ['model', 'text', 'util'],
   retrieval: ['vectors', 'lexical', 'data', 'text', 'eval', 'util'],
   demo: ['util'],

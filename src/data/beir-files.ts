@@ -31,8 +31,10 @@ export function readIdTexts(file: string): IdText[] {
       } catch (e) {
         throw new DataFileError(file, i + 1, `not valid JSON (${(e as Error).message})`);
       }
+      if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new DataFileError(file, i + 1, 'expected a JSON object {"_id", "text"}');
       const rawId = obj._id ?? obj.id;
       if (rawId === undefined || rawId === null) throw new DataFileError(file, i + 1, 'missing "_id"');
+      if (typeof rawId !== 'string' && !(typeof rawId === 'number' && Number.isFinite(rawId))) throw new DataFileError(file, i + 1, `"_id" must be a string or a number, not ${Array.isArray(rawId) ? 'an array' : typeof rawId}`);
       if (typeof obj.text !== 'string') throw new DataFileError(file, i + 1, 'missing "text"');
       id = String(rawId);
       text = [typeof obj.title === 'string' ? obj.title : '', obj.text].filter(Boolean).join(' ').trim();

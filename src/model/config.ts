@@ -116,11 +116,23 @@ export function normalizeConfig(raw: Record<string, unknown>, where: string, ove
   return config;
 }
 
+const SIZE_LIMITS = {
+  vocab_size: 10_000_000, hidden_size: 65_536, num_hidden_layers: 1_024, num_attention_heads: 1_024,
+  intermediate_size: 262_144, max_position_embeddings: 1_048_576, type_vocab_size: 1_024,
+} as const;
+const MAX_PARAMETERS = 20e9;
+
 /** Range checks of every field; each message names the field and the file. */
 function checkConfig(c: ModelConfig, where: string): void {
   const fail = (field: string, what: string, v: unknown) => { throw new Error(`${where}: ${field} must be ${what}, got ${JSON.stringify(v)}`); };
   const positiveInt = (field: string, v: unknown) => { if (!Number.isSafeInteger(v) || (v as number) < 1) fail(field, 'a positive integer', v); };
-  for (const f of ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'max_position_embeddings', 'type_vocab_size'] as const) positiveInt(f, c[f]);
+  for (const f of ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'max_position_embeddings', 'type_vocab_size'] as const) {
+    positiveInt(f, c[f]);
+    // beyond any real BERT by far: an absurd size is refused by name before anything is allocated
+    if (c[f] > SIZE_LIMITS[f]) fail(f, `at most ${SIZE_LIMITS[f]}`, c[f]);
+  }
+  const params = c.vocab_size * c.hidden_size + c.num_hidden_layers * (4 * c.hidden_size * c.hidden_size + 2 * c.hidden_size * c.intermediate_size);
+  if (params > MAX_PARAMETERS) throw new Error(`${where}: these sizes make about ${(params / 1e9).toFixed(1)}B parameters, more than the ${MAX_PARAMETERS / 1e9}B inbatch loads`);
   if (!(c.layer_norm_eps > 0)) fail('layer_norm_eps', '> 0', c.layer_norm_eps);
   for (const f of ['hidden_dropout_prob', 'attention_probs_dropout_prob'] as const) if (!(c[f] >= 0 && c[f] < 1)) fail(f, 'in [0, 1)', c[f]);
   if (!Number.isSafeInteger(c.pad_token_id) || c.pad_token_id < 0 || c.pad_token_id >= c.vocab_size) fail('pad_token_id', `an id in [0, ${c.vocab_size})`, c.pad_token_id);

@@ -59,7 +59,16 @@ export function weightProblems(tensors: Map<string, { shape: number[] }>, config
   for (const [name, shape] of dualEncoderParameterShapes(config)) {
     const t = tensors.get(name);
     if (!t) { if (!isOptionalParameter(name, config)) missing.push(name); continue; }
-    if (t.shape.join('x') !== shape.join('x') && !name.startsWith('emb_reduce_linear.')) wrongShape.push(`${name} has shape [${t.shape}] but the config needs [${shape}]`);
+    if (t.shape.join('x') === shape.join('x')) continue;
+    // a projection of another output size is replaced by a new one (--output-emb-size); any other shape is broken
+    if (name.startsWith('emb_reduce_linear.') && isOtherProjection(tensors, config)) continue;
+    wrongShape.push(`${name} has shape [${t.shape}] but the config needs [${shape}]`);
   }
   return { wrongShape, missing };
+}
+
+/** A whole projection from the hidden size to some other output size: weight [out, hidden], bias [out]. */
+function isOtherProjection(tensors: Map<string, { shape: number[] }>, config: ModelConfig): boolean {
+  const w = tensors.get('emb_reduce_linear.weight')?.shape, b = tensors.get('emb_reduce_linear.bias')?.shape;
+  return w !== undefined && b !== undefined && w.length === 2 && w[1] === config.hidden_size && w[0]! > 0 && b.length === 1 && b[0] === w[0];
 }

@@ -16,6 +16,8 @@ export interface ProcessGroupOptions {
   backend?: 'gloo' | 'nccl';
   /** where the barrier's tensor lives: the device of the tensors this group reduces */
   device?: string;
+  /** rendezvous through this file instead of a TCPStore (every rank on one machine: no listening socket) */
+  storeFile?: string;
 }
 
 type Collectives = Required<Pick<NativeAddon, 'initProcessGroup' | 'allReduce' | 'allGather' | 'broadcast' | 'barrier' | 'destroyProcessGroup'>>;
@@ -42,9 +44,10 @@ export class ProcessGroup {
     }
     let id: number;
     try {
-      id = collectives().initProcessGroup(o.masterAddr, o.masterPort, o.rank, o.worldSize, o.timeoutMs, backend);
+      id = collectives().initProcessGroup(o.masterAddr, o.masterPort, o.rank, o.worldSize, o.timeoutMs, backend, o.storeFile);
     } catch (e) {
-      throw new Error(`worker rank ${o.rank} of ${o.worldSize}: the rendezvous at ${o.masterAddr}:${o.masterPort} (${backend}) failed within ${o.timeoutMs / 1000} s: ${(e as Error).message.trim()}`);
+      const where = o.storeFile ? `the rendezvous file ${o.storeFile}` : `the rendezvous at ${o.masterAddr}:${o.masterPort}`;
+      throw new Error(`worker rank ${o.rank} of ${o.worldSize}: ${where} (${backend}) failed within ${o.timeoutMs / 1000} s: ${(e as Error).message.trim()}`);
     }
     return new ProcessGroup(id, o.rank, o.worldSize, backend, o.device ?? 'cpu');
   }
@@ -70,4 +73,10 @@ export class ProcessGroup {
   }
 
   destroy(): void { collectives().destroyProcessGroup(this.id); }
+}
+
+/** The kernel kills this process when its parent dies (Linux); returns the parent's pid, or undefined where unsupported. */
+export function dieWithParent(signal = 9): number | undefined {
+  const n = loadNative();
+  return n.setParentDeathSignal ? n.setParentDeathSignal(signal) : undefined;
 }

@@ -1,4 +1,4 @@
 export * from './ops.js';
 export { Tensor, tidy, keep, type DType, type TensorData } from './tensor.js';
 export { loadNative, libtorchAvailable, LibtorchMissingError } from './native.js';
-export { ProcessGroup, distributedAvailable, type ProcessGroupOptions } from './distributed.js';
+export { ProcessGroup, distributedAvailable, dieWithParent, type ProcessGroupOptions } from './distributed.js';

@@ -94,7 +94,9 @@ export interface NativeAddon {
   // collectives (present when the addon was built with gloo's headers: libgloo-dev)
   distributedAvailable(): boolean;
   ncclAvailable(): boolean;
-  initProcessGroup?(masterAddr: string, masterPort: number, rank: number, worldSize: number, timeoutMs: number, backend?: 'gloo' | 'nccl'): number;
+  initProcessGroup?(masterAddr: string, masterPort: number, rank: number, worldSize: number, timeoutMs: number, backend?: 'gloo' | 'nccl', storeFile?: string): number;
+  /** prctl(PR_SET_PDEATHSIG): this process gets `signal` when its parent dies; returns the parent's pid */
+  setParentDeathSignal?(signal: number): number;
   allReduce?(group: number, t: N): void;
   allGather?(group: number, t: N): N;
   broadcast?(group: number, t: N, root: number): void;

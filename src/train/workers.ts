@@ -21,17 +21,39 @@ export interface WorkerIdentity {
 
 /** This process's place in a run, from the environment a launcher (or torchrun) sets; undefined when it runs alone. */
 export function workerIdentity(env: NodeJS.ProcessEnv, defaults: { masterAddr: string; masterPort: number }): WorkerIdentity | undefined {
-  const worldSize = Number(env.WORLD_SIZE ?? 1);
-  if (!(worldSize > 1)) return undefined;
+  if (env.WORLD_SIZE === undefined) return undefined;
+  const int = (name: string, min: number, max: number): number => {
+    const raw = env[name];
+    const v = Number(raw);
+    if (raw === undefined || !/^\d+$/.test(raw.trim()) || v < min || v > max) {
+      throw new UsageError(`${name}=${raw ?? '(unset)'}: a worker needs ${name} as an integer in [${min}, ${max}] (set by inbatch train --nproc-per-node, or torchrun)`);
+    }
+    return v;
+  };
+  const worldSize = int('WORLD_SIZE', 1, 65536);
+  if (worldSize === 1) return undefined;
+  int('RANK', 0, worldSize - 1);
+  if (env.LOCAL_RANK !== undefined) int('LOCAL_RANK', 0, worldSize - 1);
+  if (env.MASTER_PORT !== undefined) int('MASTER_PORT', 1, 65535);
   return {
     rank: Number(env.RANK), localRank: env.LOCAL_RANK === undefined ? undefined : Number(env.LOCAL_RANK), worldSize,
     masterAddr: env.MASTER_ADDR ?? defaults.masterAddr, masterPort: Number(env.MASTER_PORT ?? defaults.masterPort),
   };
 }
 
-/** Joins the run's process group (the rendezvous waits for every rank up to timeoutMs). */
-export function joinWorkers(who: WorkerIdentity, o: { timeoutMs: number; backend: 'gloo' | 'nccl'; device: string }): ProcessGroup {
-  return ProcessGroup.init({ masterAddr: who.masterAddr, masterPort: who.masterPort, rank: who.rank, worldSize: who.worldSize, ...o });
+/**
+ * Joins the run's process group (the rendezvous waits for every rank up to timeoutMs). A worker
+ * that inbatch's launcher started dies with it (even a kill -9 of the launcher), and rendezvouses
+ * through the launcher's store file when it gave one.
+ */
+export function joinWorkers(who: WorkerIdentity, o: { timeoutMs: number; backend: 'gloo' | 'nccl'; device: string }, env: NodeJS.ProcessEnv = process.env): ProcessGroup {
+  const launcher = env.INBATCH_LAUNCHER_PID;
+  if (launcher !== undefined) {
+    const parent = T.dieWithParent(9);
+    // the launcher may have died before the kernel was told: then this worker's parent is another process
+    if (parent !== undefined && String(parent) !== launcher) throw new Error(`worker rank ${who.rank}: its launcher (pid ${launcher}) is gone; stopping`);
+  }
+  return ProcessGroup.init({ masterAddr: who.masterAddr, masterPort: who.masterPort, rank: who.rank, worldSize: who.worldSize, ...o, storeFile: env.INBATCH_STORE_FILE });
 }
 
 /**

@@ -22,7 +22,8 @@ export function writeFileAtomicByPath(path: string, write: (tmpPath: string) => 
     write(tmp);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw code && (e as Error).message.includes(tmp) ? new Error(`${path}: cannot write here (${code})`) : e;
   }
   renameSync(tmp, path);
 }
@@ -38,7 +39,12 @@ export interface TempFile {
 /** A temporary sibling of path, open for writing (for writers that append and finish later). */
 export function openTempFile(path: string): TempFile {
   const tmp = temporarySibling(path);
-  const fd = openSync(tmp, 'w');
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'w');
+  } catch (e) {
+    throw new Error(`${path}: cannot write here (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
   return {
     fd,
     commit(): void {
@@ -112,8 +118,13 @@ function beginDir(dir: string): string {
   makeDir(parent);
   removeStaleTemporaries(parent, basename(dir));
   const tmp = temporarySibling(dir);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
+  try {
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp);
+  } catch (e) {
+    // the temporary is an implementation detail: say where the output cannot go
+    throw new Error(`${dir}: cannot write a folder here (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
   return tmp;
 }
 

@@ -90,7 +90,7 @@ export function unpickle(data: Uint8Array, where: string, options: UnpickleOptio
   };
   const append = (list: unknown, items: unknown[]) => {
     if (!Array.isArray(list)) fail('APPEND(S) on something that is not a list');
-    (list as unknown[]).push(...items);
+    for (const item of items) (list as unknown[]).push(item); // push(...items) overflows the stack on long runs
   };
 
   for (;;) {

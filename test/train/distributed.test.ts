@@ -2,8 +2,8 @@
 // (negatives gathered across workers, a hard-negative column), and a killed worker stops the run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensors } from '../../src/weights/safetensors.js';
 import { cli, inbatch, inbatchChild } from '../cli/cli-fixture.js';
@@ -221,5 +221,46 @@ test('Ctrl-C to the launcher: every worker stops at the same step, rank 0 writes
     assert.doesNotMatch(err, /failed/);
   } finally {
     cleanup();
+  }
+});
+
+/** TCP sockets in LISTEN state on a port (every interface, IPv4 and IPv6), from /proc/net. */
+function listening(port: number): string[] {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  return ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((f) => (existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').slice(1) : []))
+    .map((l) => l.trim().split(/\s+/)).filter((c) => c[1]!.endsWith(`:${hex}`) && c[3] === '0A').map((c) => c[1]!);
+}
+
+test('kill -9 of the launcher: no worker remains after 10 s and nothing more is written; on one machine nothing listens for the rendezvous', { skip, timeout: 180_000 }, async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    world(dir);
+    const port = await freePort();
+    const launcher = inbatchChild('train', '--model', join(dir, 'init'), '--train-set', join(dir, 'prep'), '--save-dir', join(dir, 'run'), '--batch-size', '8',
+      '--epochs', '1000', '--max-steps', '100000', '--save-steps', '5', '--nproc-per-node', '2', '--master-port', String(port));
+    const exited = new Promise<number | null>((resolve) => launcher.on('exit', resolve));
+    while (!existsSync(join(dir, 'run', 'checkpoint-10'))) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(listening(port), [], `a socket listens on the master port ${port} of a one-machine run`);
+    const workers = execFileSync('pgrep', ['-P', String(launcher.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
+    assert.equal(workers.length, 2);
+    process.kill(launcher.pid!, 'SIGKILL');
+    await exited;
+    const alive = (pid: number) => { try { process.kill(pid, 0); return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z '); } catch { return false; } };
+    const deadline = Date.now() + 10_000;
+    while (workers.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(workers.filter(alive), [], 'workers still running 10 s after their launcher was killed');
+    const written = readdirSync(join(dir, 'run')).sort();
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.deepEqual(readdirSync(join(dir, 'run')).sort(), written, 'something was written after the workers should have stopped');
+  } finally {
+    cleanup();
+  }
+});
+
+test('a worker environment without RANK (or with a bad one) is refused at once, naming the variable', { skip }, () => {
+  for (const [env, message] of [[{ WORLD_SIZE: '2' }, /RANK=\(unset\): a worker needs RANK as an integer in \[0, 1\]/], [{ WORLD_SIZE: '2', RANK: '5' }, /RANK=5/], [{ WORLD_SIZE: 'two' }, /WORLD_SIZE=two/]] as const) {
+    const r = spawnSync(process.execPath, [cli, 'train', '--model', 'none', '--train-set', 'none', '--save-dir', 'none'], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, message);
   }
 });

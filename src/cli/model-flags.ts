@@ -86,3 +86,12 @@ export async function loadAnyEmbedder(model: string, f: AnyModelFlags): Promise<
     release: () => onnx.release(),
   };
 }
+
+/** Training on a prepared folder: its max_seq_length becomes the model's, with a note, unless --max-seq-length asked for another. */
+export function adoptPreparedLength(model: DualEncoder, prepared: number, asked: number | undefined): void {
+  const own = model.config.inbatch.max_seq_length;
+  if (prepared === own || asked !== undefined) return; // a length asked for is checked against the data as it was
+  if (prepared > model.config.max_position_embeddings) throw new UsageError(`the training data was prepared with max_seq_length ${prepared}, more than the model's ${model.config.max_position_embeddings} positions; prepare it again with --max-seq-length`);
+  model.config.inbatch.max_seq_length = prepared;
+  console.error(`note: the training data was prepared with max_seq_length ${prepared}; the model (${own}) trains and saves with ${prepared}`);
+}

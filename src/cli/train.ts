@@ -19,7 +19,7 @@ import type { Command } from './command.js';
 import {
   hnswEfOption, hnswMOption, intIn, maxSeqLengthOption, modelDirOption, nonNegative, numberWhere, oneOf, outputEmbSizeOption, pathValue, poolingOption, positive, proportion, UsageError, paddleBaseOption,
 } from './flags.js';
-import { loadModelFromFlags } from './model-flags.js';
+import { adoptPreparedLength, loadModelFromFlags } from './model-flags.js';
 import { deviceName } from './paddle-flags.js';
 
 function trainCommand(program: Command) {
@@ -96,10 +96,11 @@ export function addTrainCommand(program: Command): void {
     const evaluator = f.evaluate ? new RecallEvaluator(readDevPairs(f.similarTextPairFile!), await readCorpusTexts(f.corpusFile!), {
       recallNum: f.recallNum, index: { kind: f.evalExact ? 'exact' : 'hnsw', hnsw: { m: f.hnswM, efConstruction: f.hnswEf, ef: f.hnswEf } },
     }) : undefined;
+    const data = process.env.INBATCH_PREPARED ? PreparedData.open(process.env.INBATCH_PREPARED) : await preparedTrainingData(f.trainSet, f.saveDir, model.tokenizer, model.config.inbatch.max_seq_length, f.skipBadLines);
+    adoptPreparedLength(model, data.manifest.max_seq_length, f.maxSeqLength);
     const maxLen = model.config.inbatch.max_seq_length;
-    const data = process.env.INBATCH_PREPARED ? PreparedData.open(process.env.INBATCH_PREPARED) : await preparedTrainingData(f.trainSet, f.saveDir, model.tokenizer, maxLen, f.skipBadLines);
     const processGroup = worker ? joinWorkers(worker, { timeoutMs: f.distTimeout * 1000, backend: f.backend ?? (device.startsWith('cuda') ? 'nccl' : 'gloo'), device }) : undefined;
-    data.checkCompatible(model.tokenizer.fingerprint, maxLen);
+    data.checkCompatible(model.tokenizer.fingerprint, maxLen, model.tokenizer.vocabSize);
     const lead = !processGroup || processGroup.rank === 0;
     // a sample of the training pairs goes into every saved model: hybrid retrieval calibrates on it
     const modelFiles = lead ? await trainingCalibrationFile(PreparedData.isPrepared(f.trainSet[0]!) ? data.manifest.sources.map((s) => s.path) : expandInputs(f.trainSet), f.seed) : {};

@@ -2,13 +2,15 @@
 //  1. N random malformed HTTP requests against `inbatch serve` (a child process, so a crash shows
 //     as its exit): counts by outcome, 5xx and dropped connections, server RSS before and after.
 //  2. M mutated input files per command (byte flips, truncation, invalid UTF-8, wrong columns,
+//     hostile .bin / .pdparams checkpoints and prepared shard folders,
 //     lying safetensors headers): exit codes, and any signal, stack trace or hang counted as a crash.
 //   npm run bench:fuzz [-- --requests 20000 --files 40]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeSafetensors } from '../src/weights/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../src/weights/safetensors.js';
+import { paddleSaveBytes, torchSaveBytes } from '../test/weights/pickle-writer.js';
 import { exportModel } from '../src/export/export-model.js';
 import { presetConfig } from '../src/model/config.js';
 import { dualEncoderParameterShapes } from '../src/model/parameter-shapes.js';
@@ -121,6 +123,11 @@ const mutate = (s: string | Buffer): Buffer => {
   ])();
 };
 const safetensors = readFileSync(join(modelDir, 'model.safetensors'));
+const weights = readSafetensors(join(modelDir, 'model.safetensors')).tensors;
+const torchBin = Buffer.from(torchSaveBytes(weights));
+const pdparams = Buffer.from(paddleSaveBytes(weights));
+writeFileSync(join(work, 'pairs.tsv'), valid.pairs);
+spawnSync(process.execPath, [cli, 'prepare', '--train-set', join(work, 'pairs.tsv'), '--model', modelDir, '--output', join(work, 'prep')]);
 const cases: [string, () => string[]][] = [
   ['evaluate-run', () => { writeFileSync(join(work, 'f.run'), mutate(valid.run)); writeFileSync(join(work, 'f.qrels'), mutate(valid.qrels)); return ['evaluate-run', '--run', join(work, 'f.run'), '--qrels', join(work, 'f.qrels')]; }],
   ['evaluate', () => { writeFileSync(join(work, 'f.dev'), mutate(valid.pairs)); writeFileSync(join(work, 'f.res'), mutate(valid.pairs.replace(/\n/g, '\t0.5\n'))); return ['evaluate', '--similar-text-pair-file', join(work, 'f.dev'), '--recall-result-file', join(work, 'f.res'), '--recall-num', '1']; }],
@@ -131,7 +138,28 @@ const cases: [string, () => string[]][] = [
     writeFileSync(join(work, 'bad', target), target === 'model.safetensors' ? mutate(safetensors.subarray(0, 4096)).length % 2 ? mutate(safetensors) : Buffer.concat([mutate(safetensors.subarray(0, 200)), safetensors.subarray(200)]) : mutate(readFileSync(join(modelDir, target))));
     return ['export', '--model', join(work, 'bad'), '--output', join(work, 'bad-out'), '--overwrite'];
   }],
+  // hostile checkpoints: the model's weights as torch.save and paddle.save write them, bytes flipped or cut
+  ['convert .bin', () => checkpointCase('pytorch_model.bin', torchBin)],
+  ['convert .pdparams', () => checkpointCase('model_state.pdparams', pdparams)],
+  // hostile prepared folders: the manifest, the row records or the token ids altered
+  ['train prepared', () => {
+    rmSync(join(work, 'bad-prep'), { recursive: true, force: true });
+    spawnSync('cp', ['-r', join(work, 'prep'), join(work, 'bad-prep')]);
+    const target = pick(['manifest.json', 'shard-00000.rows', 'shard-00000.tokens']);
+    writeFileSync(join(work, 'bad-prep', target), mutate(readFileSync(join(work, 'prep', target))));
+    return ['train', '--model', modelDir, '--train-set', join(work, 'bad-prep'), '--save-dir', join(work, 'bad-run'), '--max-steps', '2', '--batch-size', '16', '--overwrite'];
+  }],
 ];
+
+/** A copy of the model folder whose weights are a mutated checkpoint file of the given kind. */
+function checkpointCase(file: string, bytes: Buffer): string[] {
+  rmSync(join(work, 'bad-ckpt'), { recursive: true, force: true });
+  spawnSync('cp', ['-r', modelDir, join(work, 'bad-ckpt')]);
+  rmSync(join(work, 'bad-ckpt', 'model.safetensors'));
+  // mostly the pickle and headers at the start, sometimes anywhere
+  writeFileSync(join(work, 'bad-ckpt', file), rng.next() < 0.5 ? Buffer.concat([mutate(bytes.subarray(0, 2048)), bytes.subarray(2048)]) : mutate(bytes));
+  return ['convert', join(work, 'bad-ckpt'), '--output', join(work, 'bad-converted'), '--overwrite'];
+}
 console.log(`\nbench/fuzz: ${FILES} mutated input files per command`);
 console.log(`  ${'command'.padEnd(14)}${'exit 0'.padStart(8)}${'exit 1'.padStart(8)}${'exit 2'.padStart(8)}${'crash'.padStart(8)}`);
 let crashes = 0;

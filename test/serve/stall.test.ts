@@ -78,3 +78,4 @@ test('normalize: false is refused in both dialects; the Bearer scheme is case-in
   assert.equal(plain.status, 415);
   assert.equal(((await plain.json()) as { error: string }).error, 'unsupported_media_type');
 });
+

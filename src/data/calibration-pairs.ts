@@ -2,9 +2,7 @@
 // user's kind of queries without the labels of any evaluated set. train writes one into every model
 // folder it saves (calibration_pairs.tsv), export copies it, and recall, mteb and serve use it.
 import { existsSync } from 'node:fs';
-import { DataFileError } from './errors.js';
-import { fileLines } from './input-files.js';
-import { pairColumns } from './pairs.js';
+import { pairRows } from './input-files.js';
 import { Random } from '../util/random.js';
 
 export interface CalibrationQuery { query: string; positive: string }
@@ -24,23 +22,15 @@ export async function sampleCalibrationPairs(files: string | string[], count: nu
   const random = new Random(seed);
   const out: CalibrationQuery[] = [];
   let seen = 0;
-  for (const file of typeof files === 'string' ? [files] : files) {
-    let line = 0;
-    for await (const raw of fileLines(file)) {
-      line++;
-      if (raw === null) throw new DataFileError(file, line, 'invalid UTF-8');
-      if (raw.trim() === '') continue;
-      const cols = pairColumns(raw, 64);
-      if (typeof cols === 'string') throw new DataFileError(file, line, cols);
-      seen++;
-      const pair = { query: cols[0]!, positive: cols[1]! };
-      if (out.length < count) out.push(pair);
-      else {
-        const j = Math.floor(random.next() * seen);
-        if (j < count) out[j] = pair;
-      }
-      if (seen >= maxRows) return out;
+  for await (const { cols } of pairRows(typeof files === 'string' ? [files] : files)) {
+    seen++;
+    const pair = { query: cols[0]!, positive: cols[1]! };
+    if (out.length < count) out.push(pair);
+    else {
+      const j = Math.floor(random.next() * seen);
+      if (j < count) out[j] = pair;
     }
+    if (seen >= maxRows) break;
   }
   return out;
 }

@@ -5,6 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import picomatch from 'picomatch';
 import { DataFileError } from './errors.js';
+import { pairColumns } from './pairs.js';
 
 /**
  * The files an argument names, in a stable (sorted) order. A path that exists is taken literally
@@ -83,4 +84,19 @@ export async function* fileLines(file: string, progress?: { bytes: number }): As
     raw.destroy();
   }
   if (pendingBytes) yield decode(Buffer.concat(pending));
+}
+
+/** Every row of the inputs as [query, positive, ...], with file:line errors for malformed rows. */
+export async function* pairRows(files: string[]): AsyncGenerator<{ cols: string[]; raw: string }> {
+  for (const file of files) {
+    let line = 0;
+    for await (const raw of fileLines(file)) {
+      line++;
+      if (raw === null) throw new DataFileError(file, line, 'invalid UTF-8');
+      if (raw.trim() === '') continue;
+      const cols = pairColumns(raw, 64);
+      if (typeof cols === 'string') throw new DataFileError(file, line, cols);
+      yield { cols, raw };
+    }
+  }
 }

@@ -14,9 +14,7 @@ import { join } from 'node:path';
 import { readJsonObject } from '../util/json-file.js';
 import { Random } from '../util/random.js';
 import { writeDirAtomicAsync, writeFileAtomicStreamedAsync } from '../util/atomic.js';
-import { DataFileError } from './errors.js';
-import { expandInputs, fileLines } from './input-files.js';
-import { pairColumns } from './pairs.js';
+import { expandInputs, fileLines, pairRows } from './input-files.js';
 import { textHash } from './training-source.js';
 import { corpusText } from './corpus-file.js';
 
@@ -107,28 +105,13 @@ function appendInt(a: Int32Array<ArrayBufferLike>, n: number, v: number): Int32A
   return a;
 }
 
-/** Every row of the inputs as [query, positive, ...], with file:line errors for malformed rows. */
-async function* rows(files: string[]): AsyncGenerator<{ cols: string[]; raw: string }> {
-  for (const file of files) {
-    let line = 0;
-    for await (const raw of fileLines(file)) {
-      line++;
-      if (raw === null) throw new DataFileError(file, line, 'invalid UTF-8');
-      if (raw.trim() === '') continue;
-      const cols = pairColumns(raw, 64);
-      if (typeof cols === 'string') throw new DataFileError(file, line, cols);
-      yield { cols, raw };
-    }
-  }
-}
-
 export async function splitPairs(inputs: string[], outDir: string, o: SplitOptions): Promise<SplitManifest> {
   const files = expandInputs(inputs);
   // pass 1: components of query and positive texts
   const ids = new HashIds(), uf = new UnionFind();
   let rowQuery: Int32Array<ArrayBufferLike> = new Int32Array(1 << 16);
   let n = 0;
-  for await (const { cols } of rows(files)) {
+  for await (const { cols } of pairRows(files)) {
     const q = ids.id(textHash(cols[0]!)), p = ids.id(textHash(cols[1]!));
     uf.ensure(ids.size);
     uf.union(q, p);
@@ -171,7 +154,7 @@ export async function splitPairs(inputs: string[], outDir: string, o: SplitOptio
   await writeDirAtomicAsync(outDir, async (tmp) => {
     await writeFileAtomicStreamedAsync(join(tmp, 'train.tsv'), async (fd) => {
       let buffer = '';
-      for await (const { cols, raw } of rows(files)) {
+      for await (const { cols, raw } of pairRows(files)) {
         if (isTest[uf.find(ids.id(textHash(cols[0]!)))]) {
           testRows++;
           const positives = test.get(cols[0]!) ?? new Set<string>();

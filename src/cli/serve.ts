@@ -7,6 +7,7 @@ import { buildServer, DEFAULT_SERVER } from '../serve/server.js';
 import type { Command } from './command.js';
 import { loadEmbedder } from './embed.js';
 import { chooseRetriever } from './fusion-choice.js';
+import { DEFAULT_HYBRID } from '../retrieval/retriever.js';
 import {
   bm25BOption, bm25K1Option, fusionDepthOption, calibrationPairsOption, calibrationQueriesOption, calibrationSeedOption, fusionMethodOption, hybridWeightsOption, intIn, onnxModelOption, oneOf, pathValue, precisionOption, providerOption, retrieverOption,
   rrfKOption, threadsOption, UsageError,
@@ -46,7 +47,13 @@ export function addServeCommand(program: Command): void {
       // an index from an older inbatch has no BM25 part; its texts are enough to build one
       if (index && (!index.lexical || index.lexical.params.k1 !== f.bm25K1 || index.lexical.params.b !== f.bm25B)) index.withLexical({ k1: f.bm25K1, b: f.bm25B });
       // how a hybrid request ranks: fitted (or reused from the index's fusion.json) once, at start
-      const choice = index ? await chooseRetriever({ ...f, retriever: 'hybrid' }, { corpus: index, embedder, indexDir: f.index, fingerprint: index.embedder, evaluated: [], modelDir: f.model }) : undefined;
+      const choice = index ? await chooseRetriever({ ...f, retriever: 'hybrid' }, { corpus: index, embedder, indexDir: f.index, fingerprint: index.embedder, evaluated: [], modelDir: f.model })
+        .catch((e: Error) => {
+          // a corpus too small to calibrate on still serves: hybrid requests fall back to RRF 1,1, said here and in /info
+          if (!/calibration/.test(e.message)) throw e;
+          console.error(`warning: ${e.message}; hybrid requests are fused by RRF 1,1 until a fusion can be fitted`);
+          return { kind: 'hybrid' as const, hybrid: { ...DEFAULT_HYBRID, depth: f.fusionDepth }, fit: undefined, warning: e.message };
+        }) : undefined;
       const app = buildServer({ embedder, index, retriever: f.retriever, hybrid: choice?.hybrid, hybridRanksBy: choice?.kind, fusion: choice?.fit, apiKey, maxConcurrentRequests: f.maxConcurrentRequests, maxBatchTokens: f.maxBatchTokens,
         corsAllowOrigin: f.corsAllowOrigin, modelName: f.modelName ?? basename(resolve(f.model)), logLevel: f.logLevel, maxTexts: f.maxTexts, bodyLimit: f.bodyLimit, maxK: DEFAULT_SERVER.maxK, logger: false,
         requestTimeoutMs: f.requestTimeout, connectionTimeoutMs: f.connectionTimeout, maxConnections: f.maxConnections });

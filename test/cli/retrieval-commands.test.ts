@@ -317,3 +317,20 @@ test('train saves a sample of its training pairs in the model; export carries it
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /calibration queries from the model's training pairs \(.*calibration_pairs\.tsv\)/);
 });
+
+test('serve with an index too small to calibrate on still starts: hybrid falls back to RRF 1,1, with a warning', { skip, timeout: 60_000 }, async () => {
+  writeFileSync(w.file('tiny-corpus.txt'), w.heldOut.slice(0, 5).map((p) => p.positive).join('\n') + '\n');
+  writeFileSync(w.file('tiny-dev.tsv'), w.heldOut.slice(0, 2).map((p) => `${p.query}\t${p.positive}`).join('\n') + '\n');
+  const r = inbatch('recall', '--model', w.file('model'), '--corpus-file', w.file('tiny-corpus.txt'), '--similar-text-pair-file', w.file('tiny-dev.tsv'), '--recall-result-dir', w.file('tiny'), '--exact');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(inbatch('export', '--model', w.file('model'), '--output', w.file('onnx-tiny')).code, 0);
+  const child = inbatchChild('serve', '--model', w.file('onnx-tiny'), '--index', w.file('tiny/index'), '--port', '0');
+  let err = '';
+  const listening = await new Promise<boolean>((resolve) => {
+    child.stderr.on('data', (d) => { err += String(d); if (/listening on/.test(err)) resolve(true); });
+    child.on('exit', () => resolve(false));
+  });
+  child.kill('SIGTERM');
+  assert.ok(listening, err);
+  assert.match(err, /warning: calibration .*fewer than the 50.*hybrid requests are fused by RRF 1,1/);
+});

@@ -2,7 +2,8 @@
 // default) fitted on calibration queries (--calibration-pairs, else the sample of its training
 // pairs the model folder carries, else pseudo-queries cut from the corpus), never on the queries being evaluated, reused from fusion.json beside an index when it
 // was fitted for the same model, corpus and calibration, and written there otherwise.
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Bm25Params } from '../lexical/bm25-index.js';
 import { CALIBRATION_PAIRS_FILE, corpusCalibration, describeFusion, fitFusion, FUSION_FORMAT, pairsFitCorpus, sampleCalibrationPairs, type FusionFit } from '../retrieval/fusion-calibration.js';
@@ -48,7 +49,8 @@ export async function chooseRetriever(f: RetrievalFlags, c: FusionContext): Prom
   const modelPairs = c.modelDir && existsSync(join(c.modelDir, CALIBRATION_PAIRS_FILE)) ? join(c.modelDir, CALIBRATION_PAIRS_FILE) : undefined;
   const pairsFile = f.calibrationPairs ?? modelPairs;
   const calibration = { queries: f.calibrationQueries, corpusSample: 20_000, depth: f.fusionDepth, seed: f.calibrationSeed };
-  const fingerprint = { of: c.fingerprint, corpus: c.corpus.size, bm25: bm25Params, calibration: { pairs: pairsFile ? resolve(pairsFile) : null, ...calibration } };
+  // the pairs by content, so a copy (the export's calibration_pairs.tsv beside the model's) reuses the fit
+  const fingerprint = { of: c.fingerprint, corpus: c.corpus.size, bm25: bm25Params, calibration: { pairs: pairsFile ? contentKey(pairsFile) : null, ...calibration } };
   const saved = c.indexDir ? readSavedFit(join(c.indexDir, FUSION_FILE), fingerprint) : undefined;
   let fit = saved;
   if (!fit) {
@@ -92,4 +94,17 @@ export function readSavedFit(path: string, fingerprint?: unknown): FusionFit | u
   }
   if (fingerprint !== undefined && JSON.stringify(json.fingerprint) !== JSON.stringify(fingerprint)) return undefined;
   return fit;
+}
+
+/** A file's size and the sha256 of its first 4 MiB: what it holds, wherever it lies. */
+function contentKey(file: string): string {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const head = Buffer.alloc(Math.min(size, 4 << 20));
+    readSync(fd, head, 0, head.length, 0);
+    return `${size}:${createHash('sha256').update(head).digest('hex').slice(0, 32)}`;
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -302,7 +302,7 @@ test('on the shared LCQMC set, a real difference (BM25 against an untrained mode
   assert.match(c.out, /ndcg_at_10 .*\| yes/);
 });
 
-test('train saves a sample of its training pairs in the model; export carries it; hybrid calibrates on it by default', { skip, timeout: 120_000 }, () => {
+test('train saves a sample of its training pairs in the model; export carries it; hybrid calibrates on it by default; serve reuses the fit', { skip, timeout: 120_000 }, async () => {
   const trained = inbatch('train', '--model', w.file('model'), '--train-set', w.file('train.tsv'), '--save-dir', w.file('trained'), '--batch-size', '8', '--max-steps', '2', '--save-steps', '0');
   assert.equal(trained.code, 0, trained.err);
   const sample = readFileSync(w.file('trained/model_final/calibration_pairs.tsv'), 'utf8').trim().split('\n');
@@ -316,6 +316,16 @@ test('train saves a sample of its training pairs in the model; export carries it
     '--recall-result-dir', w.file('auto-model'), '--exact');
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /calibration queries from the model's training pairs \(.*calibration_pairs\.tsv\)/);
+  // serve, with the export beside the index recall built: the same pairs (by content) reuse the fit
+  const child = inbatchChild('serve', '--model', w.file('trained-onnx'), '--index', w.file('auto-model/index'), '--port', '0');
+  let err = '';
+  const listening = await new Promise<boolean>((resolve) => {
+    child.stderr.on('data', (d) => { err += String(d); if (/listening on/.test(err)) resolve(true); });
+    child.on('exit', () => resolve(false));
+  });
+  child.kill('SIGTERM');
+  assert.ok(listening, err);
+  assert.match(err, /reused hybrid fusion/);
 });
 
 test('serve with an index too small to calibrate on still starts: hybrid falls back to RRF 1,1, with a warning', { skip, timeout: 60_000 }, async () => {

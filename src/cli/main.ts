@@ -12,6 +12,7 @@ import { addEvaluateRunCommand } from './evaluate-run.js';
 import { addEvaluateCommand } from './evaluate.js';
 import { addExportCommand } from './export.js';
 import { addFuseCommand } from './fuse.js';
+import { addIndexCommand } from './index-command.js';
 import { addInitCommand } from './init.js';
 import { addMineCommand } from './mine.js';
 import { addMtebCommand } from './mteb.js';
@@ -32,7 +33,7 @@ export function buildProgram(): Command {
     .showSuggestionAfterError()
     .showHelpAfterError('(add --help for the flags)')
     .configureHelp({ sortSubcommands: false, helpWidth: Math.min(process.stdout.columns ?? 100, 120) });
-  for (const add of [addInitCommand, addConvertCommand, addPrepareCommand, addTrainCommand, addMineCommand, addRecallCommand, addEvaluateCommand, addMtebCommand, addEvaluateRunCommand, addFuseCommand, addCompareCommand, addSplitCommand,
+  for (const add of [addInitCommand, addConvertCommand, addPrepareCommand, addTrainCommand, addMineCommand, addIndexCommand, addRecallCommand, addEvaluateCommand, addMtebCommand, addEvaluateRunCommand, addFuseCommand, addCompareCommand, addSplitCommand,
     addDemoCommand, addExportCommand, addEmbedCommand, addSimilarityCommand, addServeCommand]) add(program);
   return program;
 }

@@ -76,7 +76,7 @@ export async function loadAnyEmbedder(model: string, f: AnyModelFlags): Promise<
     return { embedder: prefixed, fingerprint, release: async () => m.dispose() };
   }
   if (f.pooling === 'pooler') throw new UsageError('--pooling pooler needs the model\'s weights (an ONNX folder pools by cls or mean)');
-  const onnx = await OnnxFolderEmbedder.load(model, { pooling: f.pooling, queryPrefix: f.queryPrefix, documentPrefix: f.documentPrefix, maxSeqLength: f.maxSeqLength, batchSize: Math.min(f.batchSize, 64) });
+  const onnx = await OnnxFolderEmbedder.load(model, { pooling: f.pooling, queryPrefix: f.queryPrefix, documentPrefix: f.documentPrefix, maxSeqLength: f.maxSeqLength, batchSize: Math.min(f.batchSize, 64), threads: Number(process.env.INBATCH_THREADS) || undefined });
   console.error(`${model}: ONNX folder, ${onnx.dim} dimensions, ${onnx.pooling} pooling, max_seq_length ${onnx.maxSeqLength}${onnx.prefixes.query || onnx.prefixes.document ? `, prefixes ${JSON.stringify(onnx.prefixes)}` : ''}`);
   const file = [join(model, 'onnx', 'model.onnx'), join(model, 'model.onnx')].find(existsSync)!;
   const s = statSync(file);

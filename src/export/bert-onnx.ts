@@ -8,7 +8,7 @@
 // products, pooling and normalisation stay float32.
 import { taskTypeId, type ModelConfig } from '../model/config.js';
 import { transposed, type NamedArray } from '../weights/safetensors.js';
-import { toHalf } from './float16.js';
+import { toHalf } from '../util/float16.js';
 import { FLOAT, FLOAT16, GraphBuilder, INT64 } from './onnx-builder.js';
 
 export interface ExportOptions {

@@ -2,7 +2,7 @@
 // onnx-proto (and protobufjs under it) is loaded when a graph is encoded, not when the library is imported.
 import type onnxProto from 'onnx-proto';
 import { lazyModule } from '../util/lazy-module.js';
-import { floatToHalf } from './float16.js';
+import { floatToHalf } from '../util/float16.js';
 
 const onnxProtoModule = lazyModule<typeof onnxProto>('onnx-proto');
 const loadOnnx = () => onnxProtoModule().onnx;

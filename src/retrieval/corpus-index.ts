@@ -19,6 +19,7 @@ import { Bm25Retriever, DEFAULT_HYBRID, DenseRetriever, HybridRetriever, type Hy
 import type { Hit } from '../vectors/topk.js';
 import type { TextEmbedder } from './text-embedder.js';
 import { readJsonObject } from '../util/json-file.js';
+import { isCorpusFolder, openCorpusFolder, type CorpusManifest } from './corpus-store.js';
 
 export interface IndexSpec {
   kind: IndexKind;
@@ -39,10 +40,31 @@ const TEXTS_FILE = 'texts.txt';
 const META_FILE = 'corpus.json';
 const LEXICAL_DIR = 'bm25';
 
+/** A corpus's texts by id: an array (a dev set), or a file-backed table (inbatch index). */
+export interface CorpusTexts extends Iterable<string> {
+  readonly size: number;
+  textOf(id: number): string;
+}
+
+export function arrayTexts(list: string[]): CorpusTexts {
+  return {
+    size: list.length,
+    textOf: (id) => {
+      const text = list[id];
+      if (text === undefined) throw new RangeError(`no text ${id} in a corpus of ${list.length}`);
+      return text;
+    },
+    [Symbol.iterator]: () => list[Symbol.iterator](),
+  };
+}
+
 export class CorpusIndex {
-  constructor(readonly index: VectorIndex, readonly texts: string[], public lexical?: Bm25Index) {
-    if (index.size !== texts.length) throw new Error(`an index of ${index.size} vectors for ${texts.length} texts`);
-    if (lexical && lexical.size !== texts.length) throw new Error(`a BM25 index of ${lexical.size} documents for ${texts.length} texts`);
+  readonly texts: CorpusTexts;
+
+  constructor(readonly index: VectorIndex, texts: string[] | CorpusTexts, public lexical?: Bm25Index, readonly manifest?: CorpusManifest) {
+    this.texts = Array.isArray(texts) ? arrayTexts(texts) : texts;
+    if (index.size !== this.texts.size) throw new Error(`an index of ${index.size} vectors for ${this.texts.size} texts`);
+    if (lexical && lexical.size !== this.texts.size) throw new Error(`a BM25 index of ${lexical.size} documents for ${this.texts.size} texts`);
   }
 
   /** Builds the BM25 index over the texts (once; a saved one is kept unless params differ). */
@@ -70,12 +92,10 @@ export class CorpusIndex {
   }
 
   textOf(id: number): string {
-    const text = this.texts[id];
-    if (text === undefined) throw new RangeError(`no text ${id} in a corpus of ${this.texts.length}`);
-    return text;
+    return this.texts.textOf(id);
   }
 
-  get size(): number { return this.texts.length; }
+  get size(): number { return this.texts.size; }
   get dim(): number { return this.index.dim; }
 
   /** Embeds and indexes texts held in memory (a dev set), in chunks. */
@@ -111,9 +131,10 @@ export class CorpusIndex {
    * all at once: a reader never sees a mix of two builds.
    */
   save(dir: string, embedder?: object): void {
+    if (this.manifest) throw new Error(`a corpus folder written by inbatch index is not saved again (${dir})`);
     writeDirAtomic(dir, (tmp) => {
       this.index.save(tmp);
-      writeFileSync(join(tmp, TEXTS_FILE), this.texts.join('\n') + '\n');
+      writeFileSync(join(tmp, TEXTS_FILE), [...this.texts].join('\n') + '\n');
       writeFileSync(join(tmp, META_FILE), JSON.stringify({ kind: this.index.kind, dim: this.dim, size: this.size, embedder: embedder ?? null }));
       this.lexical?.save(join(tmp, LEXICAL_DIR));
     });
@@ -121,6 +142,11 @@ export class CorpusIndex {
 
   /** Opens a folder written by save(), checking that its parts agree. */
   static load(dir: string): CorpusIndex & { embedder: object | null } {
+    if (isCorpusFolder(dir)) {
+      const opened = openCorpusFolder(dir);
+      const lexical = existsSync(join(dir, LEXICAL_DIR)) ? Bm25Index.load(join(dir, LEXICAL_DIR)) : undefined;
+      return Object.assign(new CorpusIndex(opened.index, opened.texts, lexical, opened.manifest), { embedder: opened.manifest.embedder });
+    }
     const textsPath = join(dir, TEXTS_FILE), metaPath = join(dir, META_FILE);
     for (const p of [textsPath, metaPath]) if (!existsSync(p)) throw new Error(`${dir}: no ${basename(p)} (build the index with inbatch recall)`);
     const meta = readJsonObject(metaPath) as { size?: unknown; dim?: unknown; embedder?: object | null };

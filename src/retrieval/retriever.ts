@@ -6,7 +6,7 @@
 //            by fusion-calibration.ts
 import type { Bm25Index } from '../lexical/bm25-index.js';
 import type { Hit } from '../vectors/topk.js';
-import type { VectorIndex } from '../vectors/vector-index.js';
+import type { VectorSearch } from '../vectors/vector-index.js';
 import { convexFusion, DEFAULT_RRF_K, reciprocalRankFusion } from './fusion.js';
 import type { TextEmbedder } from './text-embedder.js';
 
@@ -34,7 +34,7 @@ export const DEFAULT_HYBRID: HybridOptions = { method: 'rrf', rrfK: DEFAULT_RRF_
 
 export class DenseRetriever implements Retriever {
   readonly kind = 'dense';
-  constructor(readonly index: VectorIndex, readonly embedder: TextEmbedder) {
+  constructor(readonly index: VectorSearch, readonly embedder: TextEmbedder) {
     if (embedder.dim !== index.dim) throw new Error(`the embedder gives ${embedder.dim}-d vectors, the index holds ${index.dim}-d`);
   }
 

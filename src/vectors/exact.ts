@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { readIndexMeta } from './index-meta.js';
 import { readMatrix, writeMatrix } from './matrix-file.js';
 import { TopK, type Hit } from './topk.js';
+import { recordId } from './hnsw.js';
 import type { VectorIndex } from './vector-index.js';
 
 const QUERY_BLOCK = 16;
@@ -13,13 +14,14 @@ const QUERY_BLOCK = 16;
 export class ExactIndex implements VectorIndex {
   readonly kind = 'exact';
   private data: Float32Array;
-  private ids: number[] = [];
+  private ids: number[] | null = null;
+  private count = 0;
 
   constructor(readonly dim: number, capacity = 1024) {
     this.data = new Float32Array(dim * capacity);
   }
 
-  get size(): number { return this.ids.length; }
+  get size(): number { return this.count; }
 
   add(vectors: Float32Array[], ids?: number[]): void {
     const needed = (this.size + vectors.length) * this.dim;
@@ -30,8 +32,9 @@ export class ExactIndex implements VectorIndex {
     }
     vectors.forEach((v, i) => {
       if (v.length !== this.dim) throw new Error(`vector of length ${v.length} added to an index of dim ${this.dim}`);
-      this.data.set(v, (this.size) * this.dim);
-      this.ids.push(ids ? ids[i]! : this.ids.length);
+      this.data.set(v, this.count * this.dim);
+      this.ids = recordId(this.ids, this.count, ids ? ids[i]! : this.count);
+      this.count++;
     });
   }
 
@@ -60,7 +63,7 @@ export class ExactIndex implements VectorIndex {
           if (s > heap.threshold) heap.push(row, s);
         }
       }
-      for (const heap of heaps) results.push(heap.sorted().map((h) => ({ id: this.ids[h.id]!, score: h.score })));
+      for (const heap of heaps) results.push(heap.sorted().map((h) => ({ id: this.ids ? this.ids[h.id]! : h.id, score: h.score })));
     }
     return results;
   }
@@ -68,7 +71,7 @@ export class ExactIndex implements VectorIndex {
   save(dir: string): void {
     makeDir(dir);
     writeMatrix(join(dir, 'vectors.f32'), this.data.subarray(0, this.size * this.dim), this.size, this.dim);
-    writeFileAtomic(join(dir, 'index.json'), JSON.stringify({ kind: this.kind, dim: this.dim, size: this.size, ids: this.ids }));
+    writeFileAtomic(join(dir, 'index.json'), JSON.stringify({ kind: this.kind, dim: this.dim, size: this.size, ...(this.ids ? { ids: this.ids } : {}) }));
   }
 
   static load(dir: string): ExactIndex {
@@ -77,7 +80,19 @@ export class ExactIndex implements VectorIndex {
     if (m.rows !== meta.size || m.cols !== meta.dim) throw new Error(`${dir}: vectors.f32 holds ${m.rows}x${m.cols} but index.json says ${meta.size}x${meta.dim}`);
     const index = new ExactIndex(meta.dim, Math.max(1, m.rows));
     index.data.set(m.data);
-    index.ids = meta.ids;
+    index.ids = meta.ids ?? null;
+    index.count = meta.size;
     return index;
   }
+}
+
+/** An exact index over every row of a float vectors file, loaded into memory. */
+export function exactIndexOf(rows: { rows: number; cols: number; read(start: number, count: number): Float32Array }): ExactIndex {
+  const index = new ExactIndex(rows.cols, Math.max(1, rows.rows));
+  for (let r = 0; r < rows.rows; r += 8192) {
+    const n = Math.min(8192, rows.rows - r);
+    const data = rows.read(r, n);
+    index.add(Array.from({ length: n }, (_, i) => data.subarray(i * rows.cols, (i + 1) * rows.cols)));
+  }
+  return index;
 }

@@ -7,7 +7,8 @@ export interface IndexMeta {
   kind: string;
   dim: number;
   size: number;
-  ids: number[];
+  /** absent: every id is its position */
+  ids?: number[];
   options?: unknown;
 }
 
@@ -19,7 +20,7 @@ export function readIndexMeta(dir: string): IndexMeta {
   if (typeof kind !== 'string') throw new Error(`${path}: no "kind"`);
   if (!Number.isSafeInteger(dim) || dim! < 1) throw new Error(`${path}: "dim" must be a positive integer, got ${JSON.stringify(dim)}`);
   if (!Number.isSafeInteger(size) || size! < 0) throw new Error(`${path}: "size" must be an integer >= 0, got ${JSON.stringify(size)}`);
-  if (!Array.isArray(ids) || ids.length !== size || !ids.every((id) => Number.isSafeInteger(id) && id >= 0)) {
+  if (ids !== undefined && (!Array.isArray(ids) || ids.length !== size || !ids.every((id) => Number.isSafeInteger(id) && id >= 0))) {
     throw new Error(`${path}: "ids" must list ${size} non-negative integers`);
   }
   return meta as IndexMeta;

@@ -13,3 +13,11 @@ export interface VectorIndex {
   /** Writes the index into a folder (created if needed). */
   save(dir: string): void;
 }
+
+/** What dense retrieval needs of a vector store: an in-memory index, or a database answering over the network. */
+export interface VectorSearch {
+  readonly kind: string;
+  readonly dim: number;
+  readonly size: number;
+  search(queries: Float32Array[], k: number): Hit[][] | Promise<Hit[][]>;
+}

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readSafetensors, writeSafetensors } from '../../src/weights/safetensors.js';
 import { join } from 'node:path';
 import { exportModel } from '../../src/export/export-model.js';
-import { floatToHalf } from '../../src/export/float16.js';
+import { floatToHalf } from '../../src/util/float16.js';
 import { vectorDrift } from '../../src/eval/vector-drift.js';
 import { Embedder } from '../../src/infer/embedder.js';
 import { loadModel } from '../../src/model/folder.js';

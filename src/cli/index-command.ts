@@ -105,7 +105,7 @@ export function addIndexCommand(program: Command): void {
       writeManifest(workDir, manifest);
       removeWork(workDir);
       console.error(`${assembled.rows} texts indexed (${kind}, ${floatType} vectors.npy) in ${manifest.build_seconds!.toFixed(1)} s (embedding ${embedSeconds.toFixed(1)} s); ` +
-        `recall of the exact top ${CONTRACT_K}: ${describeContract(built.contract)}; ${manifest.memory_bytes_per_text} bytes per text in memory`);
+        `recall of the exact top ${CONTRACT_K}: ${describeContract(built.contract)}; ${manifest.memory_bytes_per_text} bytes per text in memory; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
       console.log(workDir);
     });
   addIndexVerifyCommand(index);

@@ -110,7 +110,7 @@ test('int8 and binary rescoring: the contract figure is what a brute-force check
   truth.forEach((t, qi) => assert.deepEqual(t.filter((h) => h.id !== queries.exclude[qi]).slice(0, 10).map((h) => h.id), byHand[qi]));
   for (const kind of ['int8', 'binary'] as const) {
     const index = QuantizedIndex.build(kind, floats);
-    assert.equal(index.bytesPerText, kind === 'int8' ? dim : 8);
+    assert.equal(index.bytesPerText, kind === 'int8' ? dim : dim / 8);
     let last = -1;
     for (const oversample of [1, 4, 32]) {
       index.oversample = oversample;

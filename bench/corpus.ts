@@ -64,9 +64,9 @@ async function killHalfway(args: string[], out: string, chunks: number): Promise
 
 async function pipeline(model: string): Promise<void> {
   console.log(`\n## pipeline (tiny model, 64-d, --vectors binary so the index itself is small)\n`);
-  console.log('| texts | workers | embed texts/s | wall s | peak RSS MB |');
+  console.log('| texts | workers | embed texts/s | wall s | peak RSS MB (of the command, workers apart) |');
   console.log('|---|---|---|---|---|');
-  const rss: Array<[number, number]> = [];
+  const rss: Record<number, Array<[number, number]>> = { 1: [], 2: [] };
   for (const n of sizes) {
     const corpus = join(work, `corpus-${n}.txt`);
     await writeCorpus(n, corpus);
@@ -76,14 +76,16 @@ async function pipeline(model: string): Promise<void> {
       const r = run(['index', '--model', model, '--corpus-file', corpus, '--output', out, '--vectors', 'binary', '--workers', String(workers), '--quiet', '--chunk-size', '8192']);
       const embed = Number(/embedding ([\d.]+) s/.exec(r.err)![1]);
       console.log(`| ${n} | ${workers} | ${(n / embed).toFixed(0)} | ${r.seconds.toFixed(1)} | ${peakRss(r.err)} |`);
-      if (workers === 1) rss.push([n, peakRss(r.err)]);
+      rss[workers]!.push([n, peakRss(r.err)]);
       rmSync(out, { recursive: true, force: true });
     }
   }
-  if (rss.length >= 2) {
-    const [[n0, r0], [n1, r1]] = [rss[0]!, rss.at(-1)!];
+  for (const workers of [1, 2]) {
+    const list = rss[workers]!;
+    if (list.length < 2) continue;
+    const [[n0, r0], [n1, r1]] = [list[0]!, list.at(-1)!];
     const perText = ((r1 - r0) * 1024 * 1024) / (n1 - n0);
-    console.log(`\nRSS growth ${n0} -> ${n1} texts: ${perText.toFixed(1)} bytes per text; the binary index holds 8 (64 bits), so ${(perText - 8).toFixed(1)} bytes per text above the index's own`);
+    console.log(`\nRSS growth ${n0} -> ${n1} texts, ${workers === 1 ? 'one process (the model embeds in it)' : 'the parent of 2 workers (the pipeline alone)'}: ${perText.toFixed(1)} bytes per text; the binary index holds 8, so ${(perText - 8).toFixed(1)} above the index's own`);
   }
   const n = sizes[0]!, corpus = join(work, `corpus-${n}.txt`), out = join(work, 'resume');
   rmSync(out, { recursive: true, force: true });
@@ -121,7 +123,7 @@ async function formats(model: string): Promise<void> {
   const floats = new NpyRows(join(base, 'vectors.npy'));
   const queries = sampleIds(floats.rows, 200, 77).map((id) => floats.row(id));
   floats.close();
-  for (const [name, flags] of [['hnsw fp32 (M 100, ef 100)', []], ['hnsw fp16', ['--vectors', 'float16']], ['exact', ['--exact']], ['int8 + rescore', ['--vectors', 'int8', '--recall-target', target]], ['binary + rescore', ['--vectors', 'binary', '--recall-target', target]]] as const) {
+  for (const [name, flags] of [['hnsw fp32 (M 100)', []], ['hnsw fp16', ['--vectors', 'float16']], ['exact', ['--exact']], ['int8 + rescore', ['--vectors', 'int8', '--recall-target', target]], ['binary + rescore', ['--vectors', 'binary', '--recall-target', target]]] as const) {
     // float32 rows reuse the embeddings (only the search structure is built); float16 is its own folder
     const dir = flags[1] === 'float16' ? join(work, 'formats-fp16') : base;
     const r = run(['index', '--model', model, '--corpus-file', corpus, '--output', dir, '--quiet', ...flags]);

@@ -7,7 +7,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
-import { cli, inbatch } from './cli-fixture.js';
+import { cli, inbatch, inbatchChild } from './cli-fixture.js';
+import { NpyRows } from '../../src/vectors/npy.js';
 import { mixedTexts, needsTorch, repoRoot, tempDir, writeVocab } from '../helpers.js';
 import { SYNTHETIC_CHARS } from '../train/synthetic.js';
 
@@ -137,6 +138,45 @@ test('index: bad lines are named by file:line, or skipped and counted; TSV ids a
     const ids = readFileSync(join(dir, 'o2', 'ids.bin'), 'utf8');
     assert.ok(ids.startsWith('doc-0doc-1doc-2'));
     assert.equal(readFileSync(join(dir, 'o2', 'texts.bin'), 'utf8'), w.texts.slice(0, 50).join(''));
+  } finally {
+    cleanup();
+  }
+});
+
+test('index --workers 2 embeds the same vectors as one process; serve --index answers /search and shows the contract in /info', { skip, timeout: 120_000 }, async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const w = world(dir, 600);
+    for (const [out, workers] of [['one', '1'], ['two', '2']] as const) {
+      const r = inbatch('index', '--model', w.model, '--corpus-file', w.corpus, '--quiet', '--output', join(dir, out), '--workers', workers, '--chunk-size', '64', '--contract-queries', '20');
+      assert.equal(r.code, 0, r.err);
+    }
+    assert.ok(readFileSync(join(dir, 'one', 'texts.bin')).equals(readFileSync(join(dir, 'two', 'texts.bin'))));
+    const a = new NpyRows(join(dir, 'one', 'vectors.npy')), b = new NpyRows(join(dir, 'two', 'vectors.npy'));
+    const va = a.read(0, a.rows), vb = b.read(0, b.rows);
+    a.close(); b.close();
+    assert.equal(va.length, 600 * 32);
+    let worst = 0;
+    for (let i = 0; i < va.length; i++) worst = Math.max(worst, Math.abs(va[i]! - vb[i]!));
+    assert.ok(worst < 1e-5, `largest difference ${worst}`);
+    assert.equal(inbatch('export', '--model', w.model, '--output', join(dir, 'onnx')).code, 0);
+    const child = inbatchChild('serve', '--model', join(dir, 'onnx'), '--index', join(dir, 'two'), '--port', '0');
+    try {
+      let err = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stderr!.on('data', (d) => { err += String(d); const m = /listening on (http:\/\/[^\s]+)/.exec(err); if (m) resolve(m[1]!); });
+        child.on('exit', () => reject(new Error(err)));
+      });
+      const info = await (await fetch(`${url}/info`)).json() as { index: { kind: string; size: number; recall_contract: { recall: number; k: number } } };
+      assert.equal(info.index.kind, 'hnsw');
+      assert.equal(info.index.size, 600);
+      assert.equal(info.index.recall_contract.k, 10);
+      const found = await (await fetch(`${url}/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: w.texts[42], k: 3 }) })).json() as { results: Array<{ id: number; text: string }> };
+      assert.equal(found.results[0]!.text, w.texts[42]);
+      assert.equal(found.results[0]!.id, 42);
+    } finally {
+      child.kill('SIGTERM');
+    }
   } finally {
     cleanup();
   }

@@ -9,6 +9,7 @@ export function infoRoutes(app: ServerApp, ctx: ServeContext): void {
     model_id: ctx.modelName, model_sha: null, model_dtype: DTYPES[embedder.options.precision],
     model_type: { embedding: { pooling: embedder.config.inbatch.pooling } }, dimension: embedder.dim,
     max_concurrent_requests: o.maxConcurrentRequests ?? 0, max_input_length: ctx.maxLen, max_batch_tokens: ctx.maxBatchTokens, max_client_batch_size: o.maxTexts, version: 'inbatch',
+    ...(o.index ? { index: { kind: o.index.index.kind, size: o.index.size, recall_contract: o.index.manifest?.contract ?? null, memory_bytes_per_text: o.index.manifest?.memory_bytes_per_text ?? null } } : {}),
     ...(o.index ? { hybrid: { ranks_by: o.hybridRanksBy ?? 'hybrid', fusion: o.hybrid ?? null, calibration: o.fusion ? { reason: o.fusion.reason, ...o.fusion.calibration } : null } } : {}),
   }));
   app.get('/health', async () => ({

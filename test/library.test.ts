@@ -28,7 +28,7 @@ function loadedBy(code: string): { cjs: string[]; maps: string[] } {
   return JSON.parse(r.stdout);
 }
 
-const HEAVY = ['onnxruntime-node', 'hnswlib-node', 'protobufjs', 'onnx-proto', 'fastify', 'prom-client'];
+const HEAVY = ['onnxruntime-node', 'hnswlib-node', 'protobufjs', 'onnx-proto', 'fastify', 'prom-client', 'pg', 'pgvector'];
 
 test('importing the library or a room loads neither libtorch nor onnxruntime, hnswlib, protobufjs or fastify', () => {
   for (const entry of ['index.js', 'train/index.js', 'infer/index.js', 'serve/index.js', 'retrieval/index.js', 'export/index.js', 'weights/index.js']) {

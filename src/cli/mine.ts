@@ -5,6 +5,7 @@ import { Option } from '@commander-js/extra-typings';
 import { expandInputs } from '../data/input-files.js';
 import { modelFingerprint } from '../model/fingerprint.js';
 import { CorpusIndex } from '../retrieval/corpus-index.js';
+import { parseStoreUrl } from '../retrieval/pgvector-store.js';
 import { checkMiningOptions, DEFAULT_MINING, type MiningOptions } from '../retrieval/hard-negatives.js';
 import { MAX_PAIR_COLUMNS, minePairs } from '../retrieval/mine-pairs.js';
 import { withBatchSize } from '../retrieval/text-embedder.js';
@@ -22,7 +23,8 @@ export function addMineCommand(program: Command): void {
     .addOption(paddleBaseOption())
     .addOption(new Option('--train-set <files...>', 'query<TAB>positive[<TAB>hard negative...] files, folders or globs (plain or .gz)').makeOptionMandatory())
     .addOption(new Option('--corpus-file <file>', 'texts to mine from, one per line (embedded now)').argParser(pathValue))
-    .addOption(new Option('--index <dir>', 'or an index folder written by inbatch recall with this model (no re-embedding)').argParser(pathValue))
+    .addOption(new Option('--index <dir>', 'or an index folder written by inbatch recall or inbatch index with this model (no re-embedding)').argParser(pathValue))
+    .addOption(new Option('--store <url>', 'or a pgvector table written by inbatch index --store with this model: postgres://user@host:port/db?table=NAME'))
     .addOption(new Option('--output <file>', 'the mined pairs').argParser(pathValue).makeOptionMandatory())
     .addOption(new Option('--negatives <k>', 'negatives mined per row').argParser(intIn(1, MAX_PAIR_COLUMNS - 2)).default(DEFAULT_MINING.negatives))
     .addOption(new Option('--range-min <n>', 'first rank that may be a negative (0-based; skips the top, where false negatives sit)').argParser(intIn(0, 100000)).default(DEFAULT_MINING.rangeMin))
@@ -38,7 +40,7 @@ export function addMineCommand(program: Command): void {
     .addOption(maxSeqLengthOption())
     .addOption(new Option('--skip-bad-lines', 'count and skip malformed lines instead of stopping at the first').default(false))
     .action(async (f) => {
-      if (!f.corpusFile === !f.index) throw new UsageError('give exactly one of --corpus-file (embedded now) and --index (from inbatch recall)');
+      if ([f.corpusFile, f.index, f.store].filter((x) => x !== undefined).length !== 1) throw new UsageError('give exactly one of --corpus-file (embedded now), --index (from inbatch recall or index) and --store (pgvector)');
       const mining: MiningOptions = { negatives: f.negatives, rangeMin: f.rangeMin, rangeMax: f.rangeMax, margin: f.margin, maxScore: f.maxScore, sampling: f.sampling, seed: f.seed };
       try {
         checkMiningOptions(mining);
@@ -53,10 +55,10 @@ export function addMineCommand(program: Command): void {
       const embedder = withBatchSize(model, f.batchSize);
       const fingerprint = modelFingerprint(f.model, model.config);
       let corpus: CorpusIndex;
-      if (f.index) {
-        const loaded = CorpusIndex.load(f.index);
+      if (f.index || f.store) {
+        const loaded = f.index ? CorpusIndex.load(f.index) : await CorpusIndex.openStore(f.store!);
         if (JSON.stringify(loaded.embedder) !== JSON.stringify(fingerprint)) {
-          throw new Error(`${f.index} was built by another model (or an older save of it) than ${f.model}: its rankings would not be this model's; rebuild it with inbatch recall --model ${f.model}`);
+          throw new Error(`${f.index ?? parseStoreUrl(f.store!).display} was built by another model (or an older save of it) than ${f.model}: its rankings would not be this model's; rebuild it with inbatch recall --model ${f.model}`);
         }
         corpus = loaded;
       } else {
@@ -64,7 +66,7 @@ export function addMineCommand(program: Command): void {
         corpus = await CorpusIndex.fromFile(embedder, f.corpusFile!, { kind: f.exact ? 'exact' : 'hnsw', hnsw: { m: f.hnswM, efConstruction: f.hnswEf, ef: Math.max(f.hnswEf, f.rangeMax) } });
       }
       const started = Date.now();
-      const report = await minePairs(corpus, embedder, files, f.output, { mining, skipBadLines: f.skipBadLines });
+      const report = await minePairs(corpus, embedder, files, f.output, { mining, skipBadLines: f.skipBadLines }).finally(() => (corpus as Partial<{ close(): Promise<void> }>).close?.());
       const { badLines, ...counts } = report;
       writeFileAtomic(`${f.output}.report.json`, JSON.stringify({ options: mining, corpus_size: corpus.size, ...counts, bad_lines: badLines.map((e) => e.message), seconds: (Date.now() - started) / 1000 }, null, 2) + '\n');
       console.error(`${counts.rows} rows, ${counts.negatives} negatives mined; ${counts.short} row(s) got fewer than ${f.negatives} (${counts.empty} none)`);

@@ -39,6 +39,8 @@ export function addMtebCommand(program: Command): void {
     .addOption(new Option('--trec-run <file>', 'also write the ranking as a TREC run (for evaluate-run and fuse)').argParser(pathValue))
     .addOption(new Option('--per-query <file>', 'also write every query\'s scores (for inbatch compare A B with confidence intervals)').argParser(pathValue))
     .addOption(new Option('--index <kind>', 'exact | hnsw').argParser(oneOf('exact', 'hnsw')).default('exact' as const))
+    .addOption(new Option('--corpus-index <dir>', 'rank with a folder written by inbatch index from this --corpus (nothing embedded but the queries)').argParser(pathValue))
+    .addOption(new Option('--store <url>', 'or with a pgvector table written by inbatch index --store from this --corpus (dense)'))
     .addOption(new Option('--top-k <n>', 'documents retrieved per query').argParser(intIn(1, 100000)).default(1000))
     .addOption(hnswMOption())
     .addOption(hnswEfOption())
@@ -54,7 +56,20 @@ export function addMtebCommand(program: Command): void {
       const bm25Params = { k1: f.bm25K1, b: f.bm25B };
       let retriever: Retriever;
       let fusion: FusionFit | undefined;
-      if (!f.model) {
+      let close: (() => Promise<void>) | undefined;
+      if (f.corpusIndex || f.store) {
+        if (!f.model) throw new UsageError('--corpus-index and --store need --model (the queries are embedded)');
+        if (f.store && f.retriever !== 'dense') throw new UsageError('--store ranks with the dense retriever only; use --corpus-index for bm25 or hybrid');
+        const { embedder, fingerprint } = await loadAnyEmbedder(f.model, f);
+        const index = f.corpusIndex ? CorpusIndex.load(f.corpusIndex) : await CorpusIndex.openStore(f.store!);
+        close = (index as Partial<{ close(): Promise<void> }>).close;
+        if (index.size !== corpus.length) throw new Error(`${f.corpusIndex ?? 'the --store table'} holds ${index.size} texts, ${f.corpus} has ${corpus.length}: it was built from another corpus`);
+        if (JSON.stringify(index.embedder) !== JSON.stringify(fingerprint)) throw new Error(`${f.corpusIndex ?? 'the --store table'} was built by another model than ${f.model}`);
+        if (f.retriever !== 'dense') index.withLexical(bm25Params);
+        const choice = await chooseRetriever(f, { corpus: index, embedder, fingerprint, evaluated: [f.queries, f.qrels], modelDir: isEndpoint(f.model) ? undefined : f.model });
+        fusion = choice.fit;
+        retriever = index.retriever(choice.kind, embedder, choice.hybrid);
+      } else if (!f.model) {
         retriever = new Bm25Retriever(Bm25Index.build(texts, bm25Params));
       } else {
         const { embedder, fingerprint } = await loadAnyEmbedder(f.model, f);
@@ -66,7 +81,7 @@ export function addMtebCommand(program: Command): void {
         fusion = choice.fit;
         retriever = index.retriever(choice.kind, embedder, choice.hybrid);
       }
-      const hits = await retriever.search(queries.map((q) => q.text), f.topK);
+      const hits = await retriever.search(queries.map((q) => q.text), f.topK).finally(() => close?.());
       const run: Run = new Map(queries.map((q, i) => [q.id, hits[i]!.map((h) => ({ id: corpus[h.id]!.id, score: h.score }))]));
       const task = f.taskName ?? basename(resolve(f.corpus, '..'));
       const modelName = f.modelName ?? (!f.model ? 'bm25' : isEndpoint(f.model) ? new URL(f.model).host : basename(resolve(f.model)));

@@ -2,6 +2,7 @@
 import { basename, resolve } from 'node:path';
 import { Option } from '@commander-js/extra-typings';
 import { CorpusIndex } from '../retrieval/corpus-index.js';
+import { parseStoreUrl } from '../retrieval/pgvector-store.js';
 import { indexModelMismatch } from '../model/fingerprint.js';
 import { buildServer, DEFAULT_SERVER } from '../serve/server.js';
 import type { Command } from './command.js';
@@ -17,7 +18,8 @@ export function addServeCommand(program: Command): void {
   program.command('serve')
     .description('HTTP service: POST /embed (inbatch and TEI bodies), /v1/embeddings (OpenAI), /similarity, /search (dense, bm25 or hybrid); GET /info, /health, /metrics. SIGTERM finishes in-flight requests.')
     .addOption(onnxModelOption()).addOption(precisionOption()).addOption(providerOption()).addOption(threadsOption())
-    .addOption(new Option('--index <dir>', 'index folder written by inbatch recall (recall_result_dir/index) for /search').argParser(pathValue))
+    .addOption(new Option('--index <dir>', 'index folder written by inbatch recall (recall_result_dir/index) or inbatch index, for /search').argParser(pathValue))
+    .addOption(new Option('--store <url>', 'or a pgvector table written by inbatch index --store (dense /search): postgres://user@host:port/db?table=NAME'))
     .addOption(retrieverOption()).addOption(rrfKOption()).addOption(hybridWeightsOption()).addOption(fusionMethodOption()).addOption(fusionDepthOption())
     .addOption(calibrationPairsOption()).addOption(calibrationQueriesOption()).addOption(calibrationSeedOption()).addOption(bm25K1Option()).addOption(bm25BOption())
     .addOption(new Option('--allow-index-mismatch', 'serve an --index that another model built, with a warning (its results are meaningless)').default(false))
@@ -38,16 +40,19 @@ export function addServeCommand(program: Command): void {
       const apiKey = f.apiKey ?? process.env.INBATCH_API_KEY;
       if (!apiKey && !['127.0.0.1', 'localhost', '::1'].includes(f.host)) console.error(`warning: listening on ${f.host} without authentication: anyone who can reach it can use it (give --api-key, or bind 127.0.0.1 behind a proxy that authenticates)`);
       const embedder = await loadEmbedder(f);
-      const index = f.index ? CorpusIndex.load(f.index) : undefined;
-      if (index && index.dim !== embedder.dim) throw new Error(`${f.index}: index dim ${index.dim} differs from the model's ${embedder.dim}`);
-      const mismatch = index ? indexModelMismatch(f.index!, index.embedder, f.model) : undefined;
+      if (f.index && f.store) throw new UsageError('give one of --index and --store');
+      if (f.store && f.retriever !== 'dense') throw new UsageError(`--retriever ${f.retriever} needs BM25: an --index folder (a pgvector table serves dense /search)`);
+      const index = f.index ? CorpusIndex.load(f.index) : f.store ? await CorpusIndex.openStore(f.store) : undefined;
+      const where = f.index ?? (f.store ? parseStoreUrl(f.store).display : '');
+      if (index && index.dim !== embedder.dim) throw new Error(`${where}: index dim ${index.dim} differs from the model's ${embedder.dim}`);
+      const mismatch = index ? indexModelMismatch(where, index.embedder, f.model) : undefined;
       if (mismatch && !f.allowIndexMismatch) throw new Error(mismatch);
       if (mismatch) console.error(`warning: ${mismatch}`);
       if (!index && f.retriever !== 'dense') throw new UsageError(`--retriever ${f.retriever} needs --index`);
       // an index from an older inbatch has no BM25 part; its texts are enough to build one
-      if (index && (!index.lexical || index.lexical.params.k1 !== f.bm25K1 || index.lexical.params.b !== f.bm25B)) index.withLexical({ k1: f.bm25K1, b: f.bm25B });
+      if (index && !f.store && (!index.lexical || index.lexical.params.k1 !== f.bm25K1 || index.lexical.params.b !== f.bm25B)) index.withLexical({ k1: f.bm25K1, b: f.bm25B });
       // how a hybrid request ranks: fitted (or reused from the index's fusion.json) once, at start
-      const choice = index ? await chooseRetriever({ ...f, retriever: 'hybrid' }, { corpus: index, embedder, indexDir: f.index, fingerprint: index.embedder, evaluated: [], modelDir: f.model })
+      const choice = index && !f.store ? await chooseRetriever({ ...f, retriever: 'hybrid' }, { corpus: index, embedder, indexDir: f.index, fingerprint: index.embedder, evaluated: [], modelDir: f.model })
         .catch((e: Error) => {
           // a corpus too small to calibrate on still serves: hybrid requests fall back to RRF 1,1, said here and in /info
           if (!/calibration/.test(e.message)) throw e;
@@ -62,6 +67,7 @@ export function addServeCommand(program: Command): void {
       const stop = async (signal: string) => {
         console.error(`${signal}: finishing in-flight requests`);
         await app.close();
+        await (index as Partial<{ close(): Promise<void> }> | undefined)?.close?.();
         await embedder.release();
         process.exit(0);
       };

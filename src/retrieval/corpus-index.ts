@@ -12,7 +12,10 @@ import { Bm25Index, DEFAULT_BM25, type Bm25Params } from '../lexical/bm25-index.
 import { createIndex, type IndexKind } from '../vectors/create-index.js';
 import { DEFAULT_HNSW, type HnswOptions } from '../vectors/hnsw.js';
 import { loadIndex } from '../vectors/load-index.js';
-import type { VectorIndex } from '../vectors/vector-index.js';
+import type { VectorIndex, VectorSearch } from '../vectors/vector-index.js';
+import { PgVectorStore } from './pgvector-store.js';
+
+const isVectorIndex = (i: VectorSearch): i is VectorIndex => typeof (i as Partial<VectorIndex>).save === 'function';
 import { embedCorpus } from './embed-corpus.js';
 import type { EmbeddingCache } from './embedding-cache.js';
 import { Bm25Retriever, DEFAULT_HYBRID, DenseRetriever, HybridRetriever, type HybridOptions, type Retriever, type RetrieverKind } from './retriever.js';
@@ -44,6 +47,31 @@ const LEXICAL_DIR = 'bm25';
 export interface CorpusTexts extends Iterable<string> {
   readonly size: number;
   textOf(id: number): string;
+  /** A remote table's texts are fetched for the hits a search returned, before textOf reads them. */
+  prefetch?(ids: number[]): Promise<void>;
+}
+
+/** The texts of a pgvector table: fetched for each search's hits, kept in a bounded cache. */
+class StoreTexts implements CorpusTexts {
+  private readonly cache = new Map<number, string>();
+  constructor(private readonly store: PgVectorStore, readonly size: number) {}
+
+  async prefetch(ids: number[]): Promise<void> {
+    const missing = [...new Set(ids)].filter((id) => !this.cache.has(id));
+    if (!missing.length) return;
+    if (this.cache.size + missing.length > 100_000) this.cache.clear();
+    for (const [id, text] of await this.store.textsOf(missing)) this.cache.set(id, text);
+  }
+
+  textOf(id: number): string {
+    const text = this.cache.get(id);
+    if (text === undefined) throw new RangeError(`text ${id} of ${this.store.target.table} was not fetched (only a search's hits are)`);
+    return text;
+  }
+
+  [Symbol.iterator](): Iterator<string> {
+    throw new Error(`the texts of pgvector table ${this.store.target.table} are not read whole (BM25 and hybrid need an index folder: inbatch index --output)`);
+  }
 }
 
 export function arrayTexts(list: string[]): CorpusTexts {
@@ -61,7 +89,7 @@ export function arrayTexts(list: string[]): CorpusTexts {
 export class CorpusIndex {
   readonly texts: CorpusTexts;
 
-  constructor(readonly index: VectorIndex, texts: string[] | CorpusTexts, public lexical?: Bm25Index, readonly manifest?: CorpusManifest) {
+  constructor(readonly index: VectorSearch, texts: string[] | CorpusTexts, public lexical?: Bm25Index, readonly manifest?: CorpusManifest) {
     this.texts = Array.isArray(texts) ? arrayTexts(texts) : texts;
     if (index.size !== this.texts.size) throw new Error(`an index of ${index.size} vectors for ${this.texts.size} texts`);
     if (lexical && lexical.size !== this.texts.size) throw new Error(`a BM25 index of ${lexical.size} documents for ${this.texts.size} texts`);
@@ -87,8 +115,31 @@ export class CorpusIndex {
   }
 
   /** The k best texts per query, best first: hit ids are corpus positions (textOf gives the text). */
-  search(queries: string[], k: number, o: SearchOptions = {}): Promise<Hit[][]> {
-    return this.retriever(o.retriever ?? 'dense', o.embedder, o.hybrid).search(queries, k);
+  async search(queries: string[], k: number, o: SearchOptions = {}): Promise<Hit[][]> {
+    const hits = await this.retriever(o.retriever ?? 'dense', o.embedder, o.hybrid).search(queries, k);
+    await this.texts.prefetch?.(hits.flat().map((h) => h.id));
+    return hits;
+  }
+
+  /** Vectors ranked by the index alone (callers that embed their own queries); texts of the hits readable by textOf. */
+  async searchVectors(vectors: Float32Array[], k: number): Promise<Hit[][]> {
+    const hits = await this.index.search(vectors, k);
+    await this.texts.prefetch?.(hits.flat().map((h) => h.id));
+    return hits;
+  }
+
+  /** A pgvector table written by inbatch index --store, searched in the database. */
+  static async openStore(url: string): Promise<CorpusIndex & { embedder: object | null; close(): Promise<void> }> {
+    const store = await PgVectorStore.connect(url);
+    try {
+      const d = await store.open();
+      if (!d.meta || d.meta.size !== d.rows) throw new Error(`${store.target.display} table ${store.target.table}: ${d.meta ? `its load stopped at ${d.rows} of ${d.meta.size} rows` : 'not written by inbatch index'}; run inbatch index --store again`);
+      const manifest = { contract: (d.meta.contract ?? null) as CorpusManifest['contract'], memory_bytes_per_text: null } as unknown as CorpusManifest;
+      return Object.assign(new CorpusIndex(store, new StoreTexts(store, d.rows), undefined, manifest), { embedder: d.meta.embedder, close: () => store.close() });
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
   }
 
   textOf(id: number): string {
@@ -131,9 +182,10 @@ export class CorpusIndex {
    * all at once: a reader never sees a mix of two builds.
    */
   save(dir: string, embedder?: object): void {
-    if (this.manifest) throw new Error(`a corpus folder written by inbatch index is not saved again (${dir})`);
+    if (this.manifest || !isVectorIndex(this.index)) throw new Error(`a corpus folder or table written by inbatch index is not saved again (${dir})`);
+    const index = this.index;
     writeDirAtomic(dir, (tmp) => {
-      this.index.save(tmp);
+      index.save(tmp);
       writeFileSync(join(tmp, TEXTS_FILE), [...this.texts].join('\n') + '\n');
       writeFileSync(join(tmp, META_FILE), JSON.stringify({ kind: this.index.kind, dim: this.dim, size: this.size, embedder: embedder ?? null }));
       this.lexical?.save(join(tmp, LEXICAL_DIR));

@@ -45,7 +45,7 @@ export async function minePairs(corpus: CorpusIndex, embedder: TextEmbedder, fil
       if (!chunk.length) return;
       const queries = chunk.map((r) => r.cols[0]!), positives = chunk.map((r) => r.cols[1]!);
       const vectors = await embedder.embed([...queries, ...positives]);
-      const rankings = corpus.index.search(vectors.slice(0, chunk.length), Math.min(rangeMax, corpus.size));
+      const rankings = await corpus.searchVectors(vectors.slice(0, chunk.length), Math.min(rangeMax, corpus.size));
       let out = '';
       chunk.forEach((row, i) => {
         const positiveScore = innerProduct(vectors[i]!, vectors[chunk.length + i]!);

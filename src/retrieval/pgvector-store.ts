@@ -5,8 +5,9 @@
 //   meta   the table's COMMENT: {"inbatch": 1, dim, size, metric, embedder, contract}
 // Rows are inserted in id order, one transaction per batch, so count(*) is where a resumed load
 // continues. Exact search (the recall contract's truth) turns index scans off for its transaction.
-import pg from 'pg';
-import pgvector from 'pgvector';
+import type pgTypes from 'pg';
+import type pgvectorTypes from 'pgvector';
+import { lazyModule } from '../util/lazy-module.js';
 import type { Hit } from '../vectors/topk.js';
 import type { VectorSearch } from '../vectors/vector-index.js';
 
@@ -20,6 +21,10 @@ export interface StoreTarget {
   m: number;
   efConstruction: number;
 }
+
+// loaded on first use, as every heavy dependency
+const pg = lazyModule<typeof pgTypes>('pg');
+const pgvector = lazyModule<typeof pgvectorTypes>('pgvector');
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,54}$/;
 
@@ -69,11 +74,11 @@ export class PgVectorStore implements VectorSearch {
   dim = 0;
   size = 0;
 
-  private constructor(readonly target: StoreTarget, private readonly client: pg.Client) {}
+  private constructor(readonly target: StoreTarget, private readonly client: pgTypes.Client) {}
 
   static async connect(url: string): Promise<PgVectorStore> {
     const target = parseStoreUrl(url);
-    const client = new pg.Client({ connectionString: target.url, connectionTimeoutMillis: 15_000 });
+    const client = new (pg().Client)({ connectionString: target.url, connectionTimeoutMillis: 15_000 });
     client.on('error', () => undefined); // a dropped connection fails the query in flight, with its own message
     try {
       await client.connect();
@@ -87,7 +92,7 @@ export class PgVectorStore implements VectorSearch {
 
   private get name(): string { return `${this.target.display} table ${this.target.table}`; }
 
-  private q(sql: string, params?: unknown[]): Promise<pg.QueryResult> {
+  private q(sql: string, params?: unknown[]): Promise<pgTypes.QueryResult> {
     return this.client.query(sql, params).catch((e: Error) => { throw new Error(`${this.name}: ${e.message}`); });
   }
 
@@ -138,13 +143,13 @@ export class PgVectorStore implements VectorSearch {
   }
 
   async setMeta(meta: StoreMeta): Promise<void> {
-    await this.q(`COMMENT ON TABLE ${this.target.table} IS ${pg.escapeLiteral(JSON.stringify(meta))}`);
+    await this.q(`COMMENT ON TABLE ${this.target.table} IS ${pg().escapeLiteral(JSON.stringify(meta))}`);
   }
 
   /** Inserts rows first, first + 1, ... in one transaction. */
   async insert(first: number, vectors: Float32Array, dim: number, texts: string[], docIds?: string[]): Promise<void> {
     const ids = texts.map((_, i) => first + i);
-    const literals = texts.map((_, i) => pgvector.toSql(Array.from(vectors.subarray(i * dim, (i + 1) * dim))));
+    const literals = texts.map((_, i) => pgvector().toSql(Array.from(vectors.subarray(i * dim, (i + 1) * dim))));
     await this.q('BEGIN');
     try {
       await this.q(`INSERT INTO ${this.target.table} (id, doc_id, text, embedding) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::vector[])`, [ids, docIds ?? texts.map(() => null), texts, literals]);
@@ -187,7 +192,7 @@ export class PgVectorStore implements VectorSearch {
       if (exact) await this.q('SET LOCAL enable_bitmapscan = off');
       const out: Hit[][] = [];
       for (const q of queries) {
-        const r = await this.q(`SELECT id, (embedding <#> $1::vector) AS d FROM ${this.target.table} ORDER BY embedding <#> $1::vector LIMIT ${Math.max(0, Math.floor(k))}`, [pgvector.toSql(Array.from(q))]);
+        const r = await this.q(`SELECT id, (embedding <#> $1::vector) AS d FROM ${this.target.table} ORDER BY embedding <#> $1::vector LIMIT ${Math.max(0, Math.floor(k))}`, [pgvector().toSql(Array.from(q))]);
         out.push(r.rows.map((row: { id: string; d: number }) => ({ id: Number(row.id), score: Math.fround(-row.d) })));
       }
       await this.q('COMMIT');
@@ -206,7 +211,7 @@ export class PgVectorStore implements VectorSearch {
   /** Stored rows by id (for checks), in id order. */
   async rowsOf(ids: number[]): Promise<Array<{ id: number; text: string; vector: Float32Array }>> {
     const r = await this.q(`SELECT id, text, embedding::text AS e FROM ${this.target.table} WHERE id = ANY($1::bigint[]) ORDER BY id`, [ids]);
-    return r.rows.map((row: { id: string; text: string; e: string }) => ({ id: Number(row.id), text: row.text, vector: Float32Array.from(pgvector.fromSql(row.e) as number[]) }));
+    return r.rows.map((row: { id: string; text: string; e: string }) => ({ id: Number(row.id), text: row.text, vector: Float32Array.from(pgvector().fromSql(row.e) as number[]) }));
   }
 
   async close(): Promise<void> {

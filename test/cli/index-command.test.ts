@@ -221,6 +221,26 @@ test('pgvector through the wire protocol: index --store, the exact top 10, recal
     const verify = inbatch('index', 'verify', '--store', url, '--model', w.model, '--queries', '40');
     assert.equal(verify.code, 0, verify.out + verify.err);
     assert.doesNotMatch(verify.out, /secret/);
+    // mine and serve rank with the table too
+    const mined = inbatch('mine', '--model', w.model, '--train-set', dev, '--store', url, '--output', join(dir, 'mined.tsv'), '--negatives', '2', '--range-min', '1', '--range-max', '20', '--margin', '-2');
+    assert.equal(mined.code, 0, mined.err);
+    const minedRows = readFileSync(join(dir, 'mined.tsv'), 'utf8').trim().split('\n').map((l) => l.split('\t'));
+    assert.equal(minedRows.length, 200);
+    assert.ok(minedRows.every((r) => r.slice(2).every((t) => w.texts.includes(t))), 'mined negatives are corpus texts read back from the table');
+    assert.ok(minedRows.every((r) => r.length === 4), 'every row got its 2 negatives (no margin guard here): ' + mined.err);
+    assert.equal(inbatch('export', '--model', w.model, '--output', join(dir, 'onnx')).code, 0);
+    const child = inbatchChild('serve', '--model', join(dir, 'onnx'), '--store', url, '--port', '0');
+    try {
+      let err = '';
+      const base = await new Promise<string>((resolve, reject) => {
+        child.stderr!.on('data', (d) => { err += String(d); const m = /listening on (http:\/\/[^\s]+)/.exec(err); if (m) resolve(m[1]!); });
+        child.on('exit', () => reject(new Error(err)));
+      });
+      const found = await (await fetch(`${base}/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: w.texts[7], k: 2 }) })).json() as { results: Array<{ id: number; text: string }> };
+      assert.deepEqual([found.results[0]!.id, found.results[0]!.text], [7, w.texts[7]]);
+    } finally {
+      child.kill('SIGTERM');
+    }
     // another model's index into the same table is refused, nothing dropped
     const other = join(dir, 'other');
     assert.equal(inbatch('init', '--config', 'tiny', '--vocab', join(dir, 'vocab.txt'), '--output-emb-size', '32', '--seed', '9', '--save-dir', other).code, 0);

@@ -12,6 +12,8 @@ import { Bm25Index } from '../lexical/bm25-index.js';
 import { assembleChunks, describePlan, embedChunks, openWork, removeWork, type ChunkPlan } from '../retrieval/corpus-chunks.js';
 import { buildSearchIndex, CONTRACT_K, saveSearchIndex, writeManifest, type CorpusManifest, type StoreKind } from '../retrieval/corpus-store.js';
 import { PgVectorStore } from '../retrieval/pgvector-store.js';
+import { exportBulk } from '../retrieval/bulk-export.js';
+import { openCorpusFolder } from '../retrieval/corpus-store.js';
 import { readJsonObject } from '../util/json-file.js';
 import { Progress } from '../util/progress.js';
 import { NpyRows } from '../vectors/npy.js';
@@ -109,6 +111,22 @@ export function addIndexCommand(program: Command): void {
       console.log(workDir);
     });
   addIndexVerifyCommand(index);
+  index.command('export')
+    .description('Write an index folder as Milvus or Qdrant bulk-import JSON files (their documented formats), with the collection they fit.')
+    .addOption(new Option('--index <dir>', 'a folder written by inbatch index').argParser(pathValue).makeOptionMandatory())
+    .addOption(new Option('--format <f>', 'milvus (row-based JSON for bulk insert) | qdrant (PUT .../points bodies)').argParser(oneOf('milvus', 'qdrant')).makeOptionMandatory())
+    .addOption(new Option('--output <dir>', 'folder for part-NNNNN.json and collection.json').argParser(pathValue).makeOptionMandatory())
+    .addOption(new Option('--rows-per-file <n>', 'rows per part file').argParser(intIn(1, 10_000_000)).default(100_000))
+    .action((f) => {
+      const corpus = openCorpusFolder(f.index);
+      try {
+        const files = exportBulk(corpus, f.format, f.output, f.rowsPerFile);
+        console.error(`${corpus.manifest.size} rows in ${files.length} ${f.format} file(s) and collection.json`);
+        console.log(f.output);
+      } finally {
+        corpus.close();
+      }
+    });
 }
 
 function shardValue(raw: string): { index: number; count: number } {

@@ -132,6 +132,16 @@ export class TextTable {
     }
   }
 
+  /** The longest text's UTF-8 byte length (from the offsets alone). */
+  maxBytes(): number {
+    let max = 0;
+    for (let first = 0; first < this.size; first += 65536) {
+      const n = Math.min(65536, this.size - first), offs = this.offsets(first, n + 1);
+      for (let i = 0; i < n; i++) max = Math.max(max, offs[i + 1]! - offs[i]!);
+    }
+    return max;
+  }
+
   /** Every text in id order, read in blocks. */
   *[Symbol.iterator](): Iterator<string> {
     const block = 4096;

@@ -20,6 +20,8 @@ export interface StoreTarget {
   /** the HNSW index's build parameters (default 32, 200: pgvector's own 16, 64 kept 0.9995 of the exact top 10 on LCQMC, 32, 200 all of it) */
   m: number;
   efConstruction: number;
+  /** an SQL condition on the table's columns (id, doc_id, text) that every hit must meet; the operator's own, never a request's */
+  filter?: string;
 }
 
 // loaded on first use, as every heavy dependency
@@ -28,7 +30,7 @@ const pgvector = lazyModule<typeof pgvectorTypes>('pgvector');
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,54}$/;
 
-/** postgres://user:pass@host:port/db?table=NAME&ef_search=N&m=M&ef_construction=E (table default inbatch_corpus). */
+/** postgres://user:pass@host:port/db?table=NAME&ef_search=N&m=M&ef_construction=E&filter=SQL (table default inbatch_corpus). */
 export function parseStoreUrl(url: string): StoreTarget {
   let u: URL;
   try {
@@ -46,8 +48,10 @@ export function parseStoreUrl(url: string): StoreTarget {
   if (!Number.isSafeInteger(efConstruction) || efConstruction < 2 * m || efConstruction > 1000) throw new Error(`--store: ef_construction must be an integer in ${2 * m}..1000 (at least 2 * m)`);
   const shown = new URL(u.href);
   if (shown.password) shown.password = '***';
-  for (const k of ['table', 'ef_search', 'm', 'ef_construction']) u.searchParams.delete(k);
-  return { url: u.href, table, display: shown.href, efSearch, m, efConstruction };
+  const filter = u.searchParams.get('filter') ?? undefined;
+  if (filter !== undefined && (/;|--|\/\*/.test(filter) || !filter.trim())) throw new Error('--store: filter must be one SQL condition (no ";", no comments)');
+  for (const k of ['table', 'ef_search', 'm', 'ef_construction', 'filter']) u.searchParams.delete(k);
+  return { url: u.href, table, display: shown.href, efSearch, m, efConstruction, filter };
 }
 
 export interface StoreMeta {
@@ -73,6 +77,8 @@ export class PgVectorStore implements VectorSearch {
   readonly kind = 'pgvector';
   dim = 0;
   size = 0;
+  /** pgvector's version on the server (iterative index scans need 0.8) */
+  private version: number[] = [0];
 
   private constructor(readonly target: StoreTarget, private readonly client: pgTypes.Client) {}
 
@@ -87,7 +93,10 @@ export class PgVectorStore implements VectorSearch {
       await client.end().catch(() => undefined);
       throw new Error(`${target.display}: cannot use the database (${(e as Error).message || (e as NodeJS.ErrnoException).code})`);
     }
-    return new PgVectorStore(target, client);
+    const store = new PgVectorStore(target, client);
+    const v = await client.query("SELECT extversion FROM pg_extension WHERE extname = 'vector'");
+    store.version = String(v.rows[0]?.extversion ?? '0').split('.').map(Number);
+    return store;
   }
 
   private get name(): string { return `${this.target.display} table ${this.target.table}`; }
@@ -189,10 +198,13 @@ export class PgVectorStore implements VectorSearch {
     await this.q('BEGIN');
     try {
       await this.q(exact ? 'SET LOCAL enable_indexscan = off' : `SET LOCAL hnsw.ef_search = ${Math.max(this.target.efSearch, Math.min(1000, k))}`);
+      // with a filter, pgvector (0.8+) keeps scanning the graph until k rows pass it
+      if (!exact && this.target.filter && (this.version[0]! > 0 || this.version[1]! >= 8)) await this.q('SET LOCAL hnsw.iterative_scan = relaxed_order');
       if (exact) await this.q('SET LOCAL enable_bitmapscan = off');
       const out: Hit[][] = [];
       for (const q of queries) {
-        const r = await this.q(`SELECT id, (embedding <#> $1::vector) AS d FROM ${this.target.table} ORDER BY embedding <#> $1::vector LIMIT ${Math.max(0, Math.floor(k))}`, [pgvector().toSql(Array.from(q))]);
+        const where = this.target.filter ? `WHERE (${this.target.filter}) ` : '';
+        const r = await this.q(`SELECT id, (embedding <#> $1::vector) AS d FROM ${this.target.table} ${where}ORDER BY embedding <#> $1::vector LIMIT ${Math.max(0, Math.floor(k))}`, [pgvector().toSql(Array.from(q))]);
         out.push(r.rows.map((row: { id: string; d: number }) => ({ id: Number(row.id), score: Math.fround(-row.d) })));
       }
       await this.q('COMMIT');

@@ -138,6 +138,34 @@ test('index: bad lines are named by file:line, or skipped and counted; TSV ids a
     const ids = readFileSync(join(dir, 'o2', 'ids.bin'), 'utf8');
     assert.ok(ids.startsWith('doc-0doc-1doc-2'));
     assert.equal(readFileSync(join(dir, 'o2', 'texts.bin'), 'utf8'), w.texts.slice(0, 50).join(''));
+    // Milvus and Qdrant bulk files, checked against their documented shapes and the stored vectors
+    const stored = new NpyRows(join(dir, 'o2', 'vectors.npy'));
+    const vectors = stored.read(0, stored.rows);
+    stored.close();
+    for (const format of ['milvus', 'qdrant'] as const) {
+      const out = join(dir, format);
+      const r = inbatch('index', 'export', '--index', join(dir, 'o2'), '--format', format, '--output', out, '--rows-per-file', '20');
+      assert.equal(r.code, 0, r.err);
+      const parts = readdirSync(out).filter((f) => f.startsWith('part-')).sort();
+      assert.deepEqual(parts, ['part-00000.json', 'part-00001.json', 'part-00002.json']);
+      const rows = parts.flatMap((p) => { const body = JSON.parse(readFileSync(join(out, p), 'utf8')); assert.deepEqual(Object.keys(body), [format === 'milvus' ? 'rows' : 'points']); return body[format === 'milvus' ? 'rows' : 'points']; });
+      assert.equal(rows.length, 50);
+      const collection = JSON.parse(readFileSync(join(out, 'collection.json'), 'utf8'));
+      rows.forEach((row: Record<string, any>, i: number) => {
+        assert.equal(row.id, i);
+        const vector: number[] = format === 'milvus' ? row.embedding : row.vector;
+        assert.deepEqual(vector.map((v) => Math.fround(v)), Array.from(vectors.subarray(i * 32, (i + 1) * 32)));
+        const fields = format === 'milvus' ? row : row.payload;
+        assert.deepEqual([fields.text, fields.doc_id], [w.texts[i], `doc-${i}`]);
+        // Milvus: every row has exactly the schema's fields; Qdrant: id, vector, payload
+        assert.deepEqual(Object.keys(row).sort(), format === 'milvus' ? collection.fields.map((f: { name: string }) => f.name).sort() : ['id', 'payload', 'vector']);
+      });
+      if (format === 'milvus') {
+        assert.deepEqual(collection.fields.find((f: { name: string }) => f.name === 'embedding'), { name: 'embedding', data_type: 'FloatVector', dim: 32 });
+        assert.equal(collection.index.metric_type, 'IP');
+        assert.equal(collection.fields.find((f: { name: string }) => f.name === 'id').auto_id, false);
+      } else assert.deepEqual(collection, { vectors: { size: 32, distance: 'Dot' } });
+    }
   } finally {
     cleanup();
   }
@@ -218,6 +246,11 @@ test('pgvector through the wire protocol: index --store, the exact top 10, recal
     let shared = 0, total = 0;
     for (const [q, list] of b) { total += list.length; shared += list.filter((t) => a.get(q)?.includes(t)).length; }
     assert.ok(shared / total >= 0.98, `the store returned ${shared}/${total} of the exact top 10`);
+    const filtered = inbatch('recall', '--model', w.model, '--store', `${url}&filter=${encodeURIComponent('id >= 1000')}`, '--similar-text-pair-file', dev, '--recall-result-dir', join(dir, 'rf'), '--recall-num', '5');
+    assert.equal(filtered.code, 0, filtered.err);
+    const filteredTexts = readFileSync(join(dir, 'rf', 'recall_result.txt'), 'utf8').trim().split('\n').map((l) => l.split('\t')[1]!);
+    assert.equal(filteredTexts.length, 1000);
+    assert.ok(filteredTexts.every((t) => w.texts.indexOf(t) >= 1000), 'the filter holds for every hit');
     const verify = inbatch('index', 'verify', '--store', url, '--model', w.model, '--queries', '40');
     assert.equal(verify.code, 0, verify.out + verify.err);
     assert.doesNotMatch(verify.out, /secret/);

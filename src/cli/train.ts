@@ -37,6 +37,8 @@ function trainCommand(program: Command) {
     .addOption(maxSeqLengthOption())
     .addOption(poolingOption())
     .addOption(new Option('--margin <m>', 'subtracted from the positive\'s cosine').argParser(nonNegative).default(D.margin))
+    .addOption(new Option('--false-negative-margin <d>', 'mask a negative scoring above its positive + d, or with the positive\'s text (likely a text that also matches); off by default').argParser(numberWhere((v) => v >= -1 && v <= 2, 'in [-1, 2]')))
+    .addOption(new Option('--false-negative-log <file>', 'with --false-negative-margin: JSON Lines of each step\'s 5 strongest masked suspects').argParser(pathValue))
     .addOption(new Option('--scale <s>', 'logit scale').argParser(positive).default(D.scale))
     .addOption(new Option('--save-steps <n>', 'checkpoint every N steps (0: only on interruption)').argParser(intIn(0)).default(D.saveSteps))
     .addOption(new Option('--warmup-proportion <p>', 'share of steps with linear warmup').argParser(proportion).default(D.warmupProportion))
@@ -78,6 +80,7 @@ type TrainFlags = ReturnType<ReturnType<typeof trainCommand>['opts']>;
 
 export function addTrainCommand(program: Command): void {
   trainCommand(program).action(async (f) => {
+    if (f.falseNegativeLog && f.falseNegativeMargin === undefined) throw new UsageError('--false-negative-log needs --false-negative-margin');
     if (f.nodeRank >= f.nnodes) throw new UsageError(`--node-rank ${f.nodeRank} must be below --nnodes ${f.nnodes}`);
     if (f.backend === 'nccl' && !f.device.startsWith('cuda')) throw new UsageError('--backend nccl reduces CUDA tensors: use it with --device cuda (gloo is the CPU backend)');
     const worker = workerIdentity(process.env, f);
@@ -122,7 +125,7 @@ export function addTrainCommand(program: Command): void {
 function trainOptions(f: TrainFlags, maxLen: number): Partial<TrainOptions> & { saveDir: string } {
   return {
     saveDir: f.saveDir, batchSize: f.batchSize, learningRate: f.learningRate, epochs: f.epochs, maxSteps: f.maxSteps,
-    margin: f.margin, scale: f.scale, saveSteps: f.saveSteps, warmupProportion: f.warmupProportion, weightDecay: f.weightDecay,
+    margin: f.margin, scale: f.scale, falseNegativeMargin: f.falseNegativeMargin, falseNegativeLog: f.falseNegativeLog, saveSteps: f.saveSteps, warmupProportion: f.warmupProportion, weightDecay: f.weightDecay,
     maxGradNorm: f.maxGradNorm, seed: f.seed, groupByLength: f.groupByLength && !f.padToMaxLength, padToMaxLength: f.padToMaxLength ? maxLen : undefined,
     loggingSteps: f.loggingSteps, keepCheckpoints: f.keepCheckpoints, evalSteps: f.evalSteps, timeBudgetSeconds: f.timeBudget,
     resume: f.resumeFrom ?? f.resume, overwrite: f.overwrite,

@@ -11,6 +11,10 @@ export interface TrainOptions {
   maxSteps?: number;
   margin: number;
   scale: number;
+  /** false-negative masking: a negative scoring above its row's positive + this (or with the positive's text) leaves the softmax */
+  falseNegativeMargin?: number;
+  /** JSON Lines of the strongest masked suspects (query, positive, masked text, scores) */
+  falseNegativeLog?: string;
   /** checkpoint every N steps (0: only at the end or on interruption) */
   saveSteps: number;
   warmupProportion: number;
@@ -77,6 +81,8 @@ export interface StepLog {
   grad_norm: number;
   pairs_per_s: number;
   tokens_per_s: number;
+  /** with --false-negative-margin: negatives masked since the previous log */
+  false_negatives_masked?: number;
 }
 
 export interface TrainHooks {
@@ -140,5 +146,8 @@ export function validateTrainOptions(o: TrainOptions): void {
   real('maxGradNorm', (v) => v >= 0, '>= 0 (0 disables clipping)');
   real('scale', (v) => v > 0, '> 0');
   real('margin', (v) => v >= 0, '>= 0');
+  if (o.falseNegativeMargin !== undefined && !(Number.isFinite(o.falseNegativeMargin) && o.falseNegativeMargin >= -1 && o.falseNegativeMargin <= 2)) {
+    throw new RangeError(`falseNegativeMargin (--false-negative-margin) must be in [-1, 2] (cosines differ by at most 2; below -1 nearly every negative would be masked), got ${o.falseNegativeMargin}`);
+  }
   if (o.timeBudgetSeconds !== undefined) real('timeBudgetSeconds', (v) => v > 0, '> 0');
 }

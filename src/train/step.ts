@@ -13,7 +13,7 @@ import { batchTokens, type BatchTexts } from './batch.js';
 import { clipGradNorm } from './clip.js';
 import { allReduceGradients } from './gather.js';
 import { backwardInChunks } from './grad-cache.js';
-import { inBatchNegativesLoss } from './inbatch-negatives.js';
+import { inBatchNegativesLoss, type FalseNegativeStats } from './inbatch-negatives.js';
 
 export interface StepOptions {
   margin: number;
@@ -31,6 +31,8 @@ export interface StepOptions {
   group?: ProcessGroup;
   /** text columns of the data (2: query, positive; more: hard negatives), for gathering */
   columns: number;
+  /** false-negative masking (inbatch-negatives.ts): its margin d; stats come back in the result */
+  falseNegativeMargin?: number;
 }
 
 export interface StepResult {
@@ -39,13 +41,24 @@ export interface StepResult {
   tokens: number;
   /** GradCache: largest difference between a chunk's graph pass and its first pass (0: masks replayed) */
   replayMaxDiff?: number;
+  /** with falseNegativeMargin: what was masked (rows and columns index the global batch) */
+  falseNegatives?: FalseNegativeStats;
+}
+
+/** FNV-1a over a text's token ids: equal texts, equal keys (as float64-exact integers, for gathering). */
+export function tokenKey(tokens: Uint32Array): number {
+  let h = 0x811c9dc5;
+  for (const t of tokens) for (let b = 0; b < 32; b += 8) { h ^= (t >>> b) & 0xff; h = Math.imul(h, 0x01000193) >>> 0; }
+  return h * 0x400 + (tokens.length & 0x3ff);
 }
 
 export function trainStep(model: DualEncoder, optimizer: AdamW, batch: BatchTexts, o: StepOptions): StepResult {
   const { group } = o;
   T.manualSeed(group ? o.stepSeed * 31 + group.rank : o.stepSeed); // each rank its own dropout masks
   const gather = group ? { group, titleColumn: batch.titleColumn, columns: o.columns } : undefined;
-  const lossOf = (q: Tensor, t: Tensor) => inBatchNegativesLoss(q, t, { margin: o.margin, scale: o.scale, gather });
+  const falseNegatives = o.falseNegativeMargin === undefined ? undefined
+    : { margin: o.falseNegativeMargin, titleKeys: Float64Array.from(batch.titles, tokenKey), stats: { masked: 0, suspects: [] } as FalseNegativeStats };
+  const lossOf = (q: Tensor, t: Tensor) => inBatchNegativesLoss(q, t, { margin: o.margin, scale: o.scale, gather, falseNegatives });
   const { loss, replayMaxDiff } = o.chunkSize
     ? backwardInChunks(model, batch, { chunkSize: o.chunkSize, padId: o.padId, padTo: o.padTo }, lossOf)
     : { loss: backwardWhole(model, batch, o, lossOf), replayMaxDiff: undefined };
@@ -53,7 +66,7 @@ export function trainStep(model: DualEncoder, optimizer: AdamW, batch: BatchText
   const gradNorm = clipGradNorm(optimizer.params.map(([, p]) => p), o.maxGradNorm);
   optimizer.update(o.lr);
   optimizer.zeroGrad();
-  return { loss, gradNorm, tokens: batchTokens(batch), replayMaxDiff };
+  return { loss, gradNorm, tokens: batchTokens(batch), replayMaxDiff, falseNegatives: falseNegatives?.stats };
 }
 
 function backwardWhole(model: DualEncoder, batch: BatchTexts, o: StepOptions, lossOf: (q: Tensor, t: Tensor) => Tensor): number {

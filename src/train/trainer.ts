@@ -3,7 +3,7 @@
 // timers and servers in the same process keep running. The jobs around it live in their own
 // files: step.ts, workers.ts, checkpoint.ts, train-log.ts, best-model.ts, time-budget.ts, collapse-watch.ts.
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { appendFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DualEncoder } from '../model/dual-encoder.js';
 import { saveModel } from '../model/folder.js';
@@ -14,7 +14,8 @@ import { makeDir } from '../util/make-dir.js';
 import { Progress } from '../util/progress.js';
 import type { TrainingSource } from '../data/training-source.js';
 import { AdamW } from './adamw.js';
-import { batchTexts } from './batch.js';
+import { batchTexts, type BatchTexts } from './batch.js';
+import type { FalseNegativeStats } from './inbatch-negatives.js';
 import { BestModelTracker } from './best-model.js';
 import { listCheckpoints, pruneCheckpoints, readCheckpointState, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { CollapseWatch } from './collapse-watch.js';
@@ -54,7 +55,7 @@ interface Run {
   progress: Progress;
   evaluations: TrainResult['evaluations'];
   /** sums since the last logged step */
-  window: { loss: number; steps: number; pairs: number; tokens: number; start: number };
+  window: { loss: number; steps: number; pairs: number; tokens: number; masked: number; start: number };
   lastLoss: number;
   lastCheckpoint?: { step: number; dir: string };
 }
@@ -135,7 +136,7 @@ export class Trainer {
       budget: o.timeBudgetSeconds ? new TimeBudget(o.timeBudgetSeconds, state.globalStep) : undefined,
       collapse: new CollapseWatch(o.margin, o.scale),
       progress: new Progress('train', this.totalSteps, 'step', quiet),
-      window: { loss: 0, steps: 0, pairs: 0, tokens: 0, start: Date.now() },
+      window: { loss: 0, steps: 0, pairs: 0, tokens: 0, masked: 0, start: Date.now() },
     };
   }
 
@@ -147,8 +148,9 @@ export class Trainer {
     const batch = batchTexts(this.data, rows.subarray(from, to));
     const r = trainStep(this.model, this.optimizer, batch, {
       margin: o.margin, scale: o.scale, maxGradNorm: o.maxGradNorm, lr: this.lr(state.globalStep), stepSeed: o.seed * 7919 + state.globalStep,
-      padId: this.model.tokenizer.padId, padTo: o.padToMaxLength, chunkSize: o.gradCacheChunkSize, group, columns: this.data.columns,
+      padId: this.model.tokenizer.padId, padTo: o.padToMaxLength, chunkSize: o.gradCacheChunkSize, group, columns: this.data.columns, falseNegativeMargin: o.falseNegativeMargin,
     });
+    if (r.falseNegatives && o.falseNegativeLog && this.lead) this.logSuspects(batch, r.falseNegatives, state.globalStep + 1, group !== undefined);
     if (!Number.isFinite(r.loss)) throw new Error(`loss became ${r.loss} at step ${state.globalStep + 1}; lower the learning rate or check the data`);
     if (r.replayMaxDiff !== undefined) checkReplay(r.replayMaxDiff, state.globalStep + 1, T.getDefaultDevice());
     return { ...r, titles: batch.titles.length };
@@ -159,7 +161,17 @@ export class Trainer {
     state.globalStep++;
     state.batchInEpoch++;
     run.lastLoss = r.loss;
-    Object.assign(window, { loss: window.loss + r.loss, steps: window.steps + 1, pairs: window.pairs + pairs, tokens: window.tokens + r.tokens });
+    Object.assign(window, { loss: window.loss + r.loss, steps: window.steps + 1, pairs: window.pairs + pairs, tokens: window.tokens + r.tokens, masked: window.masked + (r.falseNegatives?.masked ?? 0) });
+  }
+
+  /** The step's 5 strongest masked suspects as JSON Lines (texts decoded where this rank holds them). */
+  private logSuspects(batch: BatchTexts, stats: FalseNegativeStats, step: number, gathered: boolean): void {
+    const tok = this.model.tokenizer;
+    const text = (ids: Uint32Array | undefined) => (ids && !gathered ? tok.decode(Array.from(ids)).join('') : null);
+    const lines = stats.suspects.sort((a, b) => b.score - b.positive - (a.score - a.positive)).slice(0, 5).map((s) => JSON.stringify({
+      step, query: text(batch.queries[s.row]), positive: text(batch.titles[s.row]), masked: text(batch.titles[s.column]), masked_score: s.score, positive_score: s.positive, row: s.row, column: s.column,
+    }));
+    if (lines.length) appendFileSync(this.options.falseNegativeLog!, lines.join('\n') + '\n');
   }
 
   /** What follows a step: the collapse watch, logging, checkpoints, evaluation, charts, the time budget. */
@@ -190,11 +202,12 @@ export class Trainer {
     const record: StepLog = {
       step: state.globalStep, epoch: state.epoch, loss: window.loss / window.steps, lr: this.lr(state.globalStep - 1), grad_norm: r.gradNorm,
       pairs_per_s: window.pairs / seconds, tokens_per_s: window.tokens / seconds,
+      ...(this.options.falseNegativeMargin !== undefined ? { false_negatives_masked: window.masked } : {}),
     };
     run.log.write({ ...record });
     this.hooks.onLog?.(record);
     run.progress.update(state.globalStep, { loss: record.loss, lr: record.lr, 'pairs/s': record.pairs_per_s }, true);
-    Object.assign(window, { loss: 0, steps: 0, pairs: 0, tokens: 0, start: Date.now() });
+    Object.assign(window, { loss: 0, steps: 0, pairs: 0, tokens: 0, masked: 0, start: Date.now() });
   }
 
   /** Writes a checkpoint at the current step (rank 0; once per step) and returns its folder. */
@@ -306,6 +319,8 @@ export class Trainer {
       throw new UsageError(`${dir} was trained on other data (${saved.dataFingerprint.split(':')[0]} rows, fingerprint ${saved.dataFingerprint}; now ${dataFingerprint}): it cannot be resumed on this --train-set`);
     }
     if ((saved.worldSize ?? 1) !== this.world) throw new UsageError(`${dir} was trained by ${saved.worldSize ?? 1} worker(s), now ${this.world}: a resumed run must keep the number of workers (the data order depends on it)`);
+    const lossBefore = saved.options?.falseNegativeMargin;
+    if (saved.options && lossBefore !== o.falseNegativeMargin) throw new UsageError(`${dir} was trained with --false-negative-margin ${lossBefore ?? 'off'}, now ${o.falseNegativeMargin ?? 'off'}: a resumed run must keep its loss options`);
     for (const key of ['batchSize', 'seed', 'groupByLength'] as const) {
       const before = saved.options?.[key];
       if (before !== undefined && before !== o[key]) throw new UsageError(`${dir} was trained with ${key} ${before}, now ${o[key]}: a resumed run must keep it (the data order depends on it)`);

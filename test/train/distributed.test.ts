@@ -47,6 +47,23 @@ test('2 workers x --batch-size 16 end with the weights of 1 process x 32 after 1
     const dc = maxDiff(join(dir, 'one', 'model_final', 'model.safetensors'), join(dir, 'cached', 'model_final', 'model.safetensors'));
     console.log(`2 x 16 in GradCache chunks of 8 vs 1 x 32: max weight difference ${dc}`);
     assert.ok(dc <= 1e-4, `GradCache with workers: max weight difference ${dc}`);
+    // false-negative masking over the gathered global batch: 2 workers mask what 1 process does
+    const fn = ['--false-negative-margin', '0'];
+    const oneMasked = inbatch('train', ...common, ...fn, '--save-dir', join(dir, 'one-fn'), '--batch-size', '32', '--logging-steps', '5');
+    assert.equal(oneMasked.code, 0, oneMasked.err);
+    const twoMasked = inbatch('train', ...common, ...fn, '--save-dir', join(dir, 'two-fn'), '--batch-size', '16', '--nproc-per-node', '2', '--master-port', String(await freePort()), '--logging-steps', '5');
+    assert.equal(twoMasked.code, 0, twoMasked.err);
+    const dm = maxDiff(join(dir, 'one-fn', 'model_final', 'model.safetensors'), join(dir, 'two-fn', 'model_final', 'model.safetensors'));
+    console.log(`false-negative masking, 2 x 16 vs 1 x 32: max weight difference ${dm}`);
+    const logged = (d: string) => readFileSync(join(dir, d, 'train_log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.false_negatives_masked !== undefined).map((e) => e.false_negatives_masked);
+    // float32 rounding of other summation orders reaches AdamW's normalised update on weights whose
+    // gradient is near zero, and masking (-inf logits) leaves more of those: 2e-4 here where the
+    // masks agree (same counts at every log, losses within 1e-5); a wrong mask moves weights by ~1e-2
+    const changed = maxDiff(join(dir, 'one', 'model_final', 'model.safetensors'), join(dir, 'one-fn', 'model_final', 'model.safetensors'));
+    console.log(`masked vs unmasked, 1 x 32: max weight difference ${changed}`);
+    assert.ok(dm <= 5e-4 && dm < changed / 10, `masked: max weight difference ${dm} (masking itself moved weights by ${changed})`);
+    assert.ok(logged('one-fn').some((m: number) => m > 0), 'the log counts masked negatives');
+    assert.deepEqual(logged('two-fn'), logged('one-fn'), 'rank 0 of 2 workers counts the same masked negatives as 1 process');
     // and without gathering the negatives of the other worker, the runs would differ: the check can fail
     const half = inbatch('train', ...common, '--save-dir', join(dir, 'half'), '--batch-size', '16');
     assert.equal(half.code, 0, half.err);

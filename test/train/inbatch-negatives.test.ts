@@ -69,3 +69,55 @@ test('gradient of the whole model matches finite differences (float64, tiny mode
     model.dispose();
   }
 });
+
+/** Masked loss and its gradients in float64, written out: masked columns leave the softmax. */
+function referenceMasked(q: number[][], t: number[][], margin: number, scale: number, d: number, keys?: number[]) {
+  const B = q.length, dim = q[0]!.length;
+  const S = q.map((qi) => t.map((tj) => qi.reduce((s, x, k) => s + x * tj[k]!, 0)));
+  const kept = S.map((row, i) => row.map((s, j) => j === i || !(s > row[i]! + d || (keys !== undefined && keys[j] === keys[i]))));
+  const gq = q.map(() => new Array<number>(dim).fill(0)), gt = t.map(() => new Array<number>(dim).fill(0));
+  let loss = 0, masked = 0;
+  S.forEach((row, i) => {
+    const logits = row.map((s, j) => scale * (s - (i === j ? margin : 0)));
+    const max = Math.max(...logits.filter((_, j) => kept[i]![j]));
+    const z = logits.reduce((acc, l, j) => acc + (kept[i]![j] ? Math.exp(l - max) : 0), 0);
+    loss += max + Math.log(z) - logits[i]!;
+    row.forEach((_, j) => {
+      if (!kept[i]![j]) { masked++; return; }
+      const dS = (scale * (Math.exp(logits[j]! - max) / z - (i === j ? 1 : 0))) / B; // dL/dS_ij
+      for (let k = 0; k < dim; k++) { gq[i]![k]! += dS * t[j]![k]!; gt[j]![k]! += dS * q[i]![k]!; }
+    });
+  });
+  return { loss: loss / B, gq, gt, masked };
+}
+
+test('false-negative masking: loss and gradients equal a float64 reference with masked entries removed; off is bit-identical', { skip: needsTorch }, () => {
+  // row 0's column 2 scores above its positive (a false negative); title 3 (a hard negative) repeats row 1's positive text
+  const q = normalizedRows([[1, 0.2, 0, 0.1], [0.1, 1, 0.3, 0], [0.3, 0.3, 1, 0.2]]);
+  const t = normalizedRows([[0.7, 0.1, 0.1, 0.6], [0, 1, 0, 0.1], [1, 0.2, 0.05, 0.1], [0.2, 0.9, 0.3, 0]]);
+  const keys = [11, 22, 33, 22];
+  const leaf = (rows: number[][]) => T.setRequiresGrad(T.fromData(Float64Array.from(rows.flat()), [rows.length, rows[0]!.length]));
+  for (const [d, withKeys] of [[0.1, true], [0.1, false], [-0.5, true]] as const) {
+    const ref = referenceMasked(q, t, 0.2, 30, d, withKeys ? keys : undefined);
+    const Q = leaf(q), Tt = leaf(t);
+    const stats = { masked: 0, suspects: [] };
+    T.tidy(() => {
+      const l = inBatchNegativesLoss(Q, Tt, { margin: 0.2, scale: 30, falseNegatives: { margin: d, titleKeys: withKeys ? Float64Array.from(keys) : undefined, stats } });
+      assert.ok(Math.abs(T.item(l) - ref.loss) < 1e-12, `d ${d}: loss ${T.item(l)} vs ${ref.loss}`);
+      T.backward(l);
+    });
+    assert.equal(stats.masked, ref.masked);
+    assert.ok(ref.masked > 0, 'the batch has masked entries');
+    const close = (a: Float64Array, b: number[][]) => b.flat().every((x, i) => Math.abs(x - a[i]!) < 1e-12);
+    assert.ok(close(T.toData(T.grad(Q)!) as Float64Array, ref.gq), `d ${d}: query gradient`);
+    assert.ok(close(T.toData(T.grad(Tt)!) as Float64Array, ref.gt), `d ${d}: title gradient`);
+  }
+  // with the option off, the step is today's, bit for bit
+  const asF32 = (rows: number[][]) => T.fromData(Float32Array.from(rows.flat()), [rows.length, rows[0]!.length]);
+  T.tidy(() => {
+    const plain = T.item(inBatchNegativesLoss(asF32(q), asF32(t), { margin: 0.2, scale: 30 }));
+    const huge = T.item(inBatchNegativesLoss(asF32(q), asF32(t), { margin: 0.2, scale: 30, falseNegatives: { margin: 10 } }));
+    assert.equal(huge, plain, 'a margin nothing reaches masks nothing');
+    assert.ok(Math.abs(plain - referenceLoss(q, t, 0.2, 30)) < 1e-4);
+  });
+});

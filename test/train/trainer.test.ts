@@ -154,3 +154,18 @@ test('a save dir remembers its run: a new run is refused unless --overwrite, a r
     cleanup();
   }
 });
+
+test('a resume with other loss options (false-negative masking) is refused; a bad margin is refused before training', { skip: needsTorch }, async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { train } = syntheticPairs(10, 4, 3);
+    const data = prepareTrainingData(train, tok, 32);
+    const opts = { batchSize: 8, learningRate: 1e-3, epochs: 1, seed: 5, quiet: true, saveDir: join(dir, 'run'), saveSteps: 2, maxSteps: 2 };
+    await new Trainer(DualEncoder.random(microConfig(tok.vocabSize), tok, 1), data, opts).train();
+    await assert.rejects(new Trainer(DualEncoder.random(microConfig(tok.vocabSize), tok, 1), data, { ...opts, maxSteps: 4, resume: true, falseNegativeMargin: 0.1 }).train(),
+      /was trained with --false-negative-margin off, now 0\.1: a resumed run must keep its loss options/);
+    assert.throws(() => new Trainer(DualEncoder.random(microConfig(tok.vocabSize), tok, 1), data, { ...opts, falseNegativeMargin: -1.5 }), /--false-negative-margin\) must be in \[-1, 2\]/);
+  } finally {
+    cleanup();
+  }
+});

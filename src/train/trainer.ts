@@ -167,7 +167,7 @@ export class Trainer {
   /** The step's 5 strongest masked suspects as JSON Lines (texts decoded where this rank holds them). */
   private logSuspects(batch: BatchTexts, stats: FalseNegativeStats, step: number, gathered: boolean): void {
     const tok = this.model.tokenizer;
-    const text = (ids: Uint32Array | undefined) => (ids && !gathered ? tok.decode(Array.from(ids)).join('') : null);
+    const text = (ids: Uint32Array | undefined) => (ids && !gathered ? tok.decode(Array.from(ids)).filter((t) => !/^\[(CLS|SEP|PAD)\]$/.test(t)).map((t) => t.replace(/^##/, '')).join('') : null);
     const lines = stats.suspects.sort((a, b) => b.score - b.positive - (a.score - a.positive)).slice(0, 5).map((s) => JSON.stringify({
       step, query: text(batch.queries[s.row]), positive: text(batch.titles[s.row]), masked: text(batch.titles[s.column]), masked_score: s.score, positive_score: s.positive, row: s.row, column: s.column,
     }));

@@ -6,7 +6,7 @@ import { Option } from '@commander-js/extra-typings';
 import { corpusText } from '../data/corpus-file.js';
 import { Embedder } from '../infer/embedder.js';
 import type { Command } from './command.js';
-import { intIn, onnxModelOption, pathValue, precisionOption, providerOption, threadsOption, UsageError } from './flags.js';
+import { intIn, onnxModelOption, pathOrStdin, precisionOption, providerOption, threadsOption, UsageError } from './flags.js';
 
 export interface InferenceFlags { model: string; precision: 'fp32' | 'fp16' | 'q8'; provider: 'cpu' | 'cuda'; threads?: number }
 
@@ -18,7 +18,7 @@ export function addEmbedCommand(program: Command): void {
   program.command('embed')
     .description('Embed texts with an exported model (onnxruntime). Texts as arguments print one JSON array [{text, embedding}]; texts from --input FILE or stdin (one per line) stream as JSON Lines.')
     .argument('[texts...]', 'texts to embed (or use --input, or pipe them in)')
-    .addOption(new Option('--input <file>', 'one text per line; - for stdin').argParser(pathValue))
+    .addOption(new Option('--input <file>', 'one text per line; - for stdin').argParser(pathOrStdin))
     .addOption(new Option('--batch-size <n>', 'lines embedded at a time from --input/stdin').argParser(intIn(1, 65536)).default(256))
     .addOption(onnxModelOption()).addOption(precisionOption()).addOption(providerOption()).addOption(threadsOption())
     .action(async (texts, f) => {

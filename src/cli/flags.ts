@@ -39,6 +39,11 @@ export function pathValue(raw: string): string {
   return raw;
 }
 
+/** A path, or "-" for standard input. */
+export function pathOrStdin(raw: string): string {
+  return raw === '-' ? raw : pathValue(raw);
+}
+
 export function oneOf<const T extends string>(...choices: T[]) {
   return (raw: string): T => {
     if (!(choices as string[]).includes(raw)) throw new InvalidArgumentError(`must be one of ${choices.join(', ')}, got "${raw}"`);

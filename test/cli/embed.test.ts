@@ -31,6 +31,10 @@ test('embed: arguments give a JSON array; --input and stdin stream JSON Lines wi
       r.embedding.forEach((x, k) => assert.ok(Math.abs(x - array[i]!.embedding[k]!) < 1e-5));
     });
     const piped = spawnSync(process.execPath, [cli, 'embed', '--model', join(dir, 'onnx')], { input: texts.join('\n'), encoding: 'utf8' });
+    // --input - is standard input, as the help says
+    const dash = spawnSync(process.execPath, [cli, 'embed', '--model', join(dir, 'onnx'), '--input', '-'], { input: texts.join('\n'), encoding: 'utf8' });
+    assert.equal(dash.status, 0, dash.stderr);
+    assert.equal(dash.stdout, piped.stdout);
     assert.equal(piped.status, 0, piped.stderr);
     assert.deepEqual(piped.stdout.trim().split('\n').map((l) => JSON.parse(l).text), texts);
     const both = inbatch('embed', '--model', join(dir, 'onnx'), '--input', join(dir, 'texts.txt'), 'extra');

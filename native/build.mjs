@@ -22,7 +22,7 @@ if (!existsSync(header)) {
     '  or point INBATCH_LIBTORCH at a libtorch folder, then run: npm run build:native');
   process.exit(0);
 }
-if (existsSync(built) && !force && process.env.npm_command !== 'ci') {
+if (existsSync(built) && !force && process.env.npm_command !== 'ci' && process.env.npm_command !== 'rebuild') {
   console.log('inbatch: libtorch addon already built (npm run build:native to rebuild)');
   process.exit(0);
 }

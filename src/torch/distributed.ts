@@ -25,7 +25,7 @@ type Collectives = Required<Pick<NativeAddon, 'initProcessGroup' | 'allReduce' |
 function collectives(): Collectives {
   const n = loadNative();
   if (!n.distributedAvailable() || !n.initProcessGroup) {
-    throw new Error('this build of the libtorch addon has no collectives: install gloo\'s headers (apt-get install libgloo-dev) and run npm run build:native');
+    throw new Error('this build of the libtorch addon has no collectives: install gloo\'s headers (apt-get install libgloo-dev) and rebuild the addon (npm rebuild inbatch in a project that installed it, npm run build:native in a checkout)');
   }
   return n as NativeAddon & Collectives;
 }

@@ -115,7 +115,7 @@ export interface NativeAddon {
 const INSTALL_HINT =
   'inbatch training needs libtorch. Install it with:\n' +
   '  apt-get install -y --no-install-recommends libtorch-dev libopenblas0-pthread\n' +
-  'then rebuild the addon: npm run build:native\n' +
+  'then build the addon: npm rebuild inbatch (in a project that installed inbatch), or npm run build:native (in a checkout of inbatch)\n' +
   '(or point INBATCH_LIBTORCH at another libtorch, e.g. a CUDA build, and rebuild).';
 
 export class LibtorchMissingError extends Error {

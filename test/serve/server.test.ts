@@ -245,6 +245,7 @@ test('hostile load: /health answers while a maximal body is embedded, slow bodie
     const { connect } = await import('node:net');
     const socket = connect(port, '127.0.0.1');
     socket.write('POST /embed HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"texts": [');
+    socket.resume(); // the 408 must be read for the close to arrive
     const closedAfter = await new Promise<number>((resolve) => { const s = Date.now(); socket.on('close', () => resolve(Date.now() - s)); });
     assert.ok(closedAfter < 5000, `slow-body connection closed after ${closedAfter} ms`);
 
@@ -258,6 +259,42 @@ test('hostile load: /health answers while a maximal body is embedded, slow bodie
     await new Promise((r) => setTimeout(r, 500));
     const gauge = Number(/inbatch_requests_in_flight (-?\d+)/.exec(await (await fetch(`${base}/metrics`)).text())![1]);
     assert.equal(gauge, 0);
+  } finally {
+    await server.close();
+  }
+});
+
+/** Writes `request` one byte every `everyMs` and reports when the server closed the connection and what it said. */
+async function trickle(port: number, request: string, everyMs: number): Promise<{ closedAfterMs: number; reply: string }> {
+  const { connect } = await import('node:net');
+  const socket = connect(port, '127.0.0.1');
+  let reply = '';
+  socket.on('data', (d) => { reply += d; });
+  socket.on('error', () => undefined);
+  const start = Date.now();
+  const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now() - start)));
+  let i = 0;
+  const timer = setInterval(() => { if (i < request.length && !socket.destroyed) socket.write(request[i++]!); }, everyMs);
+  const closedAfterMs = await closed;
+  clearInterval(timer);
+  return { closedAfterMs, reply };
+}
+
+test('--request-timeout bounds a request from its first byte to its last: a trickled head or body is cut near the timeout, not at Node\'s 60 s + 30 s', { timeout: 60_000 }, async () => {
+  const server = buildServer({ embedder, maxTexts: 8, bodyLimit: 1 << 20, maxK: 100, requestTimeoutMs: 1500, connectionTimeoutMs: 60_000 });
+  await server.listen({ port: 0, host: '127.0.0.1' });
+  const port = (server.server.address() as AddressInfo).port;
+  try {
+    const body = JSON.stringify({ texts: ['一丁'] });
+    const head = `POST /embed HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
+    const slowHead = await trickle(port, head + 'x'.repeat(400), 20);
+    assert.ok(slowHead.closedAfterMs >= 1400 && slowHead.closedAfterMs < 2500, `trickled head cut after ${slowHead.closedAfterMs} ms`);
+    assert.match(slowHead.reply, /^HTTP\/1\.1 408/);
+    const slowBody = await trickle(port, head + body.slice(0, 1) + ' '.repeat(400), 20);
+    assert.ok(slowBody.closedAfterMs >= 1400 && slowBody.closedAfterMs < 2500, `trickled body cut after ${slowBody.closedAfterMs} ms`);
+    // a slow request that ends within the timeout is answered
+    const inTime = await trickle(port, head + body, 5);
+    assert.match(inTime.reply, /^HTTP\/1\.1 200/);
   } finally {
     await server.close();
   }

@@ -27,6 +27,17 @@ export function numberWhere(ok: (v: number) => boolean, what: string) {
   };
 }
 
+/** A comma-separated list ("256,128,64"), each value parsed by `one`. */
+export function listOf(one: (raw: string) => number) {
+  return (raw: string): number[] => {
+    const parts = raw.split(',').map((x) => x.trim());
+    if (parts.some((x) => x === '')) throw new InvalidArgumentError(`must be a comma-separated list, got "${raw}"`);
+    return parts.map((x) => {
+      try { return one(x); } catch (e) { throw new InvalidArgumentError(`${x}: ${(e as Error).message}`); }
+    });
+  };
+}
+
 export const positive = numberWhere((v) => v > 0, '> 0');
 export const nonNegative = numberWhere((v) => v >= 0, '>= 0');
 export const probability = numberWhere((v) => v >= 0 && v < 1, 'in [0, 1)');

@@ -17,7 +17,7 @@ import { Trainer } from '../train/trainer.js';
 import { joinWorkers, stopOnInterrupt, workerIdentity } from '../train/workers.js';
 import type { Command } from './command.js';
 import {
-  hnswEfOption, hnswMOption, intIn, maxSeqLengthOption, modelDirOption, nonNegative, numberWhere, oneOf, outputEmbSizeOption, pathValue, poolingOption, positive, proportion, UsageError, paddleBaseOption,
+  hnswEfOption, hnswMOption, intIn, listOf, maxSeqLengthOption, modelDirOption, nonNegative, numberWhere, oneOf, outputEmbSizeOption, pathValue, poolingOption, positive, proportion, UsageError, paddleBaseOption,
 } from './flags.js';
 import { adoptPreparedLength, loadModelFromFlags } from './model-flags.js';
 import { deviceName } from './paddle-flags.js';
@@ -39,6 +39,11 @@ function trainCommand(program: Command) {
     .addOption(new Option('--margin <m>', 'subtracted from the positive\'s cosine').argParser(nonNegative).default(D.margin))
     .addOption(new Option('--false-negative-margin <d>', 'mask a negative scoring above its positive + d, or with the positive\'s text (likely a text that also matches); off by default').argParser(numberWhere((v) => v >= -1 && v <= 2, 'in [-1, 2]')))
     .addOption(new Option('--false-negative-log <file>', 'with --false-negative-margin: JSON Lines of each step\'s 5 strongest masked suspects').argParser(pathValue))
+    .addOption(new Option('--logq-correction', 'subtract log q(title) from every logit, q counted over the training titles: frequent titles stop dominating the negatives (skewed data)').default(false))
+    .addOption(new Option('--memory-bank-size <n>', 'keep the last N titles of earlier steps as extra negatives (no gradient through them)').argParser(intIn(1, 1 << 24)))
+    .addOption(new Option('--memory-bank-warmup <steps>', 'steps before the bank is used (it fills meanwhile); default: 5 % of the run').argParser(intIn(0)))
+    .addOption(new Option('--matryoshka-dims <list>', 'train these prefix dimensions too, largest (the output size) first, e.g. 256,128,64,32').argParser(listOf(intIn(1, 65536))))
+    .addOption(new Option('--matryoshka-weights <list>', 'their weights in the loss (default 1 each)').argParser(listOf(nonNegative)))
     .addOption(new Option('--scale <s>', 'logit scale').argParser(positive).default(D.scale))
     .addOption(new Option('--save-steps <n>', 'checkpoint every N steps (0: only on interruption)').argParser(intIn(0)).default(D.saveSteps))
     .addOption(new Option('--warmup-proportion <p>', 'share of steps with linear warmup').argParser(proportion).default(D.warmupProportion))
@@ -125,7 +130,8 @@ export function addTrainCommand(program: Command): void {
 function trainOptions(f: TrainFlags, maxLen: number): Partial<TrainOptions> & { saveDir: string } {
   return {
     saveDir: f.saveDir, batchSize: f.batchSize, learningRate: f.learningRate, epochs: f.epochs, maxSteps: f.maxSteps,
-    margin: f.margin, scale: f.scale, falseNegativeMargin: f.falseNegativeMargin, falseNegativeLog: f.falseNegativeLog, saveSteps: f.saveSteps, warmupProportion: f.warmupProportion, weightDecay: f.weightDecay,
+    margin: f.margin, scale: f.scale, falseNegativeMargin: f.falseNegativeMargin, falseNegativeLog: f.falseNegativeLog,
+    logqCorrection: f.logqCorrection || undefined, memoryBankSize: f.memoryBankSize, memoryBankWarmup: f.memoryBankWarmup, matryoshkaDims: f.matryoshkaDims, matryoshkaWeights: f.matryoshkaWeights, saveSteps: f.saveSteps, warmupProportion: f.warmupProportion, weightDecay: f.weightDecay,
     maxGradNorm: f.maxGradNorm, seed: f.seed, groupByLength: f.groupByLength && !f.padToMaxLength, padToMaxLength: f.padToMaxLength ? maxLen : undefined,
     loggingSteps: f.loggingSteps, keepCheckpoints: f.keepCheckpoints, evalSteps: f.evalSteps, timeBudgetSeconds: f.timeBudget,
     resume: f.resumeFrom ?? f.resume, overwrite: f.overwrite,

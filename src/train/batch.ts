@@ -10,6 +10,8 @@ export interface BatchTexts {
   titleRow: Int32Array;
   /** the column each title comes from: 1 positive, 2... hard negatives */
   titleColumn: Int32Array;
+  /** each title's text hash (equal texts, equal keys) */
+  titleKeys: Float64Array;
 }
 
 export function batchTexts(data: TrainingSource, rows: Uint32Array): BatchTexts {
@@ -17,8 +19,11 @@ export function batchTexts(data: TrainingSource, rows: Uint32Array): BatchTexts 
   const titles = texts.map((t) => t[1]!);
   const titleRow = texts.map((_, r) => r);
   const titleColumn = texts.map(() => 1);
-  for (let c = 2; c < data.columns; c++) texts.forEach((t, r) => { if (t[c]!.length) { titles.push(t[c]!); titleRow.push(r); titleColumn.push(c); } });
-  return { queries: texts.map((t) => t[0]!), titles, titleRow: Int32Array.from(titleRow), titleColumn: Int32Array.from(titleColumn) };
+  const { hashes } = data.keysOf(rows);
+  const C = data.columns;
+  const titleKeys = texts.map((_, r) => hashes[r * C + 1]!);
+  for (let c = 2; c < C; c++) texts.forEach((t, r) => { if (t[c]!.length) { titles.push(t[c]!); titleRow.push(r); titleColumn.push(c); titleKeys.push(hashes[r * C + c]!); } });
+  return { queries: texts.map((t) => t[0]!), titles, titleRow: Int32Array.from(titleRow), titleColumn: Int32Array.from(titleColumn), titleKeys: Float64Array.from(titleKeys) };
 }
 
 /** Real tokens of a batch (no padding). */

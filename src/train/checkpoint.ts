@@ -32,11 +32,13 @@ function optimizerTensors(opt: AdamW): Map<string, TensorSource> {
   return out;
 }
 
-export function saveCheckpoint(saveDir: string, model: DualEncoder, optimizer: AdamW, state: TrainerState, options: TrainOptions): string {
+/** @param writeMore  the loss's own state (a memory bank), written into the same folder before it is renamed */
+export function saveCheckpoint(saveDir: string, model: DualEncoder, optimizer: AdamW, state: TrainerState, options: TrainOptions, writeMore?: (dir: string) => void): string {
   const dir = join(saveDir, `checkpoint-${state.globalStep}`);
   writeDirAtomic(dir, (tmp) => {
     writeModelFiles(model, tmp);
     writeSafetensors(join(tmp, 'optimizer.safetensors'), optimizerTensors(optimizer), { step: String(optimizer.step) });
+    writeMore?.(tmp);
     writeFileSync(join(tmp, STATE_FILE), JSON.stringify({ ...state, options }, null, 2));
   });
   return dir;

@@ -9,6 +9,13 @@
 //            -inf: no loss, no gradient) when S[i][j] > S[i][i] + d (it scores above the positive by
 //            more than d: likely a text that also matches, Qwen3-Embedding's rule with d = 0.1), or
 //            when its text equals the positive's (same key); the positive column is never masked
+//   logQ     sampling-bias correction (Yi et al., RecSys 2019): every logit of column j, the positive's
+//            included, becomes scale · S[i][j] - log q_j, q_j how often title j is drawn, so a title that
+//            is drawn often stops dominating the negatives (title-frequency.ts)
+//   bank     negatives from earlier steps (memory-bank.ts): N more columns of detached title embeddings
+//            (no gradient through them); an entry holding the row's positive text is always masked
+//   matryoshka  loss = Σ_k w_k · loss(prefix d_k): the first d_k dimensions of every embedding,
+//            renormalised, scored with the same masks and corrections (Kusupati et al. 2022)
 import * as T from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import { gatherGlobalBatch, type GatherOptions } from './gather.js';
@@ -16,8 +23,6 @@ import { gatherGlobalBatch, type GatherOptions } from './gather.js';
 export interface FalseNegativeOptions {
   /** d: a negative scoring above the positive + d is masked */
   margin: number;
-  /** a key per title of this rank (a hash of its tokens): a title with its row's positive's key is masked */
-  titleKeys?: Float64Array;
   /** filled by the loss: negatives masked, and the strongest suspects (global row, column, scores) */
   stats?: FalseNegativeStats;
 }
@@ -27,58 +32,128 @@ export interface FalseNegativeStats {
   suspects: Array<{ row: number; column: number; score: number; positive: number }>;
 }
 
+/** Earlier steps' titles as extra negatives: embeddings [N, D] without gradient, with their keys and log q. */
+export interface BankNegatives {
+  embeddings: Tensor;
+  keys: Float64Array;
+  logQ?: Float64Array;
+}
+
+/** The global batch's titles, after gathering: what a memory bank keeps. */
+export interface GlobalTitles {
+  titles: Tensor;
+  keys: Float64Array;
+}
+
 export interface InBatchNegativesOptions {
   margin: number;
   scale: number;
   gather?: GatherOptions;
+  /** a key per title of this rank (its text's hash): equal texts, equal keys (false negatives, the bank) */
+  titleKeys?: Float64Array;
   falseNegatives?: FalseNegativeOptions;
+  /** log q per title of this rank, subtracted from its column's logits */
+  titleLogQ?: Float64Array;
+  bank?: BankNegatives;
+  /** Matryoshka: prefix dimensions (the full one among them) and their weights */
+  matryoshka?: { dims: number[]; weights: number[] };
+  /** called with the global titles (and their keys) once they are known */
+  onGlobalTitles?: (g: GlobalTitles) => void;
 }
 
 /**
  * @param queries  L2-normalised [B, D]
  * @param titles   L2-normalised [B + H, D]: the B positives first, then any H hard negatives
  */
-export function inBatchNegativesLoss(queries: Tensor, titles: Tensor, { margin, scale, gather, falseNegatives }: InBatchNegativesOptions): Tensor {
-  let keys = falseNegatives?.titleKeys;
-  if (gather && keys) keys = gatheredKeys(gather, queries.shape[0]!, keys);
-  if (gather) ({ queries, titles } = gatherGlobalBatch(gather, queries, titles));
+export function inBatchNegativesLoss(queries: Tensor, titles: Tensor, o: InBatchNegativesOptions): Tensor {
+  let keys = o.titleKeys, logQ = o.titleLogQ;
+  if (o.gather) {
+    if (keys) keys = gatheredColumn(o.gather, queries.shape[0]!, keys);
+    if (logQ) logQ = gatheredColumn(o.gather, queries.shape[0]!, logQ);
+    ({ queries, titles } = gatherGlobalBatch(o.gather, queries, titles));
+  }
+  if (o.onGlobalTitles && keys) o.onGlobalTitles({ titles, keys });
   const [B] = queries.shape as [number];
-  const columns = titles.shape[0]!;
+  const negatives = o.bank ? T.cat([titles, o.bank.embeddings], 0) : titles;
+  const columns = negatives.shape[0]!;
   const dtype = queries.dtype === 'float64' ? 'float64' : 'float32';
-  const similarity = T.matmul(queries, T.transpose(titles, 0, 1));
-  let marginMatrix = T.mul(T.eye(B, dtype), margin);
+  const similarity = T.matmul(queries, T.transpose(negatives, 0, 1));
+  const columnKeys = keys && o.bank ? concat(keys, o.bank.keys) : keys;
+  const columnLogQ = logQ && o.bank ? concat(logQ, o.bank.logQ ?? new Float64Array(o.bank.keys.length)) : logQ;
+  const additive = o.falseNegatives || o.bank || columnLogQ
+    ? additiveTerms(similarity, B, columns, { d: o.falseNegatives?.margin, keys: columnKeys, bankFrom: o.bank ? titles.shape[0]! : undefined, logQ: columnLogQ, stats: o.falseNegatives?.stats })
+    : undefined;
+  let marginMatrix = T.mul(T.eye(B, dtype), o.margin);
   if (columns > B) marginMatrix = T.cat([marginMatrix, T.zeros([B, columns - B], dtype)], 1);
-  let logits = T.mul(T.sub(similarity, marginMatrix), scale);
-  if (falseNegatives) logits = T.add(logits, falseNegativeMask(similarity, B, columns, falseNegatives.margin, keys, falseNegatives.stats));
-  return T.crossEntropy(logits, T.arange(B));
+  const lossOf = (s: Tensor) => {
+    let logits = T.mul(T.sub(s, marginMatrix), o.scale);
+    if (additive) logits = T.add(logits, additive);
+    return T.crossEntropy(logits, T.arange(B));
+  };
+  if (!o.matryoshka) return lossOf(similarity);
+  const full = queries.shape[1]!;
+  let total: Tensor | undefined;
+  o.matryoshka.dims.forEach((d, k) => {
+    const s = d === full ? similarity : T.matmul(prefix(queries, d), T.transpose(prefix(negatives, d), 0, 1));
+    const weighted = T.mul(lossOf(s), o.matryoshka!.weights[k]!);
+    total = total ? T.add(total, weighted) : weighted;
+  });
+  return total!;
 }
 
-/** 0 where a logit counts, -inf where a negative is masked (computed without a graph). */
-function falseNegativeMask(similarity: Tensor, B: number, columns: number, d: number, keys: Float64Array | undefined, stats?: FalseNegativeStats): Tensor {
+/** The first d dimensions of every row, renormalised. */
+export function prefix(x: Tensor, d: number): Tensor {
+  return T.l2Normalize(T.narrow(x, 1, 0, d), 1);
+}
+
+interface AdditiveOptions {
+  /** false-negative margin (undefined: the score rule is off) */
+  d?: number;
+  keys?: Float64Array;
+  /** first bank column (undefined: no bank); a bank entry with the positive's key is always masked */
+  bankFrom?: number;
+  logQ?: Float64Array;
+  stats?: FalseNegativeStats;
+}
+
+/** Terms added to the scaled logits, computed without a graph: -inf where a negative is masked, -log q per column. */
+function additiveTerms(similarity: Tensor, B: number, columns: number, o: AdditiveOptions): Tensor {
   const s = T.toData(T.detach(similarity)) as Float32Array | Float64Array;
-  const mask = similarity.dtype === 'float64' ? new Float64Array(B * columns) : new Float32Array(B * columns);
+  const out = similarity.dtype === 'float64' ? new Float64Array(B * columns) : new Float32Array(B * columns);
+  const { d, keys, bankFrom, logQ, stats } = o;
   for (let i = 0; i < B; i++) {
     const positive = s[i * columns + i]!;
     for (let j = 0; j < columns; j++) {
+      const at = i * columns + j;
+      if (logQ) out[at] = -logQ[j]!;
       if (j === i) continue;
-      const score = s[i * columns + j]!;
-      if (score > positive + d || (keys !== undefined && keys[j] === keys[i])) {
-        mask[i * columns + j] = -Infinity;
-        if (stats) {
-          stats.masked++;
-          stats.suspects.push({ row: i, column: j, score, positive });
-        }
+      const score = s[at]!;
+      const sameText = keys !== undefined && keys[j] === keys[i];
+      const byScore = d !== undefined && score > positive + d;
+      const masked = byScore || (sameText && (d !== undefined || (bankFrom !== undefined && j >= bankFrom)));
+      if (!masked) continue;
+      out[at] = -Infinity;
+      if (stats) {
+        stats.masked++;
+        stats.suspects.push({ row: i, column: j, score, positive });
       }
     }
   }
-  return T.fromData(mask, [B, columns]);
+  return T.fromData(out, [B, columns]);
 }
 
-/** The title keys in the gathered titles' order (as gatherGlobalBatch orders the embeddings). */
-function gatheredKeys(gather: GatherOptions, rows: number, keys: Float64Array): Float64Array {
+function concat(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/** A per-title value (a key, a log q) in the gathered titles' order (as gatherGlobalBatch orders the embeddings). */
+function gatheredColumn(gather: GatherOptions, rows: number, values: Float64Array): Float64Array {
   return T.noGrad(() => {
     const q = T.zeros([rows, 1], 'float64');
-    const t = T.fromData(Float64Array.from(keys), [keys.length, 1]);
+    const t = T.fromData(Float64Array.from(values), [values.length, 1]);
     return Float64Array.from(T.toData(gatherGlobalBatch(gather, q, t).titles) as Float64Array);
   });
 }

@@ -15,6 +15,16 @@ export interface TrainOptions {
   falseNegativeMargin?: number;
   /** JSON Lines of the strongest masked suspects (query, positive, masked text, scores) */
   falseNegativeLog?: string;
+  /** logQ correction: subtract log q(title) from every logit, q counted over the training titles */
+  logqCorrection?: boolean;
+  /** keep the last N titles of earlier steps as extra negatives (0/undefined: off) */
+  memoryBankSize?: number;
+  /** steps before the bank's entries are used (it fills meanwhile); by default 5 % of the run */
+  memoryBankWarmup?: number;
+  /** Matryoshka: train these prefix dimensions (the output size among them) */
+  matryoshkaDims?: number[];
+  /** their weights in the loss (default 1 each) */
+  matryoshkaWeights?: number[];
   /** checkpoint every N steps (0: only at the end or on interruption) */
   saveSteps: number;
   warmupProportion: number;
@@ -83,6 +93,8 @@ export interface StepLog {
   tokens_per_s: number;
   /** with --false-negative-margin: negatives masked since the previous log */
   false_negatives_masked?: number;
+  /** with --memory-bank-size: bank entries used as negatives at the logged step */
+  bank_negatives?: number;
 }
 
 export interface TrainHooks {
@@ -150,4 +162,42 @@ export function validateTrainOptions(o: TrainOptions): void {
     throw new RangeError(`falseNegativeMargin (--false-negative-margin) must be in [-1, 2] (cosines differ by at most 2; below -1 nearly every negative would be masked), got ${o.falseNegativeMargin}`);
   }
   if (o.timeBudgetSeconds !== undefined) real('timeBudgetSeconds', (v) => v > 0, '> 0');
+  int('memoryBankSize', 0);
+  int('memoryBankWarmup', 0);
+  if (o.memoryBankWarmup !== undefined && !o.memoryBankSize) throw new RangeError('memoryBankWarmup (--memory-bank-warmup) needs --memory-bank-size');
+  if (o.matryoshkaWeights && !o.matryoshkaDims) throw new RangeError('matryoshkaWeights (--matryoshka-weights) needs --matryoshka-dims');
+  if (o.matryoshkaDims) matryoshkaPlan(o.matryoshkaDims, o.matryoshkaWeights);
+}
+
+/**
+ * The dimensions of a Matryoshka run, largest first, with their weights; refused by name when they are not
+ * distinct positive integers or their weights do not match. Checked against the model's output size by
+ * checkMatryoshkaDims, once the model is known.
+ */
+export function matryoshkaPlan(dims: number[], weights?: number[]): { dims: number[]; weights: number[] } {
+  if (!dims.length || dims.some((d) => !Number.isInteger(d) || d < 1)) throw new RangeError(`matryoshkaDims (--matryoshka-dims) must be positive integers, got ${dims.join(',')}`);
+  if (new Set(dims).size !== dims.length) throw new RangeError(`matryoshkaDims (--matryoshka-dims) lists a dimension twice: ${dims.join(',')}`);
+  for (let i = 1; i < dims.length; i++) {
+    if (dims[i]! >= dims[i - 1]!) throw new RangeError(`matryoshkaDims (--matryoshka-dims) must go from the output size down (each a prefix of the one before), got ${dims.join(',')}`);
+  }
+  const w = weights ?? dims.map(() => 1);
+  if (w.length !== dims.length || w.some((x) => !Number.isFinite(x) || x < 0) || !w.some((x) => x > 0)) {
+    throw new RangeError(`matryoshkaWeights (--matryoshka-weights) must be ${dims.length} non-negative numbers, not all 0, one per dimension; got ${w.join(',')}`);
+  }
+  return { dims, weights: w };
+}
+
+/** The Matryoshka dimensions against the model: the first must be its output size, none larger. */
+export function checkMatryoshkaDims(dims: number[], outputSize: number): void {
+  const larger = dims.filter((d) => d > outputSize);
+  if (larger.length) throw new RangeError(`matryoshkaDims (--matryoshka-dims) ${larger.join(',')} larger than the model's output size ${outputSize}`);
+  if (dims[0] !== outputSize) throw new RangeError(`matryoshkaDims (--matryoshka-dims) must start with the model's output size ${outputSize} (the full embedding is trained too), got ${dims.join(',')}`);
+}
+
+/** Refuses a bank that would take more than a quarter of the memory free now. */
+export function checkBankFits(size: number, dim: number, freeBytes: number): void {
+  const bytes = size * (dim * 4 + 8);
+  if (bytes > freeBytes / 4) {
+    throw new RangeError(`memoryBankSize (--memory-bank-size) ${size} x ${dim} dimensions needs ${(bytes / 2 ** 20).toFixed(0)} MiB (and its logits per step), more than a quarter of the ${(freeBytes / 2 ** 20).toFixed(0)} MiB free`);
+  }
 }

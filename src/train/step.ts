@@ -2,6 +2,7 @@
 //   embed     the whole batch with one graph, or (GradCache, chunkSize) chunk by chunk with replay
 //   loss      inBatchNegativesLoss over this batch, or (workers, group) over every rank's embeddings
 //   backward  gradients of that loss with respect to this process's parameters
+//   bank      (with a memory bank) this step's global titles join it, for the steps after
 //   finish    sum the gradients over the workers, clip the global norm, AdamW update, zero
 // Dropout masks depend only on (seed, step, rank), so a resumed run and a replayed chunk see the same ones.
 import type { DualEncoder } from '../model/dual-encoder.js';
@@ -13,7 +14,9 @@ import { batchTokens, type BatchTexts } from './batch.js';
 import { clipGradNorm } from './clip.js';
 import { allReduceGradients } from './gather.js';
 import { backwardInChunks } from './grad-cache.js';
-import { inBatchNegativesLoss, type FalseNegativeStats } from './inbatch-negatives.js';
+import { inBatchNegativesLoss, type FalseNegativeStats, type GlobalTitles } from './inbatch-negatives.js';
+import type { MemoryBank } from './memory-bank.js';
+import type { TitleFrequency } from './title-frequency.js';
 
 export interface StepOptions {
   margin: number;
@@ -33,6 +36,13 @@ export interface StepOptions {
   columns: number;
   /** false-negative masking (inbatch-negatives.ts): its margin d; stats come back in the result */
   falseNegativeMargin?: number;
+  /** logQ correction: how often each title is drawn (title-frequency.ts) */
+  titleFrequency?: TitleFrequency;
+  /** earlier steps' titles: used as negatives when `useBank`, and this step's titles pushed after it */
+  bank?: MemoryBank;
+  useBank?: boolean;
+  /** Matryoshka prefix dimensions and weights */
+  matryoshka?: { dims: number[]; weights: number[] };
 }
 
 export interface StepResult {
@@ -43,30 +53,38 @@ export interface StepResult {
   replayMaxDiff?: number;
   /** with falseNegativeMargin: what was masked (rows and columns index the global batch) */
   falseNegatives?: FalseNegativeStats;
-}
-
-/** FNV-1a over a text's token ids: equal texts, equal keys (as float64-exact integers, for gathering). */
-export function tokenKey(tokens: Uint32Array): number {
-  let h = 0x811c9dc5;
-  for (const t of tokens) for (let b = 0; b < 32; b += 8) { h ^= (t >>> b) & 0xff; h = Math.imul(h, 0x01000193) >>> 0; }
-  return h * 0x400 + (tokens.length & 0x3ff);
+  /** bank entries used as negatives in this step */
+  bankNegatives?: number;
 }
 
 export function trainStep(model: DualEncoder, optimizer: AdamW, batch: BatchTexts, o: StepOptions): StepResult {
   const { group } = o;
   T.manualSeed(group ? o.stepSeed * 31 + group.rank : o.stepSeed); // each rank its own dropout masks
   const gather = group ? { group, titleColumn: batch.titleColumn, columns: o.columns } : undefined;
-  const falseNegatives = o.falseNegativeMargin === undefined ? undefined
-    : { margin: o.falseNegativeMargin, titleKeys: Float64Array.from(batch.titles, tokenKey), stats: { masked: 0, suspects: [] } as FalseNegativeStats };
-  const lossOf = (q: Tensor, t: Tensor) => inBatchNegativesLoss(q, t, { margin: o.margin, scale: o.scale, gather, falseNegatives });
+  const falseNegatives = o.falseNegativeMargin === undefined ? undefined : { margin: o.falseNegativeMargin, stats: { masked: 0, suspects: [] } as FalseNegativeStats };
+  const needKeys = falseNegatives !== undefined || o.bank !== undefined || o.titleFrequency !== undefined;
+  const bank = o.bank && o.useBank && o.bank.size > 0 ? o.bank : undefined;
+  const bankUsed = bank?.size;
+  let global: { titles: Float32Array; keys: Float64Array } | undefined;
+  const keep = o.bank ? (g: GlobalTitles) => { global = { titles: T.toFloat32(T.detach(g.titles)), keys: g.keys }; } : undefined;
+  const lossOf = (q: Tensor, t: Tensor) => {
+    const negatives = bank?.negatives(q.dtype === 'float64' ? 'float64' : 'float32');
+    return inBatchNegativesLoss(q, t, {
+      margin: o.margin, scale: o.scale, gather, falseNegatives, matryoshka: o.matryoshka, onGlobalTitles: keep,
+      titleKeys: needKeys ? batch.titleKeys : undefined,
+      titleLogQ: o.titleFrequency?.logQ(batch.titleKeys),
+      bank: negatives && { ...negatives, logQ: o.titleFrequency?.logQ(negatives.keys) },
+    });
+  };
   const { loss, replayMaxDiff } = o.chunkSize
     ? backwardInChunks(model, batch, { chunkSize: o.chunkSize, padId: o.padId, padTo: o.padTo }, lossOf)
     : { loss: backwardWhole(model, batch, o, lossOf), replayMaxDiff: undefined };
+  if (global) o.bank!.push(global.titles, global.keys);
   if (group) allReduceGradients(group, optimizer);
   const gradNorm = clipGradNorm(optimizer.params.map(([, p]) => p), o.maxGradNorm);
   optimizer.update(o.lr);
   optimizer.zeroGrad();
-  return { loss, gradNorm, tokens: batchTokens(batch), replayMaxDiff, falseNegatives: falseNegatives?.stats };
+  return { loss, gradNorm, tokens: batchTokens(batch), replayMaxDiff, falseNegatives: falseNegatives?.stats, bankNegatives: bankUsed };
 }
 
 function backwardWhole(model: DualEncoder, batch: BatchTexts, o: StepOptions, lossOf: (q: Tensor, t: Tensor) => Tensor): number {

@@ -3,6 +3,7 @@
 // timers and servers in the same process keep running. The jobs around it live in their own
 // files: step.ts, workers.ts, checkpoint.ts, train-log.ts, best-model.ts, time-budget.ts, collapse-watch.ts.
 import { randomBytes } from 'node:crypto';
+import { freemem } from 'node:os';
 import { appendFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DualEncoder } from '../model/dual-encoder.js';
@@ -21,7 +22,9 @@ import { listCheckpoints, pruneCheckpoints, readCheckpointState, restoreCheckpoi
 import { CollapseWatch } from './collapse-watch.js';
 import { rankShare } from './gather.js';
 import { checkReplay } from './grad-cache.js';
-import { DEFAULT_TRAIN_OPTIONS, validateTrainOptions, type EvalResult, type StepLog, type TrainerState, type TrainHooks, type TrainOptions } from './options.js';
+import { MemoryBank } from './memory-bank.js';
+import { TitleFrequency } from './title-frequency.js';
+import { checkBankFits, checkMatryoshkaDims, DEFAULT_TRAIN_OPTIONS, matryoshkaPlan, validateTrainOptions, type EvalResult, type StepLog, type TrainerState, type TrainHooks, type TrainOptions } from './options.js';
 import { EpochSampler, type SamplerReport } from './sampler.js';
 import { linearWarmupDecay } from './schedule.js';
 import { trainStep, type StepResult } from './step.js';
@@ -38,6 +41,12 @@ export interface TrainResult {
   finalDir: string;
   interrupted?: boolean;
 }
+
+/** Options of the loss a resumed run must keep (and the flags that set them). */
+const LOSS_OPTIONS = [
+  ['falseNegativeMargin', '--false-negative-margin'], ['logqCorrection', '--logq-correction'], ['memoryBankSize', '--memory-bank-size'],
+  ['memoryBankWarmup', '--memory-bank-warmup'], ['matryoshkaDims', '--matryoshka-dims'], ['matryoshkaWeights', '--matryoshka-weights'],
+] as const;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -65,6 +74,10 @@ export class Trainer {
   private readonly optimizer: AdamW;
   private sampler: EpochSampler | undefined;
   totalSteps: number;
+  /** the loss options' state: title counts (logQ), the memory bank, the Matryoshka plan */
+  private titleFrequency: TitleFrequency | undefined;
+  readonly bank: MemoryBank | undefined;
+  private readonly matryoshka: { dims: number[]; weights: number[] } | undefined;
 
   constructor(readonly model: DualEncoder, readonly data: TrainingSource, options: Partial<TrainOptions> & { saveDir: string }, readonly hooks: TrainHooks = {}) {
     this.options = { ...DEFAULT_TRAIN_OPTIONS, ...options };
@@ -73,6 +86,24 @@ export class Trainer {
     model.setTrainable(true);
     this.optimizer = new AdamW(model.trainableParameters(), { weightDecay: o.weightDecay });
     this.totalSteps = o.maxSteps !== undefined ? Math.min(o.maxSteps, this.plannedSteps()) : this.plannedSteps();
+    if (o.matryoshkaDims) {
+      checkMatryoshkaDims(o.matryoshkaDims, model.dim);
+      this.matryoshka = matryoshkaPlan(o.matryoshkaDims, o.matryoshkaWeights);
+    }
+    if (o.memoryBankSize) {
+      checkBankFits(o.memoryBankSize, model.dim, freemem());
+      this.bank = new MemoryBank(o.memoryBankSize, model.dim);
+    }
+  }
+
+  /** What one in-batch loss is multiplied by in the step's loss (Matryoshka sums one per dimension). */
+  private get lossWeight(): number {
+    return this.matryoshka ? this.matryoshka.weights.reduce((a, b) => a + b, 0) : 1;
+  }
+
+  /** Steps before the memory bank's entries are used: as asked, or 5 % of the run. */
+  private get bankWarmup(): number {
+    return this.options.memoryBankWarmup ?? Math.floor(0.05 * this.totalSteps);
   }
 
   private get world(): number { return this.hooks.processGroup?.worldSize ?? 1; }
@@ -128,6 +159,8 @@ export class Trainer {
     if (stale.length && !quiet) process.stderr.write(`removed ${stale.length} unfinished folder(s) left by an interrupted write: ${stale.join(', ')}\n`);
     if (group) checkWorkersAgree(group, [this.data.fingerprint, this.model.config, o.batchSize, o.seed, o.groupByLength, o.epochs, o.maxSteps ?? null]);
     const state = group ? syncWithLead(group, this.model, this.optimizer, this.startOrResume()) : this.startOrResume();
+    if (group) this.bank?.syncWithLead(group);
+    if (o.logqCorrection) this.titleFrequency ??= TitleFrequency.ofData(this.data, quiet);
     const log: Run['log'] = this.lead ? new TrainLog(o.saveDir, state.globalStep > 0 ? state.globalStep : undefined) : { write: () => undefined };
     if (state.globalStep === 0) log.write({ event: 'start', run_id: state.runId, data: state.dataFingerprint, total_steps: this.totalSteps, pairs: this.data.rows, options: o });
     return {
@@ -149,6 +182,7 @@ export class Trainer {
     const r = trainStep(this.model, this.optimizer, batch, {
       margin: o.margin, scale: o.scale, maxGradNorm: o.maxGradNorm, lr: this.lr(state.globalStep), stepSeed: o.seed * 7919 + state.globalStep,
       padId: this.model.tokenizer.padId, padTo: o.padToMaxLength, chunkSize: o.gradCacheChunkSize, group, columns: this.data.columns, falseNegativeMargin: o.falseNegativeMargin,
+      titleFrequency: this.titleFrequency, bank: this.bank, useBank: state.globalStep >= this.bankWarmup, matryoshka: this.matryoshka,
     });
     if (r.falseNegatives && o.falseNegativeLog && this.lead) this.logSuspects(batch, r.falseNegatives, state.globalStep + 1, group !== undefined);
     if (!Number.isFinite(r.loss)) throw new Error(`loss became ${r.loss} at step ${state.globalStep + 1}; lower the learning rate or check the data`);
@@ -178,7 +212,7 @@ export class Trainer {
   private async afterStep(run: Run, r: DoneStep): Promise<void> {
     const o = this.options;
     const { state } = run;
-    const warning = this.hooks.processGroup ? undefined : run.collapse.observe(r.loss, r.titles);
+    const warning = this.hooks.processGroup ? undefined : run.collapse.observe(r.loss / this.lossWeight, r.titles + (r.bankNegatives ?? 0));
     if (warning) { run.log.write({ event: 'warning', step: state.globalStep, message: warning }); if (!run.quiet) process.stderr.write(`\nwarning: ${warning}\n`); }
     if (state.globalStep % o.loggingSteps === 0 || state.globalStep === this.totalSteps) this.logStep(run, r);
     if (o.saveSteps > 0 && state.globalStep % o.saveSteps === 0) this.checkpoint(run);
@@ -203,6 +237,7 @@ export class Trainer {
       step: state.globalStep, epoch: state.epoch, loss: window.loss / window.steps, lr: this.lr(state.globalStep - 1), grad_norm: r.gradNorm,
       pairs_per_s: window.pairs / seconds, tokens_per_s: window.tokens / seconds,
       ...(this.options.falseNegativeMargin !== undefined ? { false_negatives_masked: window.masked } : {}),
+      ...(this.bank ? { bank_negatives: r.bankNegatives ?? 0 } : {}),
     };
     run.log.write({ ...record });
     this.hooks.onLog?.(record);
@@ -216,7 +251,7 @@ export class Trainer {
     const o = this.options;
     if (!this.lead) return join(o.saveDir, `checkpoint-${state.globalStep}`);
     if (run.lastCheckpoint?.step === state.globalStep) return run.lastCheckpoint.dir; // interrupted right after a periodic save
-    const dir = saveCheckpoint(o.saveDir, this.model, this.optimizer, state, o);
+    const dir = saveCheckpoint(o.saveDir, this.model, this.optimizer, state, o, (tmp) => this.bank?.save(tmp));
     run.lastCheckpoint = { step: state.globalStep, dir };
     pruneCheckpoints(o.saveDir, o.keepCheckpoints);
     run.log.write({ event: 'checkpoint', step: state.globalStep, dir });
@@ -319,13 +354,16 @@ export class Trainer {
       throw new UsageError(`${dir} was trained on other data (${saved.dataFingerprint.split(':')[0]} rows, fingerprint ${saved.dataFingerprint}; now ${dataFingerprint}): it cannot be resumed on this --train-set`);
     }
     if ((saved.worldSize ?? 1) !== this.world) throw new UsageError(`${dir} was trained by ${saved.worldSize ?? 1} worker(s), now ${this.world}: a resumed run must keep the number of workers (the data order depends on it)`);
-    const lossBefore = saved.options?.falseNegativeMargin;
-    if (saved.options && lossBefore !== o.falseNegativeMargin) throw new UsageError(`${dir} was trained with --false-negative-margin ${lossBefore ?? 'off'}, now ${o.falseNegativeMargin ?? 'off'}: a resumed run must keep its loss options`);
+    for (const [key, flag] of LOSS_OPTIONS) {
+      const before = JSON.stringify(saved.options?.[key] ?? null), now = JSON.stringify(o[key] ?? null);
+      if (saved.options && before !== now) throw new UsageError(`${dir} was trained with ${flag} ${before === 'null' ? 'off' : before}, now ${now === 'null' ? 'off' : now}: a resumed run must keep its loss options`);
+    }
     for (const key of ['batchSize', 'seed', 'groupByLength'] as const) {
       const before = saved.options?.[key];
       if (before !== undefined && before !== o[key]) throw new UsageError(`${dir} was trained with ${key} ${before}, now ${o[key]}: a resumed run must keep it (the data order depends on it)`);
     }
     const state = { ...restoreCheckpoint(dir, this.model, this.optimizer), totalSteps: this.totalSteps };
+    this.bank?.restore(dir);
     state.runId ??= fresh.runId;
     state.dataFingerprint ??= dataFingerprint;
     if (!o.quiet && this.lead) process.stderr.write(`resuming from ${dir} at step ${state.globalStep}\n`);

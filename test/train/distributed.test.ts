@@ -64,6 +64,19 @@ test('2 workers x --batch-size 16 end with the weights of 1 process x 32 after 1
     assert.ok(dm <= 5e-4 && dm < changed / 10, `masked: max weight difference ${dm} (masking itself moved weights by ${changed})`);
     assert.ok(logged('one-fn').some((m: number) => m > 0), 'the log counts masked negatives');
     assert.deepEqual(logged('two-fn'), logged('one-fn'), 'rank 0 of 2 workers counts the same masked negatives as 1 process');
+    // logQ, a memory bank of the gathered titles (used from step 3) and Matryoshka: 2 workers train as 1 process
+    const opts = ['--logq-correction', '--memory-bank-size', '64', '--memory-bank-warmup', '3', '--matryoshka-dims', '256,64'];
+    const oneOpts = inbatch('train', ...common, ...opts, '--save-dir', join(dir, 'one-opts'), '--batch-size', '32', '--logging-steps', '5');
+    assert.equal(oneOpts.code, 0, oneOpts.err);
+    const twoOpts = inbatch('train', ...common, ...opts, '--save-dir', join(dir, 'two-opts'), '--batch-size', '16', '--nproc-per-node', '2', '--master-port', String(await freePort()), '--logging-steps', '5');
+    assert.equal(twoOpts.code, 0, twoOpts.err);
+    const dOpts = maxDiff(join(dir, 'one-opts', 'model_final', 'model.safetensors'), join(dir, 'two-opts', 'model_final', 'model.safetensors'));
+    const optsMoved = maxDiff(join(dir, 'one', 'model_final', 'model.safetensors'), join(dir, 'one-opts', 'model_final', 'model.safetensors'));
+    console.log(`logQ + bank + Matryoshka, 2 x 16 vs 1 x 32: max weight difference ${dOpts} (the options moved weights by ${optsMoved})`);
+    assert.ok(dOpts <= 5e-4 && dOpts < optsMoved / 10, `options: max weight difference ${dOpts} (the options moved weights by ${optsMoved})`);
+    const bankUsed = (d: string) => readFileSync(join(dir, d, 'train_log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.bank_negatives !== undefined).map((e) => e.bank_negatives);
+    assert.deepEqual(bankUsed('two-opts'), bankUsed('one-opts'));
+    assert.ok(bankUsed('one-opts').at(-1) === 64, 'the bank is full and used by the end');
     // and without gathering the negatives of the other worker, the runs would differ: the check can fail
     const half = inbatch('train', ...common, '--save-dir', join(dir, 'half'), '--batch-size', '16');
     assert.equal(half.code, 0, half.err);

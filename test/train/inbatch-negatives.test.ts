@@ -102,7 +102,7 @@ test('false-negative masking: loss and gradients equal a float64 reference with 
     const Q = leaf(q), Tt = leaf(t);
     const stats = { masked: 0, suspects: [] };
     T.tidy(() => {
-      const l = inBatchNegativesLoss(Q, Tt, { margin: 0.2, scale: 30, falseNegatives: { margin: d, titleKeys: withKeys ? Float64Array.from(keys) : undefined, stats } });
+      const l = inBatchNegativesLoss(Q, Tt, { margin: 0.2, scale: 30, titleKeys: withKeys ? Float64Array.from(keys) : undefined, falseNegatives: { margin: d, stats } });
       assert.ok(Math.abs(T.item(l) - ref.loss) < 1e-12, `d ${d}: loss ${T.item(l)} vs ${ref.loss}`);
       T.backward(l);
     });

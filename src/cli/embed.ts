@@ -6,7 +6,8 @@ import { Option } from '@commander-js/extra-typings';
 import { corpusText } from '../data/corpus-file.js';
 import { Embedder } from '../infer/embedder.js';
 import type { Command } from './command.js';
-import { intIn, onnxModelOption, pathOrStdin, precisionOption, providerOption, threadsOption, UsageError } from './flags.js';
+import { checkDimension, truncateVector } from '../model/dimensions.js';
+import { allowUntrainedDimensionsOption, dimensionsOption, intIn, onnxModelOption, pathOrStdin, precisionOption, providerOption, threadsOption, UsageError } from './flags.js';
 
 export interface InferenceFlags { model: string; precision: 'fp32' | 'fp16' | 'q8'; provider: 'cpu' | 'cuda'; threads?: number }
 
@@ -21,12 +22,15 @@ export function addEmbedCommand(program: Command): void {
     .addOption(new Option('--input <file>', 'one text per line; - for stdin').argParser(pathOrStdin))
     .addOption(new Option('--batch-size <n>', 'lines embedded at a time from --input/stdin').argParser(intIn(1, 65536)).default(256))
     .addOption(onnxModelOption()).addOption(precisionOption()).addOption(providerOption()).addOption(threadsOption())
+    .addOption(dimensionsOption()).addOption(allowUntrainedDimensionsOption())
     .action(async (texts, f) => {
       const fromStream = f.input !== undefined || (!texts.length && !process.stdin.isTTY);
       if (!texts.length && !fromStream) throw new UsageError('give texts as arguments, --input FILE, or pipe them in');
       if (texts.length && f.input !== undefined) throw new UsageError('give texts as arguments or --input, not both');
       const embedder = await loadEmbedder(f);
-      const row = (text: string, v: Float32Array) => JSON.stringify({ text, embedding: Array.from(v, (x) => Number(x.toFixed(6))) });
+      const dims = f.dimensions ?? embedder.dim;
+      if (f.dimensions !== undefined) checkDimension(f.dimensions, embedder.config.inbatch.matryoshka, embedder.dim, f.allowUntrainedDimensions);
+      const row = (text: string, v: Float32Array) => JSON.stringify({ text, embedding: Array.from(truncateVector(v, dims), (x) => Number(x.toFixed(6))) });
       try {
         if (!fromStream) {
           const vectors = await embedder.embed(texts);

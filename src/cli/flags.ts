@@ -129,6 +129,8 @@ export interface RetrievalFlags {
 
 // commands that only embed (recall, mteb): any model as the dense retriever
 export const anyModelOption = () => new Option('--model <dir|url>', 'a model folder (inbatch, Hugging Face, PaddleNLP), a transformers.js / Optimum ONNX folder, or an endpoint URL (OpenAI-compatible .../v1, or TEI); not needed with --retriever bm25').argParser((v: string) => (/^https?:\/\//i.test(v) ? v : pathValue(v)));
+export const dimensionsOption = () => new Option('--dimensions <d>', 'embeddings shortened to their first D values, renormalised: one of the dimensions the model was trained for (train --matryoshka-dims)').argParser(intIn(1, 65536));
+export const allowUntrainedDimensionsOption = () => new Option('--allow-untrained-dimensions', 'take a --dimensions the model was not trained for').default(false);
 export const queryPrefixOption = () => new Option('--query-prefix <text>', 'prepended to every query (default: the folder\'s prompts, else none)');
 export const documentPrefixOption = () => new Option('--document-prefix <text>', 'prepended to every corpus text (default: the folder\'s prompts, else none)');
 export const apiKeyOption = () => new Option('--api-key <key>', 'an endpoint\'s Bearer key (default: INBATCH_API_KEY or OPENAI_API_KEY)');

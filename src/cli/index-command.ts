@@ -22,7 +22,7 @@ import { rmSync } from 'node:fs';
 import type { Command } from './command.js';
 import {
   anyModelOption, apiKeyOption, documentPrefixOption, embedBatchOption, endpointModelOption, hnswEfOption, hnswMOption, intIn, maxSeqLengthOption, numberWhere, oneOf,
-  paddleBaseOption, pathValue, poolingOption, queryPrefixOption, UsageError,
+  paddleBaseOption, pathValue, poolingOption, queryPrefixOption, dimensionsOption, allowUntrainedDimensionsOption, UsageError,
 } from './flags.js';
 import { startChunkEmbedder } from './embed-workers.js';
 import { addIndexVerifyCommand } from './index-verify.js';
@@ -32,7 +32,7 @@ export function addIndexCommand(program: Command): void {
   index.command('build', { isDefault: true })
     .description('Embed a corpus in resumable chunks and write vectors.npy, a text table and a search index (or load pgvector).')
     .addOption(anyModelOption().makeOptionMandatory())
-    .addOption(poolingOption()).addOption(queryPrefixOption()).addOption(documentPrefixOption()).addOption(apiKeyOption()).addOption(endpointModelOption()).addOption(paddleBaseOption())
+    .addOption(poolingOption()).addOption(queryPrefixOption()).addOption(dimensionsOption()).addOption(allowUntrainedDimensionsOption()).addOption(documentPrefixOption()).addOption(apiKeyOption()).addOption(endpointModelOption()).addOption(paddleBaseOption())
     .addOption(new Option('--corpus-file <files...>', 'files, folders or globs (plain or .gz): one text per line, or id<TAB>text (*.tsv)').makeOptionMandatory())
     .addOption(new Option('--corpus-format <f>', 'auto (tsv for *.tsv files) | lines | tsv').argParser(oneOf('auto', 'lines', 'tsv')).default('auto' as const))
     .addOption(new Option('--output <dir>', 'the index folder').argParser(pathValue))

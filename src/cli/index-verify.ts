@@ -6,7 +6,7 @@ import { PgVectorStore } from '../retrieval/pgvector-store.js';
 import { formatChecks, metricCheck, normCheck, recallCheck, type Check } from '../retrieval/store-checks.js';
 import { exactTopK, measureRecall, sampleIds, type SampleQueries } from '../vectors/recall-contract.js';
 import type { Command } from './command.js';
-import { anyModelOption, apiKeyOption, documentPrefixOption, embedBatchOption, endpointModelOption, intIn, maxSeqLengthOption, numberWhere, pathValue, poolingOption, queryPrefixOption, UsageError } from './flags.js';
+import { anyModelOption, apiKeyOption, documentPrefixOption, embedBatchOption, endpointModelOption, intIn, maxSeqLengthOption, numberWhere, pathValue, poolingOption, queryPrefixOption, dimensionsOption, allowUntrainedDimensionsOption, UsageError } from './flags.js';
 import { loadAnyEmbedder, type AnyModelFlags } from './model-flags.js';
 
 const VERIFY_SEED = 29; // not the build's seed: fresh queries
@@ -17,7 +17,7 @@ export function addIndexVerifyCommand(index: Command): void {
     .addOption(new Option('--index <dir>', 'a folder written by inbatch index').argParser(pathValue))
     .addOption(new Option('--store <url>', 'or a pgvector table: postgres://user@host:port/db?table=NAME'))
     .addOption(anyModelOption())
-    .addOption(poolingOption()).addOption(queryPrefixOption()).addOption(documentPrefixOption()).addOption(apiKeyOption()).addOption(endpointModelOption())
+    .addOption(poolingOption()).addOption(queryPrefixOption()).addOption(dimensionsOption()).addOption(allowUntrainedDimensionsOption()).addOption(documentPrefixOption()).addOption(apiKeyOption()).addOption(endpointModelOption())
     .addOption(embedBatchOption()).addOption(maxSeqLengthOption())
     .addOption(new Option('--queries <n>', 'sample queries for the recall check').argParser(intIn(10, 100_000)).default(100))
     .addOption(new Option('--min-recall <r>', 'required recall of the exact top 10 (default: the stored contract\'s lower bound)').argParser(numberWhere((v) => v > 0 && v <= 1, 'in (0, 1]')))

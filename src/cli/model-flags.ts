@@ -6,7 +6,9 @@ import { displayUrl, EndpointEmbedder, isEndpoint } from '../infer/endpoint.js';
 import { OnnxFolderEmbedder } from '../infer/onnx-folder.js';
 import { modelFingerprint } from '../model/fingerprint.js';
 import { isPaddleFolder } from '../model/paddle-format.js';
-import { withBatchSize, type TextEmbedder } from '../retrieval/text-embedder.js';
+import { atDimensions, withBatchSize, type TextEmbedder } from '../retrieval/text-embedder.js';
+import { checkDimension, checkMatryoshkaRecord, type MatryoshkaRecord } from '../model/dimensions.js';
+import { readJsonObject } from '../util/json-file.js';
 import { weightFileOf } from '../weights/weight-files.js';
 import type { InbatchSettings, Pooling } from '../model/config.js';
 import type { DualEncoder } from '../model/dual-encoder.js';
@@ -44,6 +46,8 @@ export interface AnyModelFlags extends ModelOverrideFlags {
   documentPrefix?: string;
   apiKey?: string;
   endpointModel?: string;
+  dimensions?: number;
+  allowUntrainedDimensions?: boolean;
 }
 
 export interface LoadedEmbedder {
@@ -58,10 +62,19 @@ export interface LoadedEmbedder {
  * weights inbatch trains (libtorch), or a transformers.js / Optimum ONNX folder.
  */
 export async function loadAnyEmbedder(model: string, f: AnyModelFlags): Promise<LoadedEmbedder> {
+  const loaded = await loadFullEmbedder(model, f);
+  if (f.dimensions === undefined || f.dimensions === loaded.embedder.dim) return loaded;
+  checkDimension(f.dimensions, loaded.matryoshka, loaded.embedder.dim, f.allowUntrainedDimensions ?? false);
+  console.error(`embeddings shortened to their first ${f.dimensions} of ${loaded.embedder.dim} dimensions, renormalised`);
+  return { ...loaded, embedder: atDimensions(loaded.embedder, f.dimensions), fingerprint: { ...loaded.fingerprint, dimensions: f.dimensions } };
+}
+
+async function loadFullEmbedder(model: string, f: AnyModelFlags): Promise<LoadedEmbedder & { matryoshka?: MatryoshkaRecord }> {
   if (isEndpoint(model)) {
     const apiKey = f.apiKey ?? process.env.INBATCH_API_KEY ?? process.env.OPENAI_API_KEY;
     const embedder = await EndpointEmbedder.connect(model, { apiKey, model: f.endpointModel, batchSize: Math.min(f.batchSize, 256), queryPrefix: f.queryPrefix, documentPrefix: f.documentPrefix });
     console.error(`embedding through ${displayUrl(model)} (${embedder.dim} dimensions)`);
+    // an endpoint does not say what it was trained for: only its full size counts as trained
     return { embedder, fingerprint: { endpoint: displayUrl(model), model: f.endpointModel ?? null, prefixes: [f.queryPrefix ?? '', f.documentPrefix ?? ''] }, release: async () => undefined };
   }
   if (!existsSync(model)) throw new UsageError(`--model ${model} does not exist`);
@@ -73,7 +86,7 @@ export async function loadAnyEmbedder(model: string, f: AnyModelFlags): Promise<
       : base;
     // without prefixes the fingerprint is the model's own, as export records it (serve and mine compare them)
     const fingerprint = prefixed === base ? modelFingerprint(model, m.config) : { ...modelFingerprint(model, m.config), prefixes: [f.queryPrefix ?? '', f.documentPrefix ?? ''] };
-    return { embedder: prefixed, fingerprint, release: async () => m.dispose() };
+    return { embedder: prefixed, fingerprint, release: async () => m.dispose(), matryoshka: m.config.inbatch.matryoshka };
   }
   if (f.pooling === 'pooler') throw new UsageError('--pooling pooler needs the model\'s weights (an ONNX folder pools by cls or mean)');
   const onnx = await OnnxFolderEmbedder.load(model, { pooling: f.pooling, queryPrefix: f.queryPrefix, documentPrefix: f.documentPrefix, maxSeqLength: f.maxSeqLength, batchSize: Math.min(f.batchSize, 64), threads: Number(process.env.INBATCH_THREADS) || undefined });
@@ -84,6 +97,7 @@ export async function loadAnyEmbedder(model: string, f: AnyModelFlags): Promise<
     embedder: onnx,
     fingerprint: { onnx: resolve(file), size: s.size, mtime: s.mtimeMs, pooling: onnx.pooling, max_seq_length: onnx.maxSeqLength, prefixes: onnx.prefixes },
     release: () => onnx.release(),
+    matryoshka: onnxFolderMatryoshka(model),
   };
 }
 
@@ -94,4 +108,12 @@ export function adoptPreparedLength(model: DualEncoder, prepared: number, asked:
   if (prepared > model.config.max_position_embeddings) throw new UsageError(`the training data was prepared with max_seq_length ${prepared}, more than the model's ${model.config.max_position_embeddings} positions; prepare it again with --max-seq-length`);
   model.config.inbatch.max_seq_length = prepared;
   console.error(`note: the training data was prepared with max_seq_length ${prepared}; the model (${own}) trains and saves with ${prepared}`);
+}
+
+/** An inbatch export's config.json records what the model was trained for; other folders record nothing. */
+function onnxFolderMatryoshka(dir: string): MatryoshkaRecord | undefined {
+  const path = join(dir, 'config.json');
+  if (!existsSync(path)) return undefined;
+  const inbatch = readJsonObject(path).inbatch as { matryoshka?: unknown } | undefined;
+  return checkMatryoshkaRecord(inbatch?.matryoshka, path);
 }

@@ -12,7 +12,7 @@ import { isEndpoint } from '../infer/endpoint.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { Command } from './command.js';
 import {
-  anyModelOption, apiKeyOption, documentPrefixOption, endpointModelOption, poolingOption, queryPrefixOption, bm25BOption, bm25K1Option, embedBatchOption, fusionDepthOption, hnswEfOption, hnswMOption, calibrationPairsOption, calibrationQueriesOption, calibrationSeedOption, fusionMethodOption, hybridWeightsOption, intIn, maxSeqLengthOption,
+  anyModelOption, apiKeyOption, documentPrefixOption, endpointModelOption, poolingOption, queryPrefixOption, dimensionsOption, allowUntrainedDimensionsOption, bm25BOption, bm25K1Option, embedBatchOption, fusionDepthOption, hnswEfOption, hnswMOption, calibrationPairsOption, calibrationQueriesOption, calibrationSeedOption, fusionMethodOption, hybridWeightsOption, intIn, maxSeqLengthOption,
   oneOf, pathValue, retrieverOption, rrfKOption, UsageError, paddleBaseOption,
 } from './flags.js';
 import { chooseRetriever } from './fusion-choice.js';
@@ -23,7 +23,7 @@ export function addMtebCommand(program: Command): void {
   program.command('mteb')
     .description('MTEB-style retrieval evaluation: ndcg/map/mrr/precision/recall at 1,3,5,10,100,1000 (trec_eval definitions) as MTEB JSON.')
     .addOption(anyModelOption())
-    .addOption(poolingOption()).addOption(queryPrefixOption()).addOption(documentPrefixOption()).addOption(apiKeyOption()).addOption(endpointModelOption())
+    .addOption(poolingOption()).addOption(queryPrefixOption()).addOption(dimensionsOption()).addOption(allowUntrainedDimensionsOption()).addOption(documentPrefixOption()).addOption(apiKeyOption()).addOption(endpointModelOption())
     .addOption(paddleBaseOption())
     .addOption(new Option('--queries <file>', 'qid<TAB>text TSV or {_id,text} JSONL').argParser(pathValue).makeOptionMandatory())
     .addOption(new Option('--corpus <file>', 'docid<TAB>text TSV or {_id,title,text} JSONL').argParser(pathValue).makeOptionMandatory())

@@ -19,7 +19,7 @@ import type { Hit } from '../vectors/topk.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { Command } from './command.js';
 import {
-  anyModelOption, apiKeyOption, documentPrefixOption, endpointModelOption, poolingOption, queryPrefixOption, bm25BOption, bm25K1Option, embedBatchOption, fusionDepthOption, hnswEfOption, hnswMOption, calibrationPairsOption, calibrationQueriesOption, calibrationSeedOption, fusionMethodOption, hybridWeightsOption, intIn, maxSeqLengthOption,
+  anyModelOption, apiKeyOption, documentPrefixOption, endpointModelOption, poolingOption, queryPrefixOption, dimensionsOption, allowUntrainedDimensionsOption, bm25BOption, bm25K1Option, embedBatchOption, fusionDepthOption, hnswEfOption, hnswMOption, calibrationPairsOption, calibrationQueriesOption, calibrationSeedOption, fusionMethodOption, hybridWeightsOption, intIn, maxSeqLengthOption,
   pathValue, retrieverOption, rrfKOption, UsageError, paddleBaseOption,
 } from './flags.js';
 import { isEndpoint } from '../infer/endpoint.js';
@@ -30,7 +30,7 @@ export function addRecallCommand(program: Command): void {
   program.command('recall')
     .description('Embed a corpus, index it (HNSW or --exact, plus BM25), and write the top recall-num texts for every query.')
     .addOption(anyModelOption())
-    .addOption(poolingOption()).addOption(queryPrefixOption()).addOption(documentPrefixOption()).addOption(apiKeyOption()).addOption(endpointModelOption())
+    .addOption(poolingOption()).addOption(queryPrefixOption()).addOption(dimensionsOption()).addOption(allowUntrainedDimensionsOption()).addOption(documentPrefixOption()).addOption(apiKeyOption()).addOption(endpointModelOption())
     .addOption(paddleBaseOption())
     .addOption(new Option('--corpus-file <file>', 'one text per line (the first tab column)').argParser(pathValue))
     .addOption(new Option('--index <dir>', 'or a folder written by inbatch index with this model (nothing is embedded but the queries)').argParser(pathValue))

@@ -33,6 +33,7 @@ export function addServeCommand(program: Command): void {
     .addOption(new Option('--api-key <key>', 'require "Authorization: Bearer <key>" on every route but /health and /metrics (or set INBATCH_API_KEY)').argParser(pathValue))
     .addOption(new Option('--max-concurrent-requests <n>', 'embedding requests served at once; more get 429 overloaded (0: no limit)').argParser(intIn(0, 1_000_000)).default(512))
     .addOption(new Option('--max-batch-tokens <n>', 'tokens per model call (micro-batches close at this budget); a larger request gets 413 (0: no budget)').argParser(intIn(0, 100_000_000)).default(16384))
+    .addOption(new Option('--allow-untrained-dimensions', 'serve dimensions the model was not trained for (train --matryoshka-dims); by default they are refused 400').default(false))
     .addOption(new Option('--cors-allow-origin <origin>', 'Access-Control-Allow-Origin for browser clients (e.g. * or https://app.example)'))
     .addOption(new Option('--model-name <name>', 'the model name /v1/embeddings and /info report (default: the model folder name)'))
     .addOption(new Option('--log-level <level>', 'request log level: fatal | error | warn | info | debug | trace | silent').argParser(oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent')))
@@ -60,7 +61,7 @@ export function addServeCommand(program: Command): void {
           return { kind: 'hybrid' as const, hybrid: { ...DEFAULT_HYBRID, depth: f.fusionDepth }, fit: undefined, warning: e.message };
         }) : undefined;
       const app = buildServer({ embedder, index, retriever: f.retriever, hybrid: choice?.hybrid, hybridRanksBy: choice?.kind, fusion: choice?.fit, apiKey, maxConcurrentRequests: f.maxConcurrentRequests, maxBatchTokens: f.maxBatchTokens,
-        corsAllowOrigin: f.corsAllowOrigin, modelName: f.modelName ?? basename(resolve(f.model)), logLevel: f.logLevel, maxTexts: f.maxTexts, bodyLimit: f.bodyLimit, maxK: DEFAULT_SERVER.maxK, logger: false,
+        corsAllowOrigin: f.corsAllowOrigin, allowUntrainedDimensions: f.allowUntrainedDimensions, modelName: f.modelName ?? basename(resolve(f.model)), logLevel: f.logLevel, maxTexts: f.maxTexts, bodyLimit: f.bodyLimit, maxK: DEFAULT_SERVER.maxK, logger: false,
         requestTimeoutMs: f.requestTimeout, connectionTimeoutMs: f.connectionTimeout, maxConnections: f.maxConnections });
       const address = await app.listen({ port: f.port, host: f.host });
       console.error(`inbatch serve: listening on ${address}`);

@@ -102,7 +102,7 @@ export function addTrainCommand(program: Command): void {
     if (f.initFromCkpt) initialiseFrom(model, f.initFromCkpt);
     // every input is read and checked before the long work starts
     const evaluator = f.evaluate ? new RecallEvaluator(readDevPairs(f.similarTextPairFile!), await readCorpusTexts(f.corpusFile!), {
-      recallNum: f.recallNum, index: { kind: f.evalExact ? 'exact' : 'hnsw', hnsw: { m: f.hnswM, efConstruction: f.hnswEf, ef: f.hnswEf } },
+      recallNum: f.recallNum, dimensions: f.matryoshkaDims, index: { kind: f.evalExact ? 'exact' : 'hnsw', hnsw: { m: f.hnswM, efConstruction: f.hnswEf, ef: f.hnswEf } },
     }) : undefined;
     const data = process.env.INBATCH_PREPARED ? PreparedData.open(process.env.INBATCH_PREPARED) : await preparedTrainingData(f.trainSet, f.saveDir, model.tokenizer, model.config.inbatch.max_seq_length, f.skipBadLines);
     adoptPreparedLength(model, data.manifest.max_seq_length, f.maxSeqLength);

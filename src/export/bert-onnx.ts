@@ -16,6 +16,8 @@ export interface ExportOptions {
   opset: number;
   /** dynamic int8 quantization of the weight matmuls */
   q8?: boolean;
+  /** a Matryoshka prefix: the graph outputs the first D values of the projection, renormalised */
+  dimensions?: number;
 }
 
 /** Symmetric per-column int8: W [in, out] -> q [in, out] and one scale per output column. */
@@ -127,11 +129,13 @@ export function buildEncoderGraph(config: ModelConfig, weights: Map<string, Name
     }
   }
   if (config.inbatch.output_emb_size > 0) pooled = linear(pooled, 'emb_reduce_linear', config.inbatch.output_emb_size, H);
-  const v32 = toFloat(pooled);
+  const full = config.inbatch.output_emb_size > 0 ? config.inbatch.output_emb_size : H;
+  const dim = o.dimensions !== undefined && o.dimensions < full ? o.dimensions : full;
+  let v32 = toFloat(pooled);
+  if (dim < full) v32 = g.op('Slice', [v32, g.int64s([0]), g.int64s([dim]), g.int64s([1])]);
   const squares = g.op('ReduceSum', [g.op('Mul', [v32, v32]), g.int64s([-1])], { keepdims: 1 });
   const norm = g.op('Max', [g.op('Sqrt', [squares]), g.scalar(1e-12, false)]);
   const out = g.rename(g.op('Div', [v32, norm]), 'embeddings');
-  const dim = config.inbatch.output_emb_size > 0 ? config.inbatch.output_emb_size : H;
   g.output(out, FLOAT, ['batch', dim]);
   // transformers.js' feature-extraction pipeline reads last_hidden_state [batch, tokens, dim] and pools it
   // itself: the finished embedding as its one "token" makes the pipeline's default (no pooling) and
@@ -143,5 +147,7 @@ export function buildEncoderGraph(config: ModelConfig, weights: Map<string, Name
   return g.encode('inbatch-dual-encoder', o.opset, 'inbatch', {
     pooling: config.inbatch.pooling, normalized: 'l2', dimension: String(dim), max_seq_length: String(config.inbatch.max_seq_length),
     model_type: config.model_type, precision: o.q8 ? 'q8' : o.fp16 ? 'fp16' : 'fp32',
+    ...(dim < full ? { full_dimension: String(full) } : {}),
+    ...(config.inbatch.matryoshka ? { matryoshka_dims: config.inbatch.matryoshka.dims.join(','), matryoshka_recall_at_10: JSON.stringify(config.inbatch.matryoshka.recall_at_10 ?? {}) } : {}),
   });
 }

@@ -3,6 +3,8 @@
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { CALIBRATION_PAIRS_FILE } from '../data/calibration-pairs.js';
 import { join } from 'node:path';
+import { embeddingSize } from '../model/config.js';
+import { checkDimension } from '../model/dimensions.js';
 import { EXPORT_SOURCE_FILE, modelFingerprint } from '../model/fingerprint.js';
 import { readModelSource } from '../model/model-source.js';
 import { writeSentenceTransformersFiles } from '../model/sentence-transformers.js';
@@ -22,9 +24,21 @@ export function isExportFolder(dir: string): boolean {
   return existsSync(join(dir, 'onnx', 'model.onnx')) && existsSync(join(dir, 'config.json'));
 }
 
-export function exportModel(modelDir: string, outDir: string, options: { fp16: boolean; opset?: number; quantize?: boolean }): ExportReport {
+export interface ExportModelOptions {
+  fp16: boolean;
+  opset?: number;
+  quantize?: boolean;
+  /** a Matryoshka prefix the graph outputs (one the model was trained for, unless allowUntrainedDimensions) */
+  dimensions?: number;
+  allowUntrainedDimensions?: boolean;
+}
+
+export function exportModel(modelDir: string, outDir: string, options: ExportModelOptions): ExportReport {
   // the same reader as loading for training (any format: Hugging Face, sentence-transformers, PaddleNLP)
   const { config, tensors: weights, tokenizer, weightsPath } = readModelSource(modelDir);
+  const full = embeddingSize(config);
+  if (options.dimensions !== undefined) checkDimension(options.dimensions, config.inbatch.matryoshka, full, options.allowUntrainedDimensions ?? false);
+  const dimensions = options.dimensions !== undefined && options.dimensions < full ? options.dimensions : undefined;
   if (config.inbatch.output_emb_size > 0 && !weights.has('emb_reduce_linear.weight')) {
     throw new Error(`${weightsPath}: no emb_reduce_linear (the projection); train the model or set inbatch.output_emb_size to 0`);
   }
@@ -46,15 +60,16 @@ export function exportModel(modelDir: string, outDir: string, options: { fp16: b
     if (options.fp16) variants.push(['model_fp16.onnx', true, false]);
     if (options.quantize) variants.push(['model_quantized.onnx', false, true]);
     for (const [file, fp16, q8] of variants) {
-      const bytes = buildEncoderGraph(config, weights, { fp16, opset, q8 });
+      const bytes = buildEncoderGraph(config, weights, { fp16, opset, q8, dimensions });
       writeFileSync(join(tmp, 'onnx', file), bytes);
       report.files.push(`onnx/${file}`);
       report.bytes[`onnx/${file}`] = bytes.length;
     }
-    writeFileSync(join(tmp, 'config.json'), JSON.stringify({ ...config, architectures: ['BertModel'] }, null, 2) + '\n');
+    const exported = dimensions ? { ...config, inbatch: { ...config.inbatch, dimensions } } : config;
+    writeFileSync(join(tmp, 'config.json'), JSON.stringify({ ...exported, architectures: ['BertModel'] }, null, 2) + '\n');
     writeTokenizerFiles(tokenizer, tmp, config.inbatch.max_seq_length);
     // sentence-transformers (ONNX backend): the graph's one-token last_hidden_state, taken as is, then Normalize
-    writeSentenceTransformersFiles(tmp, config, undefined, true);
+    writeSentenceTransformersFiles(tmp, exported, undefined, true);
     // what was exported: serve compares it with the model an index was built by
     writeFileSync(join(tmp, EXPORT_SOURCE_FILE), JSON.stringify(modelFingerprint(modelDir, config), null, 2) + '\n');
     report.files.push('config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt', EXPORT_SOURCE_FILE);

@@ -49,7 +49,7 @@ export class Embedder {
       throw new Error(`${file}: onnxruntime could not open it (${(e as Error).message.split('\n')[0]})`);
     }
     const config = readModelConfig(dir);
-    const dim = config.inbatch.output_emb_size > 0 ? config.inbatch.output_emb_size : config.hidden_size;
+    const dim = config.inbatch.dimensions ?? (config.inbatch.output_emb_size > 0 ? config.inbatch.output_emb_size : config.hidden_size);
     return new Embedder(ort, session, loadTokenizer(dir), config, dim, o);
   }
 

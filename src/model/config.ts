@@ -1,6 +1,8 @@
 // config.json of a model folder: a Hugging Face BERT or ERNIE config plus an "inbatch" object.
 // ERNIE (Hugging Face ErnieModel; ERNIE 1.0/3.0, RocketQA) is BERT with an optional task-type
 // embedding added to the input embeddings; its checkpoints often use relu, other models gelu_new.
+import { checkMatryoshkaRecord, type MatryoshkaRecord } from './dimensions.js';
+
 export type Pooling = 'cls' | 'pooler' | 'mean';
 export type ModelType = 'bert' | 'ernie';
 export const MODEL_TYPES: readonly ModelType[] = ['bert', 'ernie'];
@@ -32,6 +34,10 @@ export interface InbatchSettings {
   dropout: number;
   /** ERNIE with use_task_id: the task type row added to every token (0 unless the base model says otherwise) */
   task_type_id?: number;
+  /** Matryoshka: the prefix dimensions trained (train --matryoshka-dims) and their measured Recall@10 */
+  matryoshka?: MatryoshkaRecord;
+  /** an export's output size when export --dimensions took a Matryoshka prefix */
+  dimensions?: number;
 }
 
 export interface ModelConfig extends BertConfig {
@@ -112,6 +118,7 @@ export function normalizeConfig(raw: Record<string, unknown>, where: string, ove
     config.use_task_id = (raw.use_task_id as boolean | undefined) ?? false;
     config.task_type_vocab_size = num('task_type_vocab_size' as keyof BertConfig, 3);
   }
+  checkMatryoshkaRecord(config.inbatch.matryoshka, where);
   checkConfig(config, where);
   return config;
 }

@@ -52,6 +52,8 @@ export function writeSentenceTransformersFiles(dir: string, config: ModelConfig,
   writeFileSync(join(dir, ST_MODULES), JSON.stringify(modules, null, 2) + '\n');
   writeFileSync(join(dir, 'config_sentence_transformers.json'), JSON.stringify({
     __version__: { sentence_transformers: '3.0.0' }, prompts: {}, default_prompt_name: null, similarity_fn_name: 'cosine',
+    // what the model was trained for (train --matryoshka-dims): SentenceTransformer(truncate_dim=...) takes one of these
+    ...(config.inbatch.matryoshka ? { inbatch_matryoshka: config.inbatch.matryoshka } : {}),
   }, null, 2) + '\n');
   writeFileSync(join(dir, 'sentence_bert_config.json'), JSON.stringify({ max_seq_length: config.inbatch.max_seq_length, do_lower_case: false }, null, 2) + '\n');
   return true;

@@ -5,6 +5,7 @@
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { Embedder } from '../infer/embedder.js';
+import { checkDimension } from '../model/dimensions.js';
 import type { CorpusIndex } from '../retrieval/corpus-index.js';
 import type { FusionFit } from '../retrieval/fusion-calibration.js';
 import type { HybridOptions, RetrieverKind } from '../retrieval/retriever.js';
@@ -49,6 +50,8 @@ export interface ServerOptions {
   corsAllowOrigin?: string;
   /** tokens per model call (TEI's --max-batch-tokens); a request above it is refused 413 (0: no budget) */
   maxBatchTokens?: number;
+  /** serve `dimensions` the model was not trained for (train --matryoshka-dims) */
+  allowUntrainedDimensions?: boolean;
   /** the name /v1/embeddings and /info report */
   modelName?: string;
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -113,6 +116,16 @@ export class ServeContext {
   }
 
   /** Why a request can never be batched (more tokens than one model call may take), or undefined. */
+  /** Why a requested `dimensions` cannot be served (not one the model was trained for), or undefined. */
+  dimensionsProblem(d: number): string | undefined {
+    try {
+      checkDimension(d, this.embedder.config.inbatch.matryoshka, this.embedder.dim, this.options.allowUntrainedDimensions ?? false, 'dimensions');
+      return undefined;
+    } catch (e) {
+      return (e as Error).message.replace('--allow-untrained-dimensions', 'serve --allow-untrained-dimensions');
+    }
+  }
+
   overBudget(encodings: Encoding[]): string | undefined {
     const tokens = ServeContext.tokens(encodings);
     return this.maxBatchTokens > 0 && tokens > this.maxBatchTokens ? `the request has ${tokens} tokens, more than --max-batch-tokens ${this.maxBatchTokens}` : undefined;

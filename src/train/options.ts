@@ -75,6 +75,8 @@ export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'saveDir'> = {
 /** Scores of one evaluation, e.g. {success_at_5: 97.9}. */
 export interface EvalResult {
   scores: Record<string, number>;
+  /** Matryoshka runs: Recall@10 (percent) at each trained dimension, stored in the model's config */
+  recallAt10ByDimension?: Record<string, number>;
 }
 
 /** Anything that scores the model during training (retrieval/RecallEvaluator is one). */

@@ -89,7 +89,10 @@ export class Trainer {
     if (o.matryoshkaDims) {
       checkMatryoshkaDims(o.matryoshkaDims, model.dim);
       this.matryoshka = matryoshkaPlan(o.matryoshkaDims, o.matryoshkaWeights);
+      model.config.inbatch.matryoshka = { dims: [...this.matryoshka.dims] }; // saved with every checkpoint and model
     }
+    // training without the option moves every prefix: what an earlier Matryoshka run measured no longer holds
+    else delete model.config.inbatch.matryoshka;
     if (o.memoryBankSize) {
       checkBankFits(o.memoryBankSize, model.dim, freemem());
       this.bank = new MemoryBank(o.memoryBankSize, model.dim);
@@ -271,6 +274,7 @@ export class Trainer {
       this.model.setTrainable(true);
     }
     run.evaluations.push({ step: state.globalStep, scores: result.scores });
+    if (this.matryoshka && result.recallAt10ByDimension) this.model.config.inbatch.matryoshka = { dims: [...this.matryoshka.dims], recall_at_10: result.recallAt10ByDimension };
     const isBest = run.best.consider(state.globalStep, result);
     Object.assign(state, { bestScore: run.best.bestScore, bestStep: run.best.bestStep });
     run.log.write({ event: 'eval', step: state.globalStep, epoch: state.epoch, scores: result.scores, best: isBest });

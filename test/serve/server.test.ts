@@ -336,12 +336,42 @@ test('OpenAI: POST /v1/embeddings answers in OpenAI\'s shape, floats or base64, 
   const bytes = Buffer.from(b64.json.data[0].embedding, 'base64');
   const decoded = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
   r.json.data[0].embedding.forEach((x: number, k: number) => assert.equal(decoded[k], Math.fround(x)));
-  const short = await send(url, '/v1/embeddings', { input: '一丁', dimensions: 4 });
-  const v = short.json.data[0].embedding as number[];
-  assert.equal(v.length, 4);
-  assert.ok(Math.abs(v.reduce((s, x) => s + x * x, 0) - 1) < 1e-5, 'shortened vectors are renormalised');
+  // a model trained without --matryoshka-dims serves only its full size
+  const untrained = await send(url, '/v1/embeddings', { input: '一丁', dimensions: 4 });
+  assert.equal(untrained.status, 400);
+  assert.match(untrained.json.message, /dimensions 4: this model was trained for 16; .*serve --allow-untrained-dimensions/);
   assert.equal((await send(url, '/v1/embeddings', { input: '一丁', dimensions: 17 })).status, 400);
   assert.equal((await send(url, '/v1/embeddings', { input: [1, 2] })).json.error, 'validation');
+});
+
+test('Matryoshka dimensions: trained ones served in both dialects (prefix renormalised), others refused 400 with the list; /info lists them with their recall', async () => {
+  const inbatch = { ...embedder.config.inbatch, matryoshka: { dims: [16, 4], recall_at_10: { 16: 91.5, 4: 80.4 } } };
+  const trained = { dim: embedder.dim, options: embedder.options, tokenizer: embedder.tokenizer, config: { ...embedder.config, inbatch }, embedEncoded: (e: Encoding[]) => embedder.embedEncoded(e) };
+  const servers = [buildServer({ embedder: trained, maxTexts: 8, bodyLimit: 4096, maxK: 100 }), buildServer({ embedder, maxTexts: 8, bodyLimit: 4096, maxK: 100, allowUntrainedDimensions: true })];
+  const [m, loose] = await Promise.all(servers.map(async (s) => { await s.listen({ port: 0, host: '127.0.0.1' }); return `http://127.0.0.1:${(s.server.address() as AddressInfo).port}`; }));
+  try {
+    const full = (await send(m!, '/v1/embeddings', { input: '一丁' })).json.data[0].embedding as number[];
+    const norm = Math.hypot(...full.slice(0, 4));
+    const expect = full.slice(0, 4).map((x) => x / norm);
+    const openai = (await send(m!, '/v1/embeddings', { input: '一丁', dimensions: 4 })).json.data[0].embedding as number[];
+    const tei = (await send(m!, '/embed', { inputs: '一丁', dimensions: 4 })).json as unknown as number[][];
+    const own = (await send(m!, '/embed', { texts: ['一丁'], dimensions: 4 })).json;
+    for (const v of [openai, tei[0]!, own.embeddings[0] as number[]]) v.forEach((x, k) => assert.ok(Math.abs(x - expect[k]!) < 1e-6, `${x} vs ${expect[k]}`));
+    assert.equal(own.dim, 4);
+    for (const [path, body] of [['/v1/embeddings', { input: '一丁', dimensions: 8 }], ['/embed', { inputs: '一丁', dimensions: 8 }]] as const) {
+      const r = await send(m!, path, body);
+      assert.equal(r.status, 400);
+      assert.match(r.json.message, /dimensions 8: this model was trained for 16 \(Recall@10 91\.5\), 4 \(Recall@10 80\.4\)/);
+    }
+    const info = await (await fetch(m + '/info')).json() as Record<string, any>;
+    assert.deepEqual(info.dimensions, [{ dimension: 16, recall_at_10: 91.5 }, { dimension: 4, recall_at_10: 80.4 }]);
+    // --allow-untrained-dimensions: any prefix, renormalised
+    const any = (await send(loose!, '/v1/embeddings', { input: '一丁', dimensions: 7 })).json.data[0].embedding as number[];
+    assert.equal(any.length, 7);
+    assert.ok(Math.abs(any.reduce((s, x) => s + x * x, 0) - 1) < 1e-5, 'shortened vectors are renormalised');
+  } finally {
+    await Promise.all(servers.map((s) => s.close()));
+  }
 });
 
 test('--api-key: 401 without the Bearer key (health and metrics stay open); --max-concurrent-requests: a burst gets 429 overloaded; CORS', async () => {

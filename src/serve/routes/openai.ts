@@ -1,9 +1,10 @@
 // OpenAI's embeddings API (POST /v1/embeddings), so its SDK, LangChain and LlamaIndex work
-// against this server: floats or base64, `dimensions` (the first values renormalised), and usage
+// against this server: floats or base64, `dimensions` (the first values renormalised: one the model was trained for, train --matryoshka-dims), and usage
 // counted from the token ids the texts were embedded with.
 import type { ServeContext, ServerApp } from '../context.js';
 import { ServeContext as Context } from '../context.js';
 import { fail } from '../errors.js';
+import { truncateVector } from '../../model/dimensions.js';
 import { shedding } from '../plugins/shedding.js';
 import { asList, oneOrMoreTexts } from './schemas.js';
 
@@ -17,12 +18,13 @@ export function openAiRoutes(app: ServerApp, ctx: ServeContext): void {
   } as const;
   app.post('/v1/embeddings', { preHandler: shedding(ctx), schema: { body } }, async (req, reply) => {
     const { input, model, encoding_format: format, dimensions } = req.body;
+    const dims = dimensions ?? ctx.embedder.dim;
+    const wrongDims = ctx.dimensionsProblem(dims);
+    if (wrongDims) return fail(reply, 'validation', wrongDims);
     const encodings = await ctx.encode(asList(input));
     const refused = ctx.overBudget(encodings);
     if (refused) return fail(reply, 'payload_too_large', refused);
-    const dims = dimensions ?? ctx.embedder.dim;
-    if (dims > ctx.embedder.dim) return fail(reply, 'validation', `dimensions ${dims} exceeds this model's ${ctx.embedder.dim}`);
-    const vectors = (await ctx.embed(encodings)).map((v) => (dims < v.length ? shorten(v, dims) : v));
+    const vectors = (await ctx.embed(encodings)).map((v) => truncateVector(v, dims));
     const tokens = Context.tokens(encodings);
     return {
       object: 'list',
@@ -34,14 +36,4 @@ export function openAiRoutes(app: ServerApp, ctx: ServeContext): void {
       usage: { prompt_tokens: tokens, total_tokens: tokens },
     };
   });
-}
-
-/** The first dims values renormalised (OpenAI's shortened embeddings); this model was not trained for it, so quality drops. */
-function shorten(v: Float32Array, dims: number): Float32Array {
-  const out = v.slice(0, dims);
-  let norm = 0;
-  for (const x of out) norm += x * x;
-  norm = Math.sqrt(norm) || 1;
-  for (let i = 0; i < dims; i++) out[i]! /= norm;
-  return out;
 }

@@ -1,7 +1,8 @@
 // bench/train: training throughput of inbatch (libtorch from Node) against the same step
 // written directly in PyTorch (Debian python3-torch), measured in the same run on the same batches.
 // Also: length-grouped batching vs padding every batch to max_seq_length, on zh-sim-pairs.
-//   npm run bench:train [-- --steps 10]
+// And each loss option of #21 against the plain step (time per step, the option's own memory).
+//   npm run bench:train [-- --steps 10] [-- --loss-options-only]
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,7 +37,7 @@ const data = prepareTrainingData(pairs, tokenizer, MAX_LEN);
 async function timeTrainer(options: Partial<TrainOptions>, steps: number) {
   const model = DualEncoder.random(config, tokenizer, 1);
   let start = 0, pairsSeen = 0;
-  const trainer = new Trainer(model, data, {
+  const trainer: Trainer = new Trainer(model, data, {
     saveDir: join(repoRoot, 'runs', 'bench-train'), batchSize: BATCH, epochs: 1, maxSteps: WARMUP + steps, saveSteps: 0, quiet: true, loggingSteps: 1000, ...options,
   }, { onStep: (s) => { if (s.globalStep === WARMUP) start = performance.now(); } });
   const o = trainer.options;
@@ -51,7 +52,33 @@ async function timeTrainer(options: Partial<TrainOptions>, steps: number) {
   await trainer.train();
   const seconds = (performance.now() - start) / 1000;
   model.dispose();
-  return { secondsPerStep: seconds / steps, pairsPerSecond: pairsSeen / seconds, tokensPerSecond: tokens / seconds, collate, plan };
+  return { secondsPerStep: seconds / steps, pairsPerSecond: pairsSeen / seconds, tokensPerSecond: tokens / seconds, collate, plan, bankBytes: trainer.bank?.bytes ?? 0 };
+}
+
+// 3. the loss options against the plain step, alternating so drift hits both; the median of 3 rounds
+if (process.argv.includes('--loss-options-only')) {
+  const options: [string, Partial<TrainOptions>][] = [
+    ['--false-negative-margin 0.1', { falseNegativeMargin: 0.1 }],
+    ['--logq-correction', { logqCorrection: true }],
+    ['--memory-bank-size 4096', { memoryBankSize: 4096, memoryBankWarmup: 0 }],
+    ['--matryoshka-dims 256,128,64,32', { matryoshkaDims: [256, 128, 64, 32] }],
+  ];
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(`bench/train loss options: small config, batch ${BATCH}, ${STEPS} timed steps after ${WARMUP}, ${T.getNumThreads()} threads; median of 3 alternating rounds`);
+  console.log(`${''.padEnd(34)}${'s/step'.padStart(10)}${'plain'.padStart(10)}${'ratio'.padStart(8)}${'state MiB'.padStart(11)}`);
+  for (const [name, o] of options) {
+    const plain: number[] = [], withOption: number[] = [];
+    let bytes = 0;
+    for (let round = 0; round < 3; round++) {
+      plain.push((await timeTrainer({}, STEPS)).secondsPerStep);
+      const r = await timeTrainer(o, STEPS);
+      withOption.push(r.secondsPerStep);
+      bytes = r.bankBytes;
+    }
+    const [a, b] = [median(withOption), median(plain)];
+    console.log(`${name.padEnd(34)}${a.toFixed(3).padStart(10)}${b.toFixed(3).padStart(10)}${(a / b).toFixed(2).padStart(8)}${(bytes / 2 ** 20).toFixed(1).padStart(11)}`);
+  }
+  process.exit(0);
 }
 
 // 1. inbatch vs PyTorch on identical fixed-shape batches: 32 pairs x 64 tokens

@@ -6,7 +6,7 @@ import { Option } from '@commander-js/extra-typings';
 import { corpusText } from '../data/corpus-file.js';
 import { Embedder } from '../infer/embedder.js';
 import type { Command } from './command.js';
-import { checkDimension, truncateVector } from '../model/dimensions.js';
+import { checkDimension, truncateVector } from '../vectors/dimensions.js';
 import { allowUntrainedDimensionsOption, dimensionsOption, intIn, onnxModelOption, pathOrStdin, precisionOption, providerOption, threadsOption, UsageError } from './flags.js';
 
 export interface InferenceFlags { model: string; precision: 'fp32' | 'fp16' | 'q8'; provider: 'cpu' | 'cuda'; threads?: number }

@@ -7,7 +7,7 @@ import { OnnxFolderEmbedder } from '../infer/onnx-folder.js';
 import { modelFingerprint } from '../model/fingerprint.js';
 import { isPaddleFolder } from '../model/paddle-format.js';
 import { atDimensions, withBatchSize, type TextEmbedder } from '../retrieval/text-embedder.js';
-import { checkDimension, checkMatryoshkaRecord, type MatryoshkaRecord } from '../model/dimensions.js';
+import { checkDimension, checkMatryoshkaRecord, type MatryoshkaRecord } from '../vectors/dimensions.js';
 import { readJsonObject } from '../util/json-file.js';
 import { weightFileOf } from '../weights/weight-files.js';
 import type { InbatchSettings, Pooling } from '../model/config.js';

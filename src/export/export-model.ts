@@ -4,7 +4,7 @@ import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { CALIBRATION_PAIRS_FILE } from '../data/calibration-pairs.js';
 import { join } from 'node:path';
 import { embeddingSize } from '../model/config.js';
-import { checkDimension } from '../model/dimensions.js';
+import { checkDimension } from '../vectors/dimensions.js';
 import { EXPORT_SOURCE_FILE, modelFingerprint } from '../model/fingerprint.js';
 import { readModelSource } from '../model/model-source.js';
 import { writeSentenceTransformersFiles } from '../model/sentence-transformers.js';

@@ -1,7 +1,7 @@
 // config.json of a model folder: a Hugging Face BERT or ERNIE config plus an "inbatch" object.
 // ERNIE (Hugging Face ErnieModel; ERNIE 1.0/3.0, RocketQA) is BERT with an optional task-type
 // embedding added to the input embeddings; its checkpoints often use relu, other models gelu_new.
-import { checkMatryoshkaRecord, type MatryoshkaRecord } from './dimensions.js';
+import { checkMatryoshkaRecord, type MatryoshkaRecord } from '../vectors/dimensions.js';
 
 export type Pooling = 'cls' | 'pooler' | 'mean';
 export type ModelType = 'bert' | 'ernie';

@@ -1,4 +1,4 @@
-import { truncateVector } from '../model/dimensions.js';
+import { truncateVector } from '../vectors/dimensions.js';
 /** Anything that turns texts into L2-normalised vectors: the libtorch DualEncoder, or the ONNX Embedder. */
 export interface TextEmbedder {
   readonly dim: number;

@@ -5,7 +5,7 @@
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { Embedder } from '../infer/embedder.js';
-import { checkDimension } from '../model/dimensions.js';
+import { checkDimension } from '../vectors/dimensions.js';
 import type { CorpusIndex } from '../retrieval/corpus-index.js';
 import type { FusionFit } from '../retrieval/fusion-calibration.js';
 import type { HybridOptions, RetrieverKind } from '../retrieval/retriever.js';

@@ -5,7 +5,7 @@
 // The graph L2-normalises, so TEI's normalize: false cannot be served; truncate: false refuses a
 // text longer than max_seq_length instead of cutting it.
 import type { ServeContext, ServerApp } from '../context.js';
-import { truncateVector } from '../../model/dimensions.js';
+import { truncateVector } from '../../vectors/dimensions.js';
 import { fail } from '../errors.js';
 import { shedding } from '../plugins/shedding.js';
 import { asList, oneOrMoreTexts, textList } from './schemas.js';

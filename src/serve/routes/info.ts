@@ -1,5 +1,5 @@
 // GET /info (TEI's model description), /health (liveness, and what is loaded), /metrics (Prometheus).
-import { trainedDimensions } from '../../model/dimensions.js';
+import { trainedDimensions } from '../../vectors/dimensions.js';
 import type { ServeContext, ServerApp } from '../context.js';
 
 const DTYPES = { fp32: 'float32', fp16: 'float16', q8: 'int8' } as const;

@@ -4,7 +4,7 @@
 import type { ServeContext, ServerApp } from '../context.js';
 import { ServeContext as Context } from '../context.js';
 import { fail } from '../errors.js';
-import { truncateVector } from '../../model/dimensions.js';
+import { truncateVector } from '../../vectors/dimensions.js';
 import { shedding } from '../plugins/shedding.js';
 import { asList, oneOrMoreTexts } from './schemas.js';
 

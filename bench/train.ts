@@ -52,7 +52,7 @@ async function timeTrainer(options: Partial<TrainOptions>, steps: number) {
   await trainer.train();
   const seconds = (performance.now() - start) / 1000;
   model.dispose();
-  return { secondsPerStep: seconds / steps, pairsPerSecond: pairsSeen / seconds, tokensPerSecond: tokens / seconds, collate, plan, bankBytes: trainer.bank?.bytes ?? 0 };
+  return { secondsPerStep: seconds / steps, pairsPerSecond: pairsSeen / seconds, tokensPerSecond: tokens / seconds, collate, plan, stateBytes: trainer.lossStateBytes };
 }
 
 // 3. the loss options against the plain step, alternating so drift hits both; the median of 3 rounds
@@ -73,7 +73,7 @@ if (process.argv.includes('--loss-options-only')) {
       plain.push((await timeTrainer({}, STEPS)).secondsPerStep);
       const r = await timeTrainer(o, STEPS);
       withOption.push(r.secondsPerStep);
-      bytes = r.bankBytes;
+      bytes = r.stateBytes;
     }
     const [a, b] = [median(withOption), median(plain)];
     console.log(`${name.padEnd(34)}${a.toFixed(3).padStart(10)}${b.toFixed(3).padStart(10)}${(a / b).toFixed(2).padStart(8)}${(bytes / 2 ** 20).toFixed(1).padStart(11)}`);

@@ -44,6 +44,8 @@ export class TitleFrequency {
 
   get distinctTitles(): number { return this.distinct; }
 
+  get bytes(): number { return this.keys.byteLength + this.counts.byteLength; }
+
   add(key: number, times = 1): void {
     if ((this.distinct + 1) * 2 > this.keys.length) this.grow();
     const slot = this.slotOf(key);

@@ -104,6 +104,11 @@ export class Trainer {
     return this.matryoshka ? this.matryoshka.weights.reduce((a, b) => a + b, 0) : 1;
   }
 
+  /** Memory the loss options hold beside the model: the bank's ring and the title counts. */
+  get lossStateBytes(): number {
+    return (this.bank?.bytes ?? 0) + (this.titleFrequency?.bytes ?? 0);
+  }
+
   /** Steps before the memory bank's entries are used: as asked, or 5 % of the run. */
   private get bankWarmup(): number {
     return this.options.memoryBankWarmup ?? Math.floor(0.05 * this.totalSteps);

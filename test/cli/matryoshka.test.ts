@@ -71,7 +71,7 @@ test('train --matryoshka-dims 32,8 records the dimensions and their Recall@10; e
         ((await ok.json()) as any).data[0].embedding.forEach((x: number, k: number) => assert.ok(Math.abs(x - b[0]![k]!) < 1e-5));
         const bad = await ask(12);
         assert.equal(bad.status, 400);
-        assert.match(((await bad.json()) as any).message, /dimensions 12: this model was trained for 32 \(Recall@10 [\d.]+\), 8/);
+        assert.match(((await bad.json()) as any).error.message, /dimensions 12: this model was trained for 32 \(Recall@10 [\d.]+\), 8/);
         const info = (await (await fetch(`${url}/info`)).json()) as any;
         assert.deepEqual(info.dimensions.map((d: any) => d.dimension), [32, 8]);
       } finally {

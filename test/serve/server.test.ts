@@ -312,12 +312,13 @@ test('TEI: POST /embed {inputs} answers [[...]]; normalize false and truncate fa
   const direct = (await embedder.embed(['一丁', '万丈']));
   const two = (await post('/embed', { inputs: ['一丁', '万丈'], truncate: true })).json as unknown as number[][];
   two.forEach((v, i) => v.forEach((x, k) => assert.ok(Math.abs(x - direct[i]![k]!) < 1e-6)));
+  // errors in TEI's shape: {error, error_type}, validation as 422
   const unnormalized = await post('/embed', { inputs: ['一丁'], normalize: false });
-  assert.equal(unnormalized.status, 400);
-  assert.equal(unnormalized.json.error, 'validation');
+  assert.equal(unnormalized.status, 422);
+  assert.equal(unnormalized.json.error_type, 'Validation');
   const long = await post('/embed', { inputs: ['一'.repeat(100)], truncate: false });
-  assert.equal(long.status, 400);
-  assert.match(long.json.message, /inputs\[0\] has more tokens than max_seq_length 32/);
+  assert.equal(long.status, 422);
+  assert.match(long.json.error, /inputs\[0\] has more tokens than max_seq_length 32/);
   const info = await (await fetch(url + '/info')).json() as Record<string, any>;
   assert.equal(info.max_input_length, 32);
   assert.equal(info.model_dtype, 'float32');
@@ -339,9 +340,10 @@ test('OpenAI: POST /v1/embeddings answers in OpenAI\'s shape, floats or base64, 
   // a model trained without --matryoshka-dims serves only its full size
   const untrained = await send(url, '/v1/embeddings', { input: '一丁', dimensions: 4 });
   assert.equal(untrained.status, 400);
-  assert.match(untrained.json.message, /dimensions 4: this model was trained for 16; .*serve --allow-untrained-dimensions/);
+  assert.match(untrained.json.error.message, /dimensions 4: this model was trained for 16; .*serve --allow-untrained-dimensions/);
+  assert.deepEqual([untrained.json.error.type, untrained.json.error.param, untrained.json.error.code], ['invalid_request_error', 'dimensions', 'validation']);
   assert.equal((await send(url, '/v1/embeddings', { input: '一丁', dimensions: 17 })).status, 400);
-  assert.equal((await send(url, '/v1/embeddings', { input: [1, 2] })).json.error, 'validation');
+  assert.deepEqual((await send(url, '/v1/embeddings', { input: [1, 2] })).json.error.code, 'validation');
 });
 
 test('Matryoshka dimensions: trained ones served in both dialects (prefix renormalised), others refused 400 with the list; /info lists them with their recall', async () => {
@@ -360,8 +362,8 @@ test('Matryoshka dimensions: trained ones served in both dialects (prefix renorm
     assert.equal(own.dim, 4);
     for (const [path, body] of [['/v1/embeddings', { input: '一丁', dimensions: 8 }], ['/embed', { inputs: '一丁', dimensions: 8 }]] as const) {
       const r = await send(m!, path, body);
-      assert.equal(r.status, 400);
-      assert.match(r.json.message, /dimensions 8: this model was trained for 16 \(Recall@10 91\.5\), 4 \(Recall@10 80\.4\)/);
+      assert.equal(r.status, path === '/embed' ? 422 : 400);
+      assert.match(path === '/embed' ? r.json.error : r.json.error.message, /dimensions 8: this model was trained for 16 \(Recall@10 91\.5\), 4 \(Recall@10 80\.4\)/);
     }
     const info = await (await fetch(m + '/info')).json() as Record<string, any>;
     assert.deepEqual(info.dimensions, [{ dimension: 16, recall_at_10: 91.5 }, { dimension: 4, recall_at_10: 80.4 }]);
@@ -394,7 +396,8 @@ test('--api-key: 401 without the Bearer key (health and metrics stay open); --ma
     let shed: Awaited<ReturnType<typeof send>> | undefined;
     for (let i = 0; i < 50 && shed?.status !== 429; i++) shed = await send(base, '/v1/embeddings', { input: '一' }, auth);
     assert.equal(shed!.status, 429);
-    assert.equal(shed!.json.error, 'overloaded');
+    assert.equal(shed!.json.error.code, 'overloaded');
+    assert.equal(shed!.json.error.type, 'rate_limit_error');
     assert.equal(shed!.headers.get('access-control-allow-origin'), 'https://app.example');
     release();
     assert.equal((await first).status, 200);
@@ -417,6 +420,36 @@ test('the OpenAI SDK (openai-node) gets embeddings from /v1/embeddings, with its
   r.data.forEach((d, i) => d.embedding.forEach((x, k) => assert.ok(Math.abs(x - direct[i]![k]!) < 1e-6)));
   assert.equal(r.model, 'inbatch-test');
   assert.ok(r.usage.prompt_tokens > 0);
+});
+
+test('the OpenAI SDK reads inbatch\'s errors: message, type, param and code of 5 bad requests, and the 401', async () => {
+  const { default: OpenAI } = await import('openai');
+  const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused-here', maxRetries: 0 });
+  const bad: [Record<string, unknown>, number, RegExp, string | null, string][] = [
+    [{ input: '一丁', dimensions: 4 }, 400, /dimensions 4: this model was trained for 16/, 'dimensions', 'validation'],
+    [{ input: [] }, 400, /input must NOT have fewer than 1 items/, 'input', 'validation'],
+    [{ input: Array(9).fill('一') }, 400, /must NOT have more than 8 items/, 'input', 'validation'],
+    [{ input: '一', encoding_format: 'int8' }, 400, /encoding_format must be equal to one of the allowed values/, 'encoding_format', 'validation'],
+    [{ input: '一', temperature: 1 }, 400, /must NOT have additional properties/, 'temperature', 'validation'],
+  ];
+  for (const [body, status, message, param, code] of bad) {
+    const e = await client.embeddings.create({ model: 'm', ...body } as never).then(() => undefined, (err: unknown) => err as InstanceType<typeof OpenAI.APIError>);
+    assert.ok(e instanceof OpenAI.APIError, `${JSON.stringify(body)} was not refused`);
+    assert.equal(e.status, status);
+    assert.match(e.message, message);
+    assert.deepEqual([e.param, e.code, e.type], [param, code, 'invalid_request_error'], JSON.stringify(body));
+  }
+  const locked = buildServer({ embedder, maxTexts: 8, bodyLimit: 4096, maxK: 100, apiKey: 'right' });
+  await locked.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    const wrong = new OpenAI({ baseURL: `http://127.0.0.1:${(locked.server.address() as AddressInfo).port}/v1`, apiKey: 'wrong', maxRetries: 0 });
+    const e = await wrong.embeddings.create({ model: 'm', input: '一' }).then(() => undefined, (err: unknown) => err);
+    assert.ok(e instanceof OpenAI.AuthenticationError);
+    assert.match(e.message, /send the API key as "Authorization: Bearer <key>"/);
+    assert.equal(e.type, 'authentication_error');
+  } finally {
+    await locked.close();
+  }
 });
 
 /**

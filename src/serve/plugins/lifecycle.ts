@@ -3,7 +3,7 @@
 // parsing, limits, timeouts) and unknown routes answered in the one error vocabulary.
 import type { FastifyError } from 'fastify';
 import type { ServeContext, ServerApp } from '../context.js';
-import { errorBody, kindOfStatus } from '../errors.js';
+import { fail, kindOfStatus } from '../errors.js';
 
 export function lifecycle(app: ServerApp, ctx: ServeContext): void {
   // while closing, answer in-flight requests with Connection: close so keep-alive sockets do not hold close() open
@@ -23,7 +23,15 @@ export function lifecycle(app: ServerApp, ctx: ServeContext): void {
   app.setErrorHandler((err: FastifyError, _req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
     if (status >= 500) app.log.error(err);
-    void reply.status(status).send(errorBody(kindOfStatus(status), status >= 500 ? 'the server failed to process the request' : err.message));
+    void fail(reply, kindOfStatus(status), status >= 500 ? 'the server failed to process the request' : err.message, fieldAtFault(err));
   });
-  app.setNotFoundHandler((req, reply) => void reply.status(404).send(errorBody('not_found', `no route ${req.method} ${req.url}`)));
+  app.setNotFoundHandler((req, reply) => void fail(reply, 'not_found', `no route ${req.method} ${req.url}`));
+}
+
+/** The body field a schema error is about ("input" for /input/3), for OpenAI's `param`. */
+function fieldAtFault(err: FastifyError): string | null {
+  const first = err.validation?.[0];
+  if (!first) return null;
+  const missing = (first.params as { missingProperty?: string; additionalProperty?: string } | undefined);
+  return first.instancePath.split('/')[1] || missing?.missingProperty || missing?.additionalProperty || null;
 }

@@ -20,7 +20,7 @@ export function embedRoutes(app: ServerApp, ctx: ServeContext): void {
     const { texts, inputs, normalize, truncate, dimensions } = req.body;
     const dims = dimensions ?? ctx.embedder.dim;
     const wrongDims = ctx.dimensionsProblem(dims);
-    if (wrongDims) return fail(reply, 'validation', wrongDims);
+    if (wrongDims) return fail(reply, 'validation', wrongDims, 'dimensions');
     if ((texts === undefined) === (inputs === undefined)) return fail(reply, 'validation', 'body must have required property \'texts\' (inbatch) or \'inputs\' (TEI), not both');
     if (normalize === false) return fail(reply, 'validation', 'this model\'s graph L2-normalises its output; normalize: false cannot be served');
     const list = texts ? [...texts] : asList(inputs!);

@@ -20,10 +20,10 @@ export function openAiRoutes(app: ServerApp, ctx: ServeContext): void {
     const { input, model, encoding_format: format, dimensions } = req.body;
     const dims = dimensions ?? ctx.embedder.dim;
     const wrongDims = ctx.dimensionsProblem(dims);
-    if (wrongDims) return fail(reply, 'validation', wrongDims);
+    if (wrongDims) return fail(reply, 'validation', wrongDims, 'dimensions');
     const encodings = await ctx.encode(asList(input));
     const refused = ctx.overBudget(encodings);
-    if (refused) return fail(reply, 'payload_too_large', refused);
+    if (refused) return fail(reply, 'payload_too_large', refused, 'input');
     const vectors = (await ctx.embed(encodings)).map((v) => truncateVector(v, dims));
     const tokens = Context.tokens(encodings);
     return {

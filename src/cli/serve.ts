@@ -32,7 +32,7 @@ export function addServeCommand(program: Command): void {
     .addOption(new Option('--max-connections <n>', 'most open connections').argParser(intIn(1, 1_000_000)).default(DEFAULT_SERVER.maxConnections))
     .addOption(new Option('--api-key <key>', 'require "Authorization: Bearer <key>" on every route but /health and /metrics (or set INBATCH_API_KEY)').argParser(pathValue))
     .addOption(new Option('--max-concurrent-requests <n>', 'embedding requests served at once; more get 429 overloaded (0: no limit)').argParser(intIn(0, 1_000_000)).default(512))
-    .addOption(new Option('--max-batch-tokens <n>', 'tokens per model call (micro-batches close at this budget); a larger request gets 413 (0: no budget)').argParser(intIn(0, 100_000_000)).default(16384))
+    .addOption(new Option('--max-batch-tokens <n>', 'tokens per model call: what is queued is cut into calls within this budget, whatever the request sizes (0: no budget)').argParser(intIn(0, 100_000_000)).default(16384))
     .addOption(new Option('--allow-untrained-dimensions', 'serve dimensions the model was not trained for (train --matryoshka-dims); by default they are refused 400').default(false))
     .addOption(new Option('--cors-allow-origin <origin>', 'Access-Control-Allow-Origin for browser clients (e.g. * or https://app.example)'))
     .addOption(new Option('--model-name <name>', 'the model name /v1/embeddings and /info report (default: the model folder name)'))

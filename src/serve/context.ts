@@ -48,7 +48,7 @@ export interface ServerOptions {
   maxConcurrentRequests?: number;
   /** Access-Control-Allow-Origin for browsers (none: no CORS headers) */
   corsAllowOrigin?: string;
-  /** tokens per model call (TEI's --max-batch-tokens); a request above it is refused 413 (0: no budget) */
+  /** tokens per model call (TEI's --max-batch-tokens); a request above it is cut into several calls (0: no budget) */
   maxBatchTokens?: number;
   /** serve `dimensions` the model was not trained for (train --matryoshka-dims) */
   allowUntrainedDimensions?: boolean;
@@ -59,7 +59,7 @@ export interface ServerOptions {
 
 const YIELD_EVERY_MS = 5;
 
-export const DEFAULT_SERVER = { maxTexts: 256, bodyLimit: 1 << 20, maxK: 1000, requestTimeoutMs: 30_000, connectionTimeoutMs: 60_000, maxConnections: 1024 };
+export const DEFAULT_SERVER = { maxTexts: 2048, bodyLimit: 8 << 20, maxK: 1000, requestTimeoutMs: 30_000, connectionTimeoutMs: 60_000, maxConnections: 1024 };
 
 export class ServeContext {
   readonly embedder: ServingEmbedder;
@@ -115,7 +115,6 @@ export class ServeContext {
     return encodings.reduce((s, e) => s + e.inputIds.length, 0);
   }
 
-  /** Why a request can never be batched (more tokens than one model call may take), or undefined. */
   /** Why a requested `dimensions` cannot be served (not one the model was trained for), or undefined. */
   dimensionsProblem(d: number): string | undefined {
     try {
@@ -124,11 +123,6 @@ export class ServeContext {
     } catch (e) {
       return (e as Error).message.replace('--allow-untrained-dimensions', 'serve --allow-untrained-dimensions');
     }
-  }
-
-  overBudget(encodings: Encoding[]): string | undefined {
-    const tokens = ServeContext.tokens(encodings);
-    return this.maxBatchTokens > 0 && tokens > this.maxBatchTokens ? `the request has ${tokens} tokens, more than --max-batch-tokens ${this.maxBatchTokens}` : undefined;
   }
 
   /** The model as a TextEmbedder through the micro-batcher (for /search's dense ranking). */

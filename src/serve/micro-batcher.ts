@@ -1,6 +1,8 @@
 // Micro-batching: inputs (tokenised texts) from concurrent requests that arrive within a short
 // window are embedded in one call, which keeps onnxruntime busy with full batches under load.
-// A model call closes at maxBatch inputs or at the token budget, whichever comes first.
+// A model call closes at maxBatch inputs or at the token budget, whichever comes first: what is queued
+// (one large request, or many small ones) is cut into as many model calls as that takes, one after
+// another, so no request is refused for its size and no model call exceeds the budget (as TEI does).
 export type EmbedFn<T> = (inputs: T[]) => Promise<Float32Array[]>;
 
 interface Pending<T> {
@@ -57,9 +59,12 @@ export class MicroBatcher<T> {
     this.running = this.running.then(async () => {
       try {
         const texts = work.flatMap((p) => p.texts);
-        this.waiting -= texts.length;
-        this.o.onBatch?.(texts.length, this.waiting);
-        const vectors = await this.embed(texts);
+        const vectors: Float32Array[] = [];
+        for (const [from, to] of this.modelCalls(texts)) {
+          this.waiting -= to - from;
+          this.o.onBatch?.(to - from, this.waiting);
+          for (const v of await this.embed(texts.slice(from, to))) vectors.push(v);
+        }
         let offset = 0;
         for (const p of work) {
           p.resolve(vectors.slice(offset, offset + p.texts.length));
@@ -69,5 +74,23 @@ export class MicroBatcher<T> {
         for (const p of work) p.reject(e);
       }
     });
+  }
+
+  /** [from, to) ranges of at most maxBatch texts and maxTokens tokens each (a text over the budget alone). */
+  private modelCalls(texts: T[]): [number, number][] {
+    const calls: [number, number][] = [];
+    const budget = this.o.maxTokens && this.o.countTokens ? this.o.maxTokens : 0;
+    let from = 0, tokens = 0;
+    texts.forEach((t, i) => {
+      const n = budget ? this.o.countTokens!(t) : 0;
+      if (i > from && (i - from >= this.o.maxBatch || (budget && tokens + n > budget))) {
+        calls.push([from, i]);
+        from = i;
+        tokens = 0;
+      }
+      tokens += n;
+    });
+    if (from < texts.length) calls.push([from, texts.length]);
+    return calls;
   }
 }

@@ -9,7 +9,7 @@ import { exportModel } from '../../src/export/export-model.js';
 import { Embedder } from '../../src/infer/embedder.js';
 import type { Encoding } from '../../src/text/bert-tokenizer.js';
 import { CorpusIndex } from '../../src/retrieval/corpus-index.js';
-import { buildServer } from '../../src/serve/server.js';
+import { buildServer, DEFAULT_SERVER } from '../../src/serve/server.js';
 import type { FusionFit } from '../../src/retrieval/fusion-calibration.js';
 import { DEFAULT_HNSW } from '../../src/vectors/hnsw.js';
 import { cjkChars, microConfig, repoRoot, tempDir, tokenizerOf, writeRandomModel } from '../helpers.js';
@@ -503,22 +503,38 @@ function lintExposition(text: string): string[] {
   return problems;
 }
 
-test('--max-batch-tokens: model calls close at the token budget; a request over it alone is refused 413', async () => {
+test('--max-batch-tokens: queued texts are cut into model calls within the budget, a request larger than it included; 2,048 OpenAI inputs with the defaults', async () => {
   const calls: number[] = [];
   const counting = { dim: embedder.dim, options: embedder.options, tokenizer: embedder.tokenizer, config: embedder.config, embedEncoded: async (e: Encoding[]) => { calls.push(e.length); return embedder.embedEncoded(e); } };
-  // each text below is 3 characters: 5 tokens with [CLS] and [SEP]; a budget of 12 takes 3 texts (15 >= 12) per call
+  // each text below is 3 characters: 5 tokens with [CLS] and [SEP]; a budget of 12 takes 2 texts per call
   const server = buildServer({ embedder: counting, maxTexts: 8, bodyLimit: 4096, maxK: 100, maxBatchTokens: 12 });
   await server.listen({ port: 0, host: '127.0.0.1' });
   const base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
   try {
     const answers = await Promise.all(corpus.concat(['七万丈']).map((t) => send(base, '/embed', { texts: [t] })));
     assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 200, 200]);
-    assert.ok(calls.every((n) => n <= 3), `calls of ${calls.join(', ')} texts`);
-    assert.ok(calls.length >= 2);
-    const big = await send(base, '/embed', { texts: ['一丁七', '万丈三', '上下不'] });
-    assert.equal(big.status, 413);
-    assert.deepEqual([big.json.error, big.json.message], ['payload_too_large', 'the request has 15 tokens, more than --max-batch-tokens 12']);
+    assert.ok(calls.every((n) => n <= 2), `calls of ${calls.join(', ')} texts`);
+    calls.length = 0;
+    const texts = corpus.concat(['七万丈', '丁七万']);
+    const big = await send(base, '/embed', { texts });
+    assert.equal(big.status, 200);
+    assert.deepEqual(calls, [2, 2, 2, 1], 'one request of 35 tokens, cut into calls of at most 12');
+    const direct = await embedder.embed(texts);
+    (big.json.embeddings as number[][]).forEach((v, i) => v.forEach((x, k) => assert.ok(Math.abs(x - direct[i]![k]!) < 1e-6)));
   } finally {
     await server.close();
+  }
+  const defaults = buildServer({ embedder, maxTexts: DEFAULT_SERVER.maxTexts, bodyLimit: DEFAULT_SERVER.bodyLimit, maxK: 100 });
+  await defaults.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    const { default: OpenAI } = await import('openai');
+    const client = new OpenAI({ baseURL: `http://127.0.0.1:${(defaults.server.address() as AddressInfo).port}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const input = Array.from({ length: 2048 }, (_, i) => chars[i % 60]! + chars[(i * 7) % 60]! + chars[(i * 13) % 60]!);
+    const r = await client.embeddings.create({ model: 'm', input });
+    assert.equal(r.data.length, 2048);
+    const sample = await embedder.embed([input[2047]!]);
+    r.data[2047]!.embedding.forEach((x, k) => assert.ok(Math.abs(x - sample[0]![k]!) < 1e-6));
+  } finally {
+    await defaults.close();
   }
 });

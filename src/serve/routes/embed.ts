@@ -27,8 +27,6 @@ export function embedRoutes(app: ServerApp, ctx: ServeContext): void {
     const encodings = await ctx.encode(list, inputs !== undefined && truncate === false);
     const long = encodings.findIndex((e) => e.inputIds.length > ctx.maxLen);
     if (long >= 0) return fail(reply, 'validation', `inputs[${long}] has more tokens than max_seq_length ${ctx.maxLen}; send truncate: true to cut it`);
-    const refused = ctx.overBudget(encodings);
-    if (refused) return fail(reply, 'payload_too_large', refused);
     const vectors = (await ctx.embed(encodings)).map((v) => Array.from(truncateVector(v, dims)));
     return texts ? { dim: dims, embeddings: vectors } : vectors;
   });

@@ -22,8 +22,6 @@ export function openAiRoutes(app: ServerApp, ctx: ServeContext): void {
     const wrongDims = ctx.dimensionsProblem(dims);
     if (wrongDims) return fail(reply, 'validation', wrongDims, 'dimensions');
     const encodings = await ctx.encode(asList(input));
-    const refused = ctx.overBudget(encodings);
-    if (refused) return fail(reply, 'payload_too_large', refused, 'input');
     const vectors = (await ctx.embed(encodings)).map((v) => truncateVector(v, dims));
     const tokens = Context.tokens(encodings);
     return {

@@ -1,6 +1,5 @@
 // POST /similarity {query, texts} -> {results: [{text, similarity}]}: cosine of the query to each text.
 import type { ServeContext, ServerApp } from '../context.js';
-import { fail } from '../errors.js';
 import { shedding } from '../plugins/shedding.js';
 import { innerProduct } from '../../vectors/inner-product.js';
 import { textList } from './schemas.js';
@@ -13,8 +12,6 @@ export function similarityRoutes(app: ServerApp, ctx: ServeContext): void {
   app.post('/similarity', { preHandler: shedding(ctx), schema: { body } }, async (req, reply) => {
     const { query, texts } = req.body;
     const encodings = await ctx.encode([query, ...texts]);
-    const refused = ctx.overBudget(encodings);
-    if (refused) return fail(reply, 'payload_too_large', refused);
     const [q, ...rest] = await ctx.embed(encodings);
     return { results: texts.map((text, i) => ({ text, similarity: innerProduct(q!, rest[i]!) })) };
   });

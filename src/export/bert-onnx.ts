@@ -137,12 +137,14 @@ export function buildEncoderGraph(config: ModelConfig, weights: Map<string, Name
   const norm = g.op('Max', [g.op('Sqrt', [squares]), g.scalar(1e-12, false)]);
   const out = g.rename(g.op('Div', [v32, norm]), 'embeddings');
   g.output(out, FLOAT, ['batch', dim]);
-  // transformers.js' feature-extraction pipeline reads last_hidden_state [batch, tokens, dim] and pools it
-  // itself: the finished embedding as its one "token" makes the pipeline's default (no pooling) and
-  // pooling: 'cls' return inbatch's embedding; pooling: 'mean' would average over a mask of the
-  // wrong length, so the README says not to use it
-  const asSequence = g.rename(g.op('Unsqueeze', [out, g.int64s([1])]), 'last_hidden_state');
-  g.output(asSequence, FLOAT, ['batch', 1, dim]);
+  // transformers.js' feature-extraction pipeline (and sentence-transformers' ONNX backend) read
+  // last_hidden_state [batch, tokens, dim] and pool it themselves, with the attention mask. The finished
+  // embedding copied to every token, in the mask's shape, makes each pooling mode (none, cls, first or
+  // last token, mean over the mask) return inbatch's embedding; a shorter tensor makes mean pooling read
+  // the mask at the wrong offsets (NaN rows when a batch's first text is short)
+  const tokensShape = g.op('Concat', [g.op('Shape', [mask]), g.int64s([dim])], { axis: 0 });
+  const asSequence = g.rename(g.op('Expand', [g.op('Unsqueeze', [out, g.int64s([1])]), tokensShape]), 'last_hidden_state');
+  g.output(asSequence, FLOAT, ['batch', 'sequence', dim]);
   // what a consumer needs to use the output without reading config.json
   return g.encode('inbatch-dual-encoder', o.opset, 'inbatch', {
     pooling: config.inbatch.pooling, normalized: 'l2', dimension: String(dim), max_seq_length: String(config.inbatch.max_seq_length),

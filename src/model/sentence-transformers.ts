@@ -22,7 +22,7 @@ export function sentenceTransformersGap(config: ModelConfig): string | undefined
 /**
  * Writes modules.json and its module folders into dir (next to config.json and the weights).
  * An ONNX export (`exported`) already pools, projects and normalises in its graph, whose
- * last_hidden_state is the embedding as one token: there Pooling takes that token (cls) and no Dense follows.
+ * last_hidden_state is the embedding copied to every token: there Pooling takes the first (cls) and no Dense follows.
  */
 export function writeSentenceTransformersFiles(dir: string, config: ModelConfig, projection?: { weight: NamedArray; bias: NamedArray }, exported = false): boolean {
   if (!exported && sentenceTransformersGap(config)) return false;

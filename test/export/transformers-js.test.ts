@@ -65,7 +65,7 @@ test('an ERNIE export (task-type row, relu) loads in transformers.js too and mat
   }
 });
 
-test('transformers.js pipeline("feature-extraction", dir) returns inbatch\'s embeddings with its default options and with pooling cls', async () => {
+test('transformers.js pipeline("feature-extraction", dir) returns inbatch\'s embeddings with every pooling mode, normalized or not, fp32/fp16/q8, in batches whose first text is short', async () => {
   const { pipeline } = await import('@huggingface/transformers');
   const { dir, cleanup } = tempDir();
   try {
@@ -73,23 +73,46 @@ test('transformers.js pipeline("feature-extraction", dir) returns inbatch\'s emb
     const tok = tokenizerOf(chars);
     writeRandomModel(join(dir, 'm'), microConfig(tok.vocabSize, { pooling: 'mean' }), tok, 9);
     const out = join(dir, 'pipeline-export');
-    exportModel(join(dir, 'm'), out, { fp16: false });
+    exportModel(join(dir, 'm'), out, { fp16: true, quantize: true });
     env.allowRemoteModels = false;
     env.localModelPath = dirname(out) + '/';
-    const extractor = await pipeline('feature-extraction', basename(out), { dtype: 'fp32' });
-    const embedder = await Embedder.load(out);
-    const texts = mixedTexts(chars, 30).filter((t) => tok.tokenize(t).length <= 30).slice(0, 12);
-    const ours = await embedder.embed(texts);
-    for (let i = 0; i < texts.length; i++) {
-      for (const options of [{}, { pooling: 'cls' as const, normalize: true }]) {
-        const t = await extractor(texts[i]!, options);
-        const v = t.data as Float32Array;
-        assert.equal(v.length, 16, `dims ${t.dims}`);
-        const cos = v.reduce((s, x, k) => s + x * ours[i]![k]!, 0);
-        assert.ok(cos >= 0.9999, `${texts[i]} ${JSON.stringify(options)}: cosine ${cos}`);
+    const pool = mixedTexts(chars, 60).filter((t) => tok.tokenize(t).length <= 30);
+    const byLength = [...pool].sort((a, b) => tok.tokenize(a).length - tok.tokenize(b).length);
+    // the short text first: its mask row has zeros where the longer ones have tokens
+    const batch = [byLength[0]!, ...byLength.slice(-5).reverse(), ...pool.slice(0, 4)];
+    assert.ok(tok.tokenize(batch[0]!).length + 3 < tok.tokenize(batch[1]!).length, 'the first text is shorter than the next');
+    for (const [dtype, precision] of [['fp32', 'fp32'], ['fp16', 'fp16'], ['q8', 'q8']] as const) {
+      const extractor = await pipeline('feature-extraction', basename(out), { dtype });
+      const embedder = await Embedder.load(out, { precision });
+      // q8 scales activations per batch, so compare it text by text on both sides
+      const ours = precision === 'q8' ? (await Promise.all(batch.map((t) => embedder.embed([t])))).map((r) => r[0]!) : await embedder.embed(batch);
+      const cosine = (v: ArrayLike<number>, offset: number, w: Float32Array) => {
+        let dot = 0, norm = 0;
+        for (let k = 0; k < 16; k++) { dot += v[offset + k]! * w[k]!; norm += v[offset + k]! ** 2; }
+        return dot / Math.sqrt(norm);
+      };
+      for (const pooling of ['none', 'mean', 'cls', 'first_token', 'last_token'] as const) {
+        for (const normalize of [false, true]) {
+          const inputs = precision === 'q8' ? batch.map((t) => [t]) : [batch];
+          let row = 0;
+          for (const texts of inputs) {
+            const t = await extractor(texts, { pooling, normalize });
+            const v = t.data as Float32Array;
+            const tokens = pooling === 'none' ? t.dims[1]! : 1;
+            assert.equal(t.dims.at(-1), 16, `dims ${t.dims}`);
+            for (let i = 0; i < texts.length; i++, row++) {
+              // with no pooling, every token (padding included) carries the embedding
+              for (let j = 0; j < tokens; j++) {
+                const c = cosine(v, (i * tokens + j) * 16, ours[row]!);
+                assert.ok(c >= 0.9999, `${precision} ${pooling} normalize=${normalize} text ${row} token ${j}: cosine ${c}`);
+              }
+            }
+          }
+        }
       }
+      await embedder.release();
+      await extractor.dispose();
     }
-    await embedder.release();
   } finally {
     cleanup();
   }

@@ -1,10 +1,10 @@
 // Loading a model from CLI flags: a libtorch model folder with the settings a command may
 // override, or, where a command only embeds (recall, mteb), any embedder: an ONNX folder or an endpoint.
-import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { displayUrl, EndpointEmbedder, isEndpoint } from '../infer/endpoint.js';
 import { OnnxFolderEmbedder } from '../infer/onnx-folder.js';
-import { modelFingerprint } from '../model/fingerprint.js';
+import { modelFingerprint, onnxFolderFingerprint } from '../model/fingerprint.js';
 import { isPaddleFolder } from '../model/paddle-format.js';
 import { atDimensions, withBatchSize, type TextEmbedder } from '../retrieval/text-embedder.js';
 import { checkDimension, checkMatryoshkaRecord, type MatryoshkaRecord } from '../vectors/dimensions.js';
@@ -92,10 +92,11 @@ async function loadFullEmbedder(model: string, f: AnyModelFlags): Promise<Loaded
   const onnx = await OnnxFolderEmbedder.load(model, { pooling: f.pooling, queryPrefix: f.queryPrefix, documentPrefix: f.documentPrefix, maxSeqLength: f.maxSeqLength, batchSize: Math.min(f.batchSize, 64), threads: Number(process.env.INBATCH_THREADS) || undefined });
   console.error(`${model}: ONNX folder, ${onnx.dim} dimensions, ${onnx.pooling} pooling, max_seq_length ${onnx.maxSeqLength}${onnx.prefixes.query || onnx.prefixes.document ? `, prefixes ${JSON.stringify(onnx.prefixes)}` : ''}`);
   const file = [join(model, 'onnx', 'model.onnx'), join(model, 'model.onnx')].find(existsSync)!;
-  const s = statSync(file);
+  const own = onnxFolderFingerprint(model, file, { pooling: onnx.pooling, max_seq_length: onnx.maxSeqLength });
+  const prefixed = onnx.prefixes.query || onnx.prefixes.document;
   return {
     embedder: onnx,
-    fingerprint: { onnx: resolve(file), size: s.size, mtime: s.mtimeMs, pooling: onnx.pooling, max_seq_length: onnx.maxSeqLength, prefixes: onnx.prefixes },
+    fingerprint: prefixed ? { ...own, prefixes: [onnx.prefixes.query, onnx.prefixes.document] } : own,
     release: () => onnx.release(),
     matryoshka: onnxFolderMatryoshka(model),
   };

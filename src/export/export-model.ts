@@ -68,10 +68,12 @@ export function exportModel(modelDir: string, outDir: string, options: ExportMod
     const exported = dimensions ? { ...config, inbatch: { ...config.inbatch, dimensions } } : config;
     writeFileSync(join(tmp, 'config.json'), JSON.stringify({ ...exported, architectures: ['BertModel'] }, null, 2) + '\n');
     writeTokenizerFiles(tokenizer, tmp, config.inbatch.max_seq_length);
-    // sentence-transformers (ONNX backend): the graph's one-token last_hidden_state, taken as is, then Normalize
+    // sentence-transformers (ONNX backend): the first token of the graph's last_hidden_state (the embedding), then Normalize
     writeSentenceTransformersFiles(tmp, exported, undefined, true);
     // what was exported: serve compares it with the model an index was built by
-    writeFileSync(join(tmp, EXPORT_SOURCE_FILE), JSON.stringify(modelFingerprint(modelDir, config), null, 2) + '\n');
+    // (a prefix export is the same model at those dimensions, as index --dimensions records it)
+    const source = { ...modelFingerprint(modelDir, config), ...(dimensions ? { dimensions } : {}) };
+    writeFileSync(join(tmp, EXPORT_SOURCE_FILE), JSON.stringify(source, null, 2) + '\n');
     report.files.push('config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt', EXPORT_SOURCE_FILE);
     // the sample of the training pairs travels with the model (serve's hybrid calibrates on it)
     if (existsSync(join(modelDir, CALIBRATION_PAIRS_FILE))) {

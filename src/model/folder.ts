@@ -7,6 +7,7 @@ import * as T from '../torch/index.js';
 import { writeTokenizerFiles } from '../text/tokenizer-files.js';
 import { writeSafetensors, type NamedArray } from '../weights/safetensors.js';
 import { writeDirAtomic } from '../util/atomic.js';
+import { writeWeightsDigest } from './fingerprint.js';
 import type { InbatchSettings, ModelConfig } from './config.js';
 import { DualEncoder, initialParameter } from './dual-encoder.js';
 import { readModelSource, readWeightTensors, type ModelSource } from './model-source.js';
@@ -81,6 +82,7 @@ export function writeModelFiles(model: DualEncoder, dir: string, extraFiles: Rec
   const weight = model.params.get(PROJECTION_WEIGHT), bias = model.params.get(PROJECTION_BIAS);
   const projection = weight && bias ? { weight: { shape: weight.shape, data: T.toFloat32(weight) }, bias: { shape: bias.shape, data: T.toFloat32(bias) } } : undefined;
   writeSentenceTransformersFiles(dir, model.config, projection);
+  writeWeightsDigest(dir);
 }
 
 /** Saves a model folder atomically (with extra files, e.g. calibration pairs): a reader never sees a half-written model. */

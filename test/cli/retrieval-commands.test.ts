@@ -2,7 +2,7 @@
 // and mine, run as a user runs them on one small world (an untrained model ranks well enough).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { needsShared, needsTorch, sharedData, tempDir } from '../helpers.js';
 import { join } from 'node:path';
 import { inbatch, inbatchChild, writeCliWorld, type CliWorld } from './cli-fixture.js';
@@ -185,8 +185,10 @@ test('mine --index reuses a recall index of the same model and refuses one built
   const r = inbatch('mine', '--model', w.file('model'), '--train-set', w.file('train.tsv'), '--index', w.file('train-rank/index'), '--output', w.file('mined-index.tsv'),
     '--range-min', '1', '--range-max', '20');
   assert.equal(r.code, 0, r.err);
-  const other = inbatch('init', '--config', 'tiny', '--vocab', w.vocab, '--output-emb-size', '32', '--max-seq-length', '16', '--save-dir', w.file('other'));
+  // the same architecture and settings, one training step further: another model
+  const other = inbatch('train', '--model', w.file('model'), '--train-set', w.file('train.tsv'), '--save-dir', w.file('other-run'), '--batch-size', '8', '--max-steps', '1', '--save-steps', '0');
   assert.equal(other.code, 0, other.err);
+  cpSync(w.file('other-run/model_final'), w.file('other'), { recursive: true });
   const refused = inbatch('mine', '--model', w.file('other'), '--train-set', w.file('train.tsv'), '--index', w.file('train-rank/index'), '--output', w.file('x.tsv'));
   assert.equal(refused.code, 1);
   assert.match(refused.err, /was built by another model/);
@@ -213,12 +215,21 @@ test('PaddleNLP\'s recall.py and evaluate.py command lines run as written (alias
   assert.equal(amb.code, 2);
 });
 
-test('serve refuses an index built by another model than the export (or warns with --allow-index-mismatch)', { skip }, async () => {
+test('serve --index: a byte-identical copy of the model (new path, new mtimes) is the same model; a retrained one is refused (or warned with --allow-index-mismatch)', { skip }, async () => {
   const { inbatchChild } = await import('./cli-fixture.js');
-  for (const [model, out] of [['model', 'onnx-same'], ['other', 'onnx-other']] as const) {
+  // a deploy's copy: fs.cpSync gives every file a new mtime, and the folder another path
+  cpSync(w.file('model'), w.file('model-copy'), { recursive: true });
+  assert.notEqual(statSync(w.file('model-copy/model.safetensors')).mtimeMs, statSync(w.file('model/model.safetensors')).mtimeMs);
+  if (!existsSync(w.file('other'))) {
+    const t = inbatch('train', '--model', w.file('model'), '--train-set', w.file('train.tsv'), '--save-dir', w.file('other-run'), '--batch-size', '8', '--max-steps', '1', '--save-steps', '0');
+    assert.equal(t.code, 0, t.err);
+    cpSync(w.file('other-run/model_final'), w.file('other'), { recursive: true });
+  }
+  for (const [model, out] of [['model', 'onnx-same'], ['model-copy', 'onnx-copy'], ['other', 'onnx-other']] as const) {
     const e = inbatch('export', '--model', w.file(model), '--output', w.file(out));
     assert.equal(e.code, 0, e.err);
   }
+  cpSync(w.file('onnx-same'), w.file('onnx-same-copied'), { recursive: true });
   const start = (onnx: string, ...extra: string[]) => new Promise<{ listening: boolean; code: number | null; err: string }>((resolve) => {
     const child = inbatchChild('serve', '--model', w.file(onnx), '--index', w.file('train-rank/index'), '--port', '0', ...extra);
     let err = '';
@@ -228,15 +239,22 @@ test('serve refuses an index built by another model than the export (or warns wi
     });
     child.on('exit', (code) => resolve({ listening: false, code, err }));
   });
-  const same = await start('onnx-same');
-  assert.ok(same.listening, same.err);
+  for (const onnx of ['onnx-same', 'onnx-copy', 'onnx-same-copied']) {
+    const served = await start(onnx);
+    assert.ok(served.listening, `${onnx}: ${served.err}`);
+    assert.doesNotMatch(served.err, /warning: .*was built by/);
+  }
   const other = await start('onnx-other');
   assert.equal(other.listening, false);
   assert.equal(other.code, 1);
-  assert.match(other.err, /was built by .*model, but .*onnx-other was exported from .*other .*rebuild the index with inbatch recall, or pass --allow-index-mismatch/);
+  assert.match(other.err, /was built by the model with weights sha256 [0-9a-f]{12}, but .*onnx-other was exported from weights sha256 [0-9a-f]{12} \(weights_sha256 differ\).*rebuild the index with inbatch index or recall, or pass --allow-index-mismatch/);
   const allowed = await start('onnx-other', '--allow-index-mismatch');
   assert.ok(allowed.listening, allowed.err);
   assert.match(allowed.err, /warning: .*was built by/);
+  // an index built through the export is the model's too: mine accepts it for the model folder
+  const viaExport = inbatch('index', '--model', w.file('onnx-copy'), '--corpus-file', w.file('corpus.txt'), '--output', w.file('index-via-export'), '--quiet');
+  assert.equal(viaExport.code, 0, viaExport.err);
+  assert.deepEqual(JSON.parse(readFileSync(w.file('index-via-export/corpus.json'), 'utf8')).embedder, JSON.parse(readFileSync(w.file('train-rank/index/corpus.json'), 'utf8')).embedder);
 });
 
 /** The CLI as a child that does not block this process (a server here must answer it). */

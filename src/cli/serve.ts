@@ -3,7 +3,8 @@ import { basename, resolve } from 'node:path';
 import { Option } from '@commander-js/extra-typings';
 import { CorpusIndex } from '../retrieval/corpus-index.js';
 import { parseStoreUrl } from '../retrieval/pgvector-store.js';
-import { indexModelMismatch } from '../model/fingerprint.js';
+import { exportedWeightsSha, indexModelMismatch } from '../model/fingerprint.js';
+import { folderPromptTable } from '../infer/onnx-folder.js';
 import { buildServer, DEFAULT_SERVER } from '../serve/server.js';
 import type { Command } from './command.js';
 import { loadEmbedder } from './embed.js';
@@ -61,7 +62,8 @@ export function addServeCommand(program: Command): void {
           return { kind: 'hybrid' as const, hybrid: { ...DEFAULT_HYBRID, depth: f.fusionDepth }, fit: undefined, warning: e.message };
         }) : undefined;
       const app = buildServer({ embedder, index, retriever: f.retriever, hybrid: choice?.hybrid, hybridRanksBy: choice?.kind, fusion: choice?.fit, apiKey, maxConcurrentRequests: f.maxConcurrentRequests, maxBatchTokens: f.maxBatchTokens,
-        corsAllowOrigin: f.corsAllowOrigin, allowUntrainedDimensions: f.allowUntrainedDimensions, modelName: f.modelName ?? basename(resolve(f.model)), logLevel: f.logLevel, maxTexts: f.maxTexts, bodyLimit: f.bodyLimit, maxK: DEFAULT_SERVER.maxK, logger: false,
+        corsAllowOrigin: f.corsAllowOrigin, allowUntrainedDimensions: f.allowUntrainedDimensions, modelName: f.modelName ?? basename(resolve(f.model)),
+        prompts: folderPromptTable(f.model), modelSha: exportedWeightsSha(f.model), logLevel: f.logLevel, maxTexts: f.maxTexts, bodyLimit: f.bodyLimit, maxK: DEFAULT_SERVER.maxK, logger: false,
         requestTimeoutMs: f.requestTimeout, connectionTimeoutMs: f.connectionTimeout, maxConnections: f.maxConnections });
       const address = await app.listen({ port: f.port, host: f.host });
       console.error(`inbatch serve: listening on ${address}`);

@@ -114,6 +114,9 @@ export function buildEncoderGraph(config: ModelConfig, weights: Map<string, Name
     h = layerNorm(g.op('Add', [linear(activation(inner), `${p}output.dense`, H, config.intermediate_size), attended]), `${p}output.LayerNorm`);
   }
 
+  // the encoder's last hidden states, one per token, before pooling (TEI's /embed_all serves them)
+  g.output(g.rename(g.op('Identity', [toFloat(h)]), 'token_embeddings'), FLOAT, ['batch', 'sequence', H]);
+
   // pooling
   let pooled: string;
   const cls = () => g.op('Gather', [h, g.int64s([0], [])], { axis: 1 });

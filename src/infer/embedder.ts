@@ -70,11 +70,9 @@ export class Embedder {
       const idx = order.slice(start, start + this.options.batchSize);
       const b = padBatch(idx.map((i) => encodings[i]!), this.tokenizer.padId);
       const dims = [b.batchSize, b.seqLength];
-      const result = await this.session.run({
-        input_ids: new this.ort.Tensor('int64', b.inputIds, dims),
-        attention_mask: new this.ort.Tensor('int64', b.attentionMask, dims),
-        token_type_ids: new this.ort.Tensor('int64', b.tokenTypeIds, dims),
-      });
+      // only the pooled output: the per-token ones are not computed for it
+      const feeds = this.feeds(b, dims);
+      const result = this.session.outputNames.includes('embeddings') ? await this.session.run(feeds, ['embeddings']) : await this.session.run(feeds);
       const output = result.embeddings;
       if (!output) throw new Error(`the ONNX graph has no "embeddings" output (outputs: ${Object.keys(result).join(', ')})`);
       // the graph decides the dimension; a config.json that disagrees with it is refused, never sliced
@@ -85,6 +83,41 @@ export class Embedder {
       idx.forEach((i, row) => { out[i] = flat.slice(row * this.dim, (row + 1) * this.dim); });
     }
     return out;
+  }
+
+  /** Whether the graph has per-token hidden states (exports from before it had none). */
+  get hasTokenEmbeddings(): boolean {
+    return this.session.outputNames.includes('token_embeddings');
+  }
+
+  /**
+   * The encoder's last hidden states of each text's real tokens ([CLS] and [SEP] included, padding left
+   * out): a [tokens x hidden] row-major array per text, in input order.
+   */
+  async tokenEmbeddings(encodings: Encoding[]): Promise<{ tokens: number; hidden: number; data: Float32Array }[]> {
+    if (!this.hasTokenEmbeddings) throw new Error('this export has no token_embeddings output: export the model again with this inbatch');
+    const out: { tokens: number; hidden: number; data: Float32Array }[] = [];
+    for (let start = 0; start < encodings.length; start += this.options.batchSize) {
+      const part = encodings.slice(start, start + this.options.batchSize);
+      const b = padBatch(part, this.tokenizer.padId);
+      const dims = [b.batchSize, b.seqLength];
+      const t = (await this.session.run(this.feeds(b, dims), ['token_embeddings'])).token_embeddings!;
+      const hidden = t.dims[2]!;
+      const flat = t.data as Float32Array;
+      part.forEach((e, row) => {
+        const tokens = e.inputIds.length;
+        out.push({ tokens, hidden, data: flat.slice(row * b.seqLength * hidden, (row * b.seqLength + tokens) * hidden) });
+      });
+    }
+    return out;
+  }
+
+  private feeds(b: ReturnType<typeof padBatch>, dims: number[]): Record<string, Ort.Tensor> {
+    return {
+      input_ids: new this.ort.Tensor('int64', b.inputIds, dims),
+      attention_mask: new this.ort.Tensor('int64', b.attentionMask, dims),
+      token_type_ids: new this.ort.Tensor('int64', b.tokenTypeIds, dims),
+    };
   }
 
   /** Cosine similarity of the query to each text, in the order given. */

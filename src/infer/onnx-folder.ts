@@ -144,6 +144,13 @@ function folderPooling(dir: string): FolderPooling | undefined {
   throw new Error(`${join(dir, '1_Pooling', 'config.json')}: a pooling other than cls_token or mean_tokens; give --pooling cls or mean`);
 }
 
+/** Every prompt of a folder's config_sentence_transformers.json, by name (TEI's prompt_name). */
+export function folderPromptTable(dir: string): Record<string, string> {
+  const prompts = optionalJson(join(dir, 'config_sentence_transformers.json'))?.prompts;
+  if (typeof prompts !== 'object' || prompts === null || Array.isArray(prompts)) return {};
+  return Object.fromEntries(Object.entries(prompts).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
 function folderPrompts(dir: string): { query?: string; document?: string } {
   const prompts = optionalJson(join(dir, 'config_sentence_transformers.json'))?.prompts as Record<string, unknown> | undefined;
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);

@@ -94,6 +94,14 @@ export function modelFingerprint(dir: string, config: ModelConfig): ModelFingerp
 /** Written into an export: the fingerprint of the model folder it was made from. */
 export const EXPORT_SOURCE_FILE = 'inbatch_source.json';
 
+/** The weights digest an export records of its model, or undefined (not an inbatch export). */
+export function exportedWeightsSha(exportDir: string): string | undefined {
+  const source = join(exportDir, EXPORT_SOURCE_FILE);
+  if (!existsSync(source)) return undefined;
+  const sha = (readJsonObject(source) as { weights_sha256?: unknown }).weights_sha256;
+  return typeof sha === 'string' ? sha : undefined;
+}
+
 /**
  * What made an ONNX folder's vectors: for an inbatch export, the model it was exported from (so an
  * index built through the model folder or through its export is the same model's); for any other

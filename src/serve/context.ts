@@ -18,7 +18,15 @@ import { MicroBatcher } from './micro-batcher.js';
 export type ServerApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, JsonSchemaToTsProvider>;
 
 /** What the server needs of an Embedder: its tokenizer and config count tokens and name the model. */
-export type ServingEmbedder = Pick<Embedder, 'dim' | 'tokenizer' | 'config' | 'embedEncoded'> & { options: Pick<Embedder['options'], 'precision'> };
+export type ServingEmbedder = Pick<Embedder, 'dim' | 'tokenizer' | 'config' | 'embedEncoded'> & { options: Pick<Embedder['options'], 'precision'> }
+  & Partial<Pick<Embedder, 'tokenEmbeddings' | 'hasTokenEmbeddings'>>;
+
+/** How TEI's bodies ask for texts to be tokenised: truncate (default: cut), which end to keep, a named prompt. */
+export interface TeiTextOptions {
+  truncate?: boolean | null;
+  truncation_direction?: string;
+  prompt_name?: string | null;
+}
 
 export interface ServerOptions {
   embedder: ServingEmbedder;
@@ -54,6 +62,10 @@ export interface ServerOptions {
   allowUntrainedDimensions?: boolean;
   /** the name /v1/embeddings and /info report */
   modelName?: string;
+  /** the sha256 of the served model's weights (/info's model_sha) */
+  modelSha?: string;
+  /** sentence-transformers prompts by name (config_sentence_transformers.json), for TEI's prompt_name */
+  prompts?: Record<string, string>;
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -90,19 +102,40 @@ export class ServeContext {
    * kept, so a text too long for TEI's truncate: false shows as max_seq_length + 1 tokens (never more:
    * a text is never tokenised past what is needed).
    */
-  async encode(texts: string[], overLimit = false): Promise<Encoding[]> {
+  async encode(texts: string[], overLimit = false, keep: 'first' | 'last' = 'first'): Promise<Encoding[]> {
     const limit = overLimit ? this.maxLen + 1 : this.maxLen;
     const out: Encoding[] = [];
     // tokenising yields to the event loop every few milliseconds: one large request never stalls /health
     let since = performance.now();
     for (const t of texts) {
-      out.push(this.embedder.tokenizer.encode(t, limit));
+      out.push(this.embedder.tokenizer.encode(t, limit, keep));
       if (performance.now() - since > YIELD_EVERY_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         since = performance.now();
       }
     }
     return out;
+  }
+
+  /**
+   * TEI's text options applied: the named prompt prepended, each text tokenised keeping its first or
+   * last tokens. Returns the encodings, or the problem (a validation error) with the field at fault.
+   */
+  async encodeTei(texts: string[], o: TeiTextOptions): Promise<Encoding[] | { problem: string; param: string }> {
+    let prompt = '';
+    if (o.prompt_name !== undefined && o.prompt_name !== null) {
+      const prompts = this.options.prompts ?? {};
+      if (!Object.hasOwn(prompts, o.prompt_name)) {
+        const names = Object.keys(prompts);
+        return { problem: `prompt_name ${JSON.stringify(o.prompt_name)} is not one of this model's prompts (${names.length ? names.join(', ') : 'it has none'}: config_sentence_transformers.json)`, param: 'prompt_name' };
+      }
+      prompt = prompts[o.prompt_name]!;
+    }
+    const keep = (o.truncation_direction ?? 'right').toLowerCase() === 'left' ? 'last' : 'first';
+    const encodings = await this.encode(texts.map((t) => prompt + t), o.truncate === false, keep);
+    const long = encodings.findIndex((e) => e.inputIds.length > this.maxLen);
+    if (long >= 0) return { problem: `inputs[${long}] has more tokens than max_seq_length ${this.maxLen}; send truncate: true to cut it`, param: 'inputs' };
+    return encodings;
   }
 
   /** Embeds through the micro-batcher (inputs of concurrent requests share model calls). */

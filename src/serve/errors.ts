@@ -4,7 +4,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 //   inbatch  {"error": <kind>, "message": "..."}                                      (inbatch's own routes)
 //   openai   {"error": {"message", "type", "param", "code": <kind>}}                  (/v1/*: the OpenAI SDK,
 //            LangChain and LlamaIndex read error.message, .type, .param and .code from it)
-//   tei      {"error": "...", "error_type": "Validation" | ...}, validation as 422     (a TEI body: {"inputs"}, no "texts")
+//   tei      {"error": "...", "error_type": "Validation" | ...}, validation as 422     (TEI's own routes, and a TEI body
+//            on a shared one: {"inputs"}, no "texts")
 export const ERROR_STATUS = {
   validation: 400,
   unauthorized: 401,
@@ -12,6 +13,8 @@ export const ERROR_STATUS = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   overloaded: 429,
+  /** what this model cannot do (TEI answers 424: an export without per-token outputs asked for them) */
+  unsupported_by_model: 424,
   internal: 500,
   unavailable: 503,
 } as const;
@@ -21,14 +24,14 @@ export type ErrorDialect = 'inbatch' | 'openai' | 'tei';
 
 const OPENAI_TYPE: Record<ErrorKind, string> = {
   validation: 'invalid_request_error', unauthorized: 'authentication_error', not_found: 'invalid_request_error',
-  payload_too_large: 'invalid_request_error', unsupported_media_type: 'invalid_request_error', overloaded: 'rate_limit_error',
+  payload_too_large: 'invalid_request_error', unsupported_media_type: 'invalid_request_error', overloaded: 'rate_limit_error', unsupported_by_model: 'invalid_request_error',
   internal: 'server_error', unavailable: 'server_error',
 };
 
 /** TEI's ErrorType and status per kind (TEI answers validation errors with 422). */
 const TEI: Record<ErrorKind, [string, number]> = {
   validation: ['Validation', 422], unauthorized: ['Unauthorized', 401], not_found: ['Validation', 404],
-  payload_too_large: ['Validation', 413], unsupported_media_type: ['Validation', 415], overloaded: ['Overloaded', 429],
+  payload_too_large: ['Validation', 413], unsupported_media_type: ['Validation', 415], overloaded: ['Overloaded', 429], unsupported_by_model: ['Backend', 424],
   internal: ['Backend', 500], unavailable: ['Unhealthy', 503],
 };
 
@@ -37,8 +40,12 @@ export function errorBody(kind: ErrorKind, message: string): { error: ErrorKind;
 }
 
 /** Which clients a request comes from: OpenAI's routes, a TEI body ({"inputs": ...}), or inbatch's own. */
+const OPENAI_ROUTES = /^\/(v1\/|embeddings(\?|$))/;
+const TEI_ROUTES = /^\/(embed_all|tokenize|decode)?(\?|$)/;
+
 export function dialectOf(req: FastifyRequest): ErrorDialect {
-  if (req.url.startsWith('/v1/')) return 'openai';
+  if (OPENAI_ROUTES.test(req.url)) return 'openai';
+  if (TEI_ROUTES.test(req.url) && req.method === 'POST') return 'tei';
   const body = req.body as Record<string, unknown> | undefined;
   return body && typeof body === 'object' && Object.hasOwn(body, 'inputs') && !Object.hasOwn(body, 'texts') ? 'tei' : 'inbatch';
 }
@@ -57,6 +64,7 @@ export function kindOfStatus(status: number): ErrorKind {
   if (status === 413) return 'payload_too_large';
   if (status === 415) return 'unsupported_media_type';
   if (status === 429) return 'overloaded';
+  if (status === 424) return 'unsupported_by_model';
   if (status === 503) return 'unavailable';
   if (status >= 500) return 'internal';
   return 'validation';

@@ -3,10 +3,14 @@
 // ServeContext. Requests are validated by JSON schema; bad input gets 4xx in one error vocabulary
 // (errors.ts) and never crashes the server.
 //   routes/embed.ts       POST /embed (inbatch {texts}, TEI {inputs})
-//   routes/openai.ts      POST /v1/embeddings
-//   routes/similarity.ts  POST /similarity
+//   routes/openai.ts      POST /v1/embeddings (and TEI's /embeddings)
+//   routes/similarity.ts  POST /similarity (inbatch {query, texts}, TEI {inputs: {source_sentence, sentences}})
+//   routes/tei.ts         POST /, /embed_all, /tokenize, /decode, GET /ping (the rest of TEI's API)
 //   routes/search.ts      POST /search
 //   routes/info.ts        GET /info, /health, /metrics
+//   routes/docs.ts        GET /openapi.json (generated from the route schemas), /docs (Swagger UI, served locally)
+// Plugins load in order: the OpenAPI collector, CORS (so that every answer, a 401 included, carries its
+// headers), authentication, then the routes.
 import type fastifyModule from 'fastify';
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import { lazyModule } from '../util/lazy-module.js';
@@ -14,6 +18,8 @@ import { DEFAULT_SERVER, ServeContext, type ServerApp, type ServerOptions } from
 import { bearerAuth } from './plugins/auth.js';
 import { cors } from './plugins/cors.js';
 import { lifecycle } from './plugins/lifecycle.js';
+import { docsRoutes, openApiCollector } from './routes/docs.js';
+import { teiRoutes } from './routes/tei.js';
 import { embedRoutes } from './routes/embed.js';
 import { infoRoutes } from './routes/info.js';
 import { openAiRoutes } from './routes/openai.js';
@@ -38,9 +44,13 @@ export function buildServer(o: ServerOptions): ServerApp {
   if (maxConnections > 0) app.server.maxConnections = maxConnections;
   const ctx = new ServeContext(o);
   lifecycle(app, ctx);
+  openApiCollector(app);
   if (o.corsAllowOrigin) cors(app, o.corsAllowOrigin);
   if (o.apiKey) bearerAuth(app, o.apiKey);
-  for (const routes of [embedRoutes, openAiRoutes, similarityRoutes, searchRoutes, infoRoutes]) routes(app, ctx);
+  void app.register(async (scope) => {
+    const routes = scope.withTypeProvider<JsonSchemaToTsProvider>();
+    for (const declare of [embedRoutes, openAiRoutes, similarityRoutes, teiRoutes, searchRoutes, infoRoutes, docsRoutes]) declare(routes, ctx);
+  });
   return app;
 }
 

@@ -166,23 +166,134 @@ export class BertTokenizer {
     return this.basicTokenize(text).flatMap((w) => this.wordPiece(w));
   }
 
-  /** `[CLS] text [SEP]`, truncated to maxLength tokens in all. */
-  encode(text: string, maxLength: number): Encoding {
+  /**
+   * `[CLS] text [SEP]`, truncated to maxLength tokens in all: the text's first tokens are kept, or with
+   * `keep: 'last'` its last ones (TEI's truncation_direction: left).
+   */
+  encode(text: string, maxLength: number, keep: 'first' | 'last' = 'first'): Encoding {
     if (maxLength < 2) throw new Error(`max_seq_length must be at least 2, got ${maxLength}`);
-    // Only the first maxLength - 2 tokens are kept, and a token never spans more than a word of
+    // Only maxLength - 2 tokens are kept, and a token never spans more than a word of
     // maxInputCharsPerWord characters and a separator: the rest of a huge text is cut before the
     // (per-word quadratic) WordPiece pass, so one hostile request cannot stall a server.
     const limit = maxLength * (this.options.maxInputCharsPerWord + 1);
-    if (text.length > limit) text = text.slice(0, limit);
-    // words are split into pieces only until the kept tokens are there
+    if (text.length > limit) text = keep === 'first' ? text.slice(0, limit) : text.slice(text.length - limit);
     const ids: number[] = [];
-    for (const word of this.basicTokenize(text)) {
-      if (ids.length >= maxLength - 2) break;
-      for (const piece of this.wordPiece(word)) ids.push(this.vocab.get(piece) ?? this.unkId);
+    if (keep === 'first') {
+      // words are split into pieces only until the kept tokens are there
+      for (const word of this.basicTokenize(text)) {
+        if (ids.length >= maxLength - 2) break;
+        for (const piece of this.wordPiece(word)) ids.push(this.vocab.get(piece) ?? this.unkId);
+      }
+      if (ids.length > maxLength - 2) ids.length = maxLength - 2;
+    } else {
+      const words = this.basicTokenize(text);
+      const pieces: number[][] = [];
+      for (let w = words.length - 1, n = 0; w >= 0 && n < maxLength - 2; w--) {
+        const word = this.wordPiece(words[w]!).map((p) => this.vocab.get(p) ?? this.unkId);
+        pieces.push(word);
+        n += word.length;
+      }
+      for (let w = pieces.length - 1; w >= 0; w--) ids.push(...pieces[w]!);
+      if (ids.length > maxLength - 2) ids.splice(0, ids.length - (maxLength - 2));
     }
-    if (ids.length > maxLength - 2) ids.length = maxLength - 2;
     const inputIds = [this.clsId, ...ids, this.sepId];
     return { inputIds, tokenTypeIds: new Array(inputIds.length).fill(0), attentionMask: new Array(inputIds.length).fill(1) };
+  }
+
+  /**
+   * The text's tokens with where each came from: UTF-8 byte offsets [start, stop) into the text (as TEI's
+   * /tokenize gives them). Offsets follow each original character through cleaning, lowercasing and
+   * accent stripping; a word whose per-character form differs from its whole-word form (a context-dependent
+   * lowercase) gets null offsets rather than wrong ones. The tokens are always tokenize()'s.
+   */
+  tokenizeWithOffsets(text: string): { token: string; start: number | null; stop: number | null }[] {
+    const out: { token: string; start: number | null; stop: number | null }[] = [];
+    // each kept character: its normalised form and its byte span in the text
+    type Char = { norm: string; start: number; stop: number };
+    let word: Char[] = [];
+    const flushWord = () => {
+      if (!word.length) return;
+      // split at punctuation, as basicTokenize does after normalising
+      let part: Char[] = [];
+      const parts: Char[][] = [];
+      for (const c of word) {
+        if (c.norm.length && isPunctuation(c.norm.codePointAt(0)!) && Array.from(c.norm).length === 1) {
+          if (part.length) parts.push(part);
+          parts.push([c]);
+          part = [];
+        } else if (c.norm.length) part.push(c);
+      }
+      if (part.length) parts.push(part);
+      for (const p of parts) this.piecesWithOffsets(p, out);
+      word = [];
+    };
+    let byte = 0;
+    for (const ch of text) {
+      const cp = ch.codePointAt(0)!;
+      const start = byte;
+      byte += Buffer.byteLength(ch);
+      if (cp === 0 || cp === 0xfffd || isControl(cp)) continue;
+      if (isWhitespace(cp)) { flushWord(); continue; }
+      if (this.options.handleChineseChars && isChineseChar(cp)) {
+        flushWord();
+        word = [{ norm: this.normalise(ch), start, stop: byte }];
+        flushWord();
+        continue;
+      }
+      word.push({ norm: this.normalise(ch), start, stop: byte });
+    }
+    flushWord();
+    // the tokens are tokenize()'s whatever happened above; offsets only where both agree
+    const tokens = this.tokenize(text);
+    if (tokens.length !== out.length || tokens.some((t, i) => t !== out[i]!.token)) return tokens.map((token) => ({ token, start: null, stop: null }));
+    return out;
+  }
+
+  private normalise(s: string): string {
+    let w = this.options.lowercase ? s.toLowerCase() : s;
+    if (this.options.stripAccents && !NFD_STABLE.test(w)) w = w.normalize('NFD').replace(/\p{Mn}/gu, '');
+    return w;
+  }
+
+  private piecesWithOffsets(chars: { norm: string; start: number; stop: number }[], out: { token: string; start: number | null; stop: number | null }[]): void {
+    const joined = chars.map((c) => c.norm).join('');
+    const words = this.basicTokenize(joined);
+    if (words.length !== 1 || words[0] !== joined) {
+      for (const w of words) for (const piece of this.wordPiece(w)) out.push({ token: piece, start: null, stop: null });
+      return;
+    }
+    // normalised code point i comes from chars[owner[i]]
+    const owner: number[] = [];
+    chars.forEach((c, i) => { for (const _ of c.norm) owner.push(i); });
+    const prefix = this.options.continuingSubwordPrefix;
+    let at = 0;
+    for (const piece of this.wordPiece(joined)) {
+      if (piece === this.options.unkToken && !this.vocab.has(joined)) {
+        out.push({ token: piece, start: chars[0]!.start, stop: chars.at(-1)!.stop });
+        return;
+      }
+      const length = Array.from(piece.startsWith(prefix) && at > 0 ? piece.slice(prefix.length) : piece).length;
+      out.push({ token: piece, start: chars[owner[at]!]!.start, stop: chars[owner[at + length - 1]!]!.stop });
+      at += length;
+    }
+  }
+
+  /**
+   * Token ids back to text, as Hugging Face's BERT decoder: tokens joined by spaces, `##` pieces glued to
+   * the one before, and the space before punctuation and contractions removed; special tokens left out
+   * unless asked for.
+   */
+  decodeText(ids: readonly number[], skipSpecialTokens = true): string {
+    const special = new Set([this.clsId, this.sepId, this.padId]);
+    const prefix = this.options.continuingSubwordPrefix;
+    let text = '';
+    for (const id of ids) {
+      if (skipSpecialTokens && special.has(id)) continue;
+      const token = this.idToToken[id] ?? this.options.unkToken;
+      text += token.startsWith(prefix) ? token.slice(prefix.length) : (text ? ' ' : '') + token;
+    }
+    return text.replace(/ \./g, '.').replace(/ \?/g, '?').replace(/ !/g, '!').replace(/ ,/g, ',').replace(/ ' /g, "'")
+      .replace(/ n't/g, "n't").replace(/ 'm/g, "'m").replace(/ 's/g, "'s").replace(/ 've/g, "'ve").replace(/ 're/g, "'re");
   }
 
   /** Identifies vocabulary and options: data tokenised by another tokenizer is refused. */

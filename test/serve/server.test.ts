@@ -394,7 +394,7 @@ test('--api-key: 401 without the Bearer key (health and metrics stay open); --ma
     // the first request holds the only slot; the burst behind it is shed at once
     const first = send(base, '/embed', { texts: ['一'] }, auth);
     let shed: Awaited<ReturnType<typeof send>> | undefined;
-    for (let i = 0; i < 50 && shed?.status !== 429; i++) shed = await send(base, '/v1/embeddings', { input: '一' }, auth);
+    for (let i = 0; i < 50 && shed?.status !== 429; i++) shed = await send(base, '/v1/embeddings', { input: '一' }, { ...auth, origin: 'https://app.example' });
     assert.equal(shed!.status, 429);
     assert.equal(shed!.json.error.code, 'overloaded');
     assert.equal(shed!.json.error.type, 'rate_limit_error');
@@ -402,9 +402,15 @@ test('--api-key: 401 without the Bearer key (health and metrics stay open); --ma
     release();
     assert.equal((await first).status, 200);
     assert.equal((await send(base, '/v1/embeddings', { input: '一' }, auth)).status, 200, 'the slot is free again');
-    const preflight = await fetch(base + '/v1/embeddings', { method: 'OPTIONS' });
+    const preflight = await fetch(base + '/v1/embeddings', { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
     assert.equal(preflight.status, 204);
     assert.match(preflight.headers.get('access-control-allow-headers')!, /authorization/);
+    assert.equal(preflight.headers.get('access-control-allow-origin'), 'https://app.example');
+    // a 401 is readable by the page (CORS runs before authentication); another origin gets no grant
+    const denied = await send(base, '/embed', { texts: ['一'] }, { origin: 'https://app.example' });
+    assert.equal(denied.status, 401);
+    assert.equal(denied.headers.get('access-control-allow-origin'), 'https://app.example');
+    assert.equal((await send(base, '/embed', { texts: ['一'] }, { ...auth, origin: 'https://evil.example' })).headers.get('access-control-allow-origin'), null);
   } finally {
     release();
     await server.close();

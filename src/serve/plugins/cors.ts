@@ -1,11 +1,13 @@
-// Browsers: CORS headers on every answer, and preflight requests answered here.
+// Browsers: @fastify/cors puts the CORS headers on every answer (errors included) and answers
+// preflight requests. Registered before authentication, so a 401 reaches the page readable.
 import type { ServerApp } from '../context.js';
+import { lazyModule } from '../../util/lazy-module.js';
+
+const fastifyCors = lazyModule<{ default: Parameters<ServerApp['register']>[0] }>('@fastify/cors');
 
 export function cors(app: ServerApp, origin: string): void {
-  app.addHook('onRequest', async (req, reply) => {
-    void reply.header('access-control-allow-origin', origin).header('vary', 'origin');
-    if (req.method === 'OPTIONS') {
-      return reply.header('access-control-allow-methods', 'GET, POST, OPTIONS').header('access-control-allow-headers', 'authorization, content-type').status(204).send();
-    }
-  });
+  void app.register(fastifyCors().default, {
+    origin: origin === '*' ? '*' : origin.split(',').map((o) => o.trim()),
+    methods: ['GET', 'POST', 'OPTIONS'], allowedHeaders: ['authorization', 'content-type'], maxAge: 600,
+  } as never);
 }

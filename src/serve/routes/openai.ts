@@ -1,4 +1,4 @@
-// OpenAI's embeddings API (POST /v1/embeddings), so its SDK, LangChain and LlamaIndex work
+// OpenAI's embeddings API (POST /v1/embeddings, and /embeddings as TEI serves it), so its SDK, LangChain and LlamaIndex work
 // against this server: floats or base64, `dimensions` (the first values renormalised: one the model was trained for, train --matryoshka-dims), and usage
 // counted from the token ids the texts were embedded with.
 import type { ServeContext, ServerApp } from '../context.js';
@@ -16,7 +16,8 @@ export function openAiRoutes(app: ServerApp, ctx: ServeContext): void {
       dimensions: { type: 'integer', minimum: 1 }, user: { type: 'string' },
     },
   } as const;
-  app.post('/v1/embeddings', { preHandler: shedding(ctx), schema: { body } }, async (req, reply) => {
+  // TEI serves the same API at /embeddings too
+  for (const path of ['/v1/embeddings', '/embeddings']) app.post(path, { preHandler: shedding(ctx), schema: { summary: 'OpenAI\'s embeddings API', body } }, async (req, reply) => {
     const { input, model, encoding_format: format, dimensions } = req.body;
     const dims = dimensions ?? ctx.embedder.dim;
     const wrongDims = ctx.dimensionsProblem(dims);

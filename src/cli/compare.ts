@@ -1,6 +1,7 @@
 // inbatch compare: side-by-side tables of result files and a recall@k chart; given two per-query
 // files (--per-query of mteb, evaluate, evaluate-run), each metric's difference B - A with its
 // paired-bootstrap confidence interval, and whether it is significant.
+import { sidecarOfResultFile } from '../eval/mteb-result.js';
 import { existsSync } from 'node:fs';
 import { Option } from '@commander-js/extra-typings';
 import { compareChart, compareTables, compareWithConfidence, formatConfidenceTable, scoresFromJson } from '../eval/compare.js';
@@ -33,8 +34,8 @@ export function addCompareCommand(program: Command): void {
       const models = jsons.map((json, i) => {
         const file = files[i]!;
         // mteb's TaskResult leaves inbatch's extras (PaddleNLP hit rates) in a sidecar beside it
-        const sidecarPath = file.replace(/\.json$/, '.inbatch.json');
-        const sidecar = sidecarPath !== file && existsSync(sidecarPath) ? readJsonObject(sidecarPath) : undefined;
+        const sidecarPath = sidecarOfResultFile(file);
+        const sidecar = existsSync(sidecarPath) ? readJsonObject(sidecarPath) : undefined;
         return scoresFromJson(json, file, sidecar);
       });
       console.log(compareTables(models));

@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { displayUrl, EndpointEmbedder, isEndpoint } from '../infer/endpoint.js';
 import { OnnxFolderEmbedder } from '../infer/onnx-folder.js';
 import { modelFingerprint, onnxFolderFingerprint } from '../model/fingerprint.js';
+import { readModelConfig } from '../model/config-file.js';
+import { dualEncoderParameterShapes } from '../model/parameter-shapes.js';
+import type { EvaluatedModel } from '../eval/mteb-result.js';
 import { isPaddleFolder } from '../model/paddle-format.js';
 import { atDimensions, withBatchSize, type TextEmbedder } from '../retrieval/text-embedder.js';
 import { checkDimension, checkMatryoshkaRecord, type MatryoshkaRecord } from '../vectors/dimensions.js';
@@ -117,4 +120,20 @@ function onnxFolderMatryoshka(dir: string): MatryoshkaRecord | undefined {
   if (!existsSync(path)) return undefined;
   const inbatch = readJsonObject(path).inbatch as { matryoshka?: unknown } | undefined;
   return checkMatryoshkaRecord(inbatch?.matryoshka, path);
+}
+
+/** What mteb's ModelMeta records of a --model: its kind, size, input length and dimension, where they are known. */
+export function describeModel(model: string, dim: number | undefined, f: { queryPrefix?: string; documentPrefix?: string; dimensions?: number }): Omit<EvaluatedModel, 'name'> {
+  const prefixed = Boolean(f.queryPrefix || f.documentPrefix);
+  if (isEndpoint(model)) return { kind: 'endpoint', embedDim: dim, prefixed };
+  const kind = isPaddleFolder(model) || weightFileOf(model) ? 'weights' : 'onnx';
+  if (!existsSync(join(model, 'config.json'))) return { kind, embedDim: dim, prefixed };
+  try {
+    const config = readModelConfig(model);
+    let parameters = 0;
+    for (const shape of dualEncoderParameterShapes(config).values()) parameters += shape.reduce((a, b) => a * b, 1);
+    return { kind, parameters, maxTokens: config.inbatch.max_seq_length, embedDim: dim ?? f.dimensions, prefixed };
+  } catch {
+    return { kind, embedDim: dim, prefixed }; // a config inbatch cannot read: what is unknown stays null
+  }
 }

@@ -1,8 +1,9 @@
 // inbatch mteb: BEIR-layout retrieval evaluation with trec_eval metrics, as MTEB JSON.
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { Option } from '@commander-js/extra-typings';
 import { formatTrecRun, readIdTexts, readQrels } from '../data/beir-files.js';
-import { taskResult } from '../eval/mteb-result.js';
+import { datasetRevision, taskResult, writeTaskResultFiles, type EvaluatedModel } from '../eval/mteb-result.js';
+import { describeModel } from './model-flags.js';
 import { perQueryTrec } from '../eval/per-query.js';
 import type { Run } from '../eval/trec-metrics.js';
 import { Bm25Index } from '../lexical/bm25-index.js';
@@ -28,8 +29,9 @@ export function addMtebCommand(program: Command): void {
     .addOption(new Option('--queries <file>', 'qid<TAB>text TSV or {_id,text} JSONL').argParser(pathValue).makeOptionMandatory())
     .addOption(new Option('--corpus <file>', 'docid<TAB>text TSV or {_id,title,text} JSONL').argParser(pathValue).makeOptionMandatory())
     .addOption(new Option('--qrels <file>', 'qid<TAB>docid<TAB>score').argParser(pathValue).makeOptionMandatory())
-    .addOption(new Option('--output-folder <dir>', 'mteb\'s results folder: OUTPUT/<model>/<revision>/TASK.json (+ model_meta.json, TASK.inbatch.json)').argParser(pathValue).makeOptionMandatory())
+    .addOption(new Option('--output-folder <dir>', 'mteb\'s results folder: OUTPUT/<model>/<revision>/TASK.json + model_meta.json (inbatch\'s extras in OUTPUT.inbatch/)').argParser(pathValue).makeOptionMandatory())
     .addOption(new Option('--revision <rev>', 'model revision in the results path').default('no_revision_available'))
+    .addOption(new Option('--dataset-revision <rev>', 'the data\'s revision in TASK.json (default: sha256: of the queries, corpus and qrels files)'))
     .addOption(new Option('--languages <codes>', 'comma-separated ISO 639-3 + script codes of the task, e.g. cmn-Hans').default(''))
     .addOption(new Option('--task-name <name>', 'dataset name in the JSON (default: the corpus folder name)'))
     .addOption(new Option('--model-name <name>', 'model name in the JSON (default: the model folder name, or bm25)'))
@@ -57,10 +59,12 @@ export function addMtebCommand(program: Command): void {
       let retriever: Retriever;
       let fusion: FusionFit | undefined;
       let close: (() => Promise<void>) | undefined;
+      let evaluatedDim: number | undefined;
       if (f.corpusIndex || f.store) {
         if (!f.model) throw new UsageError('--corpus-index and --store need --model (the queries are embedded)');
         if (f.store && f.retriever !== 'dense') throw new UsageError('--store ranks with the dense retriever only; use --corpus-index for bm25 or hybrid');
         const { embedder, fingerprint } = await loadAnyEmbedder(f.model, f);
+        evaluatedDim = embedder.dim;
         const index = f.corpusIndex ? CorpusIndex.load(f.corpusIndex) : await CorpusIndex.openStore(f.store!);
         close = (index as Partial<{ close(): Promise<void> }>).close;
         if (index.size !== corpus.length) throw new Error(`${f.corpusIndex ?? 'the --store table'} holds ${index.size} texts, ${f.corpus} has ${corpus.length}: it was built from another corpus`);
@@ -73,6 +77,7 @@ export function addMtebCommand(program: Command): void {
         retriever = new Bm25Retriever(Bm25Index.build(texts, bm25Params));
       } else {
         const { embedder, fingerprint } = await loadAnyEmbedder(f.model, f);
+        evaluatedDim = embedder.dim;
         const index = await CorpusIndex.fromTexts(embedder, texts, {
           kind: f.index, hnsw: { m: f.hnswM, efConstruction: f.hnswEf, ef: Math.max(f.hnswEf, f.topK, f.fusionDepth) },
         }, false);
@@ -86,15 +91,13 @@ export function addMtebCommand(program: Command): void {
       const task = f.taskName ?? basename(resolve(f.corpus, '..'));
       const modelName = f.modelName ?? (!f.model ? 'bm25' : isEndpoint(f.model) ? new URL(f.model).host : basename(resolve(f.model)));
       const languages = f.languages.split(',').map((l) => l.trim()).filter(Boolean);
-      const files = taskResult({ taskName: task, modelName, revision: f.revision, split: f.split, languages, run, qrels, evaluationSeconds: (Date.now() - started) / 1000 });
-      const folder = join(f.outputFolder, ...files.folder);
-      const out = join(folder, `${task}.json`);
-      writeFileAtomic(out, JSON.stringify(files.result, null, 2) + '\n');
-      writeFileAtomic(join(folder, `${task}.inbatch.json`), JSON.stringify({ ...files.sidecar, ...(fusion ? { fusion } : {}) }, null, 2) + '\n');
-      writeFileAtomic(join(folder, 'model_meta.json'), JSON.stringify(files.modelMeta, null, 2) + '\n');
+      const model: EvaluatedModel = { name: modelName, revision: f.revision, ...(f.model ? describeModel(f.model, evaluatedDim, f) : { kind: 'bm25' }) };
+      const files = taskResult({ taskName: task, model, split: f.split, languages, run, qrels, evaluationSeconds: (Date.now() - started) / 1000,
+        datasetRevision: datasetRevision(f.datasetRevision, [f.queries, f.corpus, f.qrels]) });
+      const { result: out, sidecar } = writeTaskResultFiles(f.outputFolder, files, fusion ? { fusion } : {});
       if (f.perQuery) writeFileAtomic(f.perQuery, JSON.stringify(perQueryTrec(`${modelName} (${f.retriever})`, run, qrels)) + '\n');
       if (f.trecRun) writeFileAtomic(f.trecRun, formatTrecRun(run, `${modelName}-${f.retriever}`.replace(/\s+/g, '_')));
       const m = files.result.scores[f.split]![0]! as unknown as Record<string, number>;
-      console.log(`${task} (${f.retriever}): ndcg@10 ${m.ndcg_at_10!.toFixed(4)}  map@10 ${m.map_at_10!.toFixed(4)}  mrr@10 ${m.mrr_at_10!.toFixed(4)}  recall@100 ${m.recall_at_100!.toFixed(4)}  -> ${out}`);
+      console.log(`${task} (${f.retriever}): ndcg@10 ${m.ndcg_at_10!.toFixed(4)}  map@10 ${m.map_at_10!.toFixed(4)}  mrr@10 ${m.mrr_at_10!.toFixed(4)}  recall@100 ${m.recall_at_100!.toFixed(4)}  -> ${out} (inbatch's extras: ${sidecar})`);
     });
 }

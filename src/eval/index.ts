@@ -1,6 +1,6 @@
 export * from './success-at-n.js';
 export * from './trec-metrics.js';
-export { mtebResult, taskResult, runSuccessPct, type MtebResult, type TaskResult } from './mteb-result.js';
+export { taskResult, modelMeta, runSuccessPct, writeTaskResultFiles, sidecarOfResultFile, MTEB_FORMAT_VERSION, type TaskResult, type ModelMeta } from './mteb-result.js';
 export { compareTables, compareChart, scoresFromJson, type ModelScores } from './compare.js';
 export { lineChartSvg } from './svg-chart.js';
 export { vectorDrift } from './vector-drift.js';

@@ -7,13 +7,15 @@
 // Hashing reads every weight byte, so it is done when a model is saved and stored beside it in
 // WEIGHTS_DIGEST_FILE with each file's size and mtime; a reader trusts the stored digest only while
 // those still match, and otherwise hashes again (a copy gets new mtimes and the same digest).
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { hashFiles } from '../util/file-hash.js';
 import { basename, join } from 'node:path';
 import { SAFETENSORS, SAFETENSORS_INDEX, TORCH_BIN, weightFileOf } from '../weights/weight-files.js';
 import type { ModelConfig } from './config.js';
 import { readJsonObject } from '../util/json-file.js';
 import { writeFileAtomic } from '../util/atomic.js';
+
+export { hashFiles };
 
 export interface ModelFingerprint {
   weights_sha256: string;
@@ -38,22 +40,6 @@ export function weightFilesOf(dir: string): string[] {
   const map = (readJsonObject(main) as { weight_map?: Record<string, unknown> }).weight_map ?? {};
   const shards = [...new Set(Object.values(map).filter((s): s is string => typeof s === 'string' && s === basename(s)))].sort();
   return [main, ...shards.map((s) => join(dir, s))];
-}
-
-/** sha256 over the files' names, lengths and bytes, read in 4 MiB pieces. */
-export function hashFiles(files: string[]): string {
-  const hash = createHash('sha256');
-  const buffer = Buffer.allocUnsafe(4 << 20);
-  for (const file of files) {
-    const fd = openSync(file, 'r');
-    try {
-      hash.update(`${basename(file)}\0${statSync(file).size}\0`);
-      for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0;) hash.update(buffer.subarray(0, n));
-    } finally {
-      closeSync(fd);
-    }
-  }
-  return hash.digest('hex');
 }
 
 function describe(files: string[]): StoredDigest['files'] {

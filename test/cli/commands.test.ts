@@ -2,10 +2,13 @@
 // init -> train -> recall -> evaluate -> mteb -> evaluate-run -> compare.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { needsTorch, tempDir } from '../helpers.js';
 import { inbatch, writeCliWorld, type CliWorld } from './cli-fixture.js';
+import { modelMetaProblems, mtebLoadProblems, taskResultProblems } from './mteb-format.js';
+import { MTEB_FORMAT_VERSION } from '../../src/eval/mteb-result.js';
+import { hashFiles } from '../../src/util/file-hash.js';
 
 const skip = needsTorch;
 const work = tempDir();
@@ -91,7 +94,9 @@ test('mteb: mteb\'s TaskResult JSON in its results/<model>/<revision>/ layout, t
   // the fields mteb's TaskResult loader requires, and no others at the top
   assert.deepEqual(Object.keys(mteb).sort(), ['dataset_revision', 'evaluation_time', 'kg_co2_emissions', 'mteb_version', 'scores', 'task_name']);
   assert.equal(mteb.task_name, 'Synthetic');
-  assert.equal(mteb.mteb_version, null);
+  assert.equal(mteb.mteb_version, MTEB_FORMAT_VERSION);
+  // the data's content names its revision: the three files' sha256
+  assert.equal(mteb.dataset_revision, `sha256:${hashFiles([w.file('queries.tsv'), w.file('corpus.tsv'), w.file('qrels.tsv')])}`);
   assert.equal(typeof mteb.evaluation_time, 'number');
   const [subset] = mteb.scores.dev;
   assert.equal(mteb.scores.dev.length, 1);
@@ -102,17 +107,42 @@ test('mteb: mteb\'s TaskResult JSON in its results/<model>/<revision>/ layout, t
   assert.equal(subset.recall_at_1000, 1);
   assert.equal(subset.paddle_recall_pct, undefined, 'inbatch\'s extras stay out of the TaskResult');
   const meta = JSON.parse(readFileSync(join(folder, 'model_meta.json'), 'utf8'));
-  assert.deepEqual([meta.name, meta.revision], ['model_final', 'no_revision_available']);
-  const sidecar = JSON.parse(readFileSync(join(folder, 'Synthetic.inbatch.json'), 'utf8'));
+  assert.deepEqual([meta.name, meta.revision, meta.framework, meta.max_tokens, meta.embed_dim], ['model_final', 'no_revision_available', ['PyTorch', 'Sentence Transformers'], JSON.parse(readFileSync(w.file('run/model_final/config.json'), 'utf8')).inbatch.max_seq_length, 32]);
+  assert.ok(Number.isInteger(meta.n_parameters) && meta.n_parameters > 10_000);
+  // mteb's loader, as its source has it, takes every file of the tree: the sidecar is outside it
+  assert.deepEqual(readdirSync(folder).sort(), ['Synthetic.json', 'model_meta.json']);
+  assert.deepEqual(mtebLoadProblems(w.file('mteb')), []);
+  const sidecar = JSON.parse(readFileSync(w.file('mteb.inbatch/model_final/no_revision_available/Synthetic.json'), 'utf8'));
   const s5 = sidecar.paddle_recall_pct.success_at_5;
   assert.ok(Math.abs(s5 - trainSummary.evaluations[1]!.scores.success_at_5!) < 1e-9, 'same model, same data: same Recall@5 both ways');
+  const given = inbatch('mteb', '--retriever', 'bm25', '--queries', w.file('queries.tsv'), '--corpus', w.file('corpus.tsv'), '--qrels', w.file('qrels.tsv'),
+    '--output-folder', w.file('mteb'), '--task-name', 'Synthetic', '--dataset-revision', 'abc123');
+  assert.equal(given.code, 0, given.err);
+  assert.equal(JSON.parse(readFileSync(w.file('mteb/bm25/no_revision_available/Synthetic.json'), 'utf8')).dataset_revision, 'abc123');
+  assert.deepEqual(mtebLoadProblems(w.file('mteb')), []);
+});
+
+test('the mteb format check refuses what mteb refuses: a null revision or version, a sidecar in the tree, ModelMeta without its fields', () => {
+  const good = { dataset_revision: 'r', task_name: 't', mteb_version: MTEB_FORMAT_VERSION, scores: { dev: [{ main_score: 1, hf_subset: 'default', languages: [] }] }, evaluation_time: 1, kg_co2_emissions: null };
+  assert.deepEqual(taskResultProblems(good), []);
+  assert.match(taskResultProblems({ ...good, dataset_revision: null }).join(), /dataset_revision must be a string/);
+  assert.match(taskResultProblems({ ...good, mteb_version: null }).join(), /PEP 440/);
+  assert.match(taskResultProblems({ ...good, mteb_version: 'inbatch' }).join(), /PEP 440/);
+  assert.match(taskResultProblems({ written_by: 'inbatch', paddle_recall_pct: {} }).join(), /scores must be a dict/);
+  assert.match(modelMetaProblems({ name: 'm', revision: 'r', release_date: null, languages: ['cmn-Hans'], framework: ['inbatch'], similarity_fn_name: 'cosine' }).join(), /missing loader.*missing training_datasets.*framework must be/);
 });
 
 test('evaluate-run: any TREC run scored with trec_eval definitions', { skip }, () => {
   writeFileSync(w.file('run.trec'), w.heldOut.map((_, i) => `q${i} Q0 d${i} 1 1.0 oracle\n`).join(''));
   const r = inbatch('evaluate-run', '--run', w.file('run.trec'), '--qrels', w.file('qrels.tsv'));
   assert.equal(r.code, 0, r.err);
-  assert.equal(JSON.parse(r.out).dev.ndcg_at_10, 1);
+  const result = JSON.parse(r.out);
+  assert.equal(result.scores.dev[0].ndcg_at_10, 1);
+  assert.deepEqual(taskResultProblems(result), [], 'the same TaskResult as mteb writes');
+  const written = inbatch('evaluate-run', '--run', w.file('run.trec'), '--qrels', w.file('qrels.tsv'), '--output-folder', w.file('mteb-run'), '--model-name', 'oracle');
+  assert.equal(written.code, 0, written.err);
+  assert.deepEqual(mtebLoadProblems(w.file('mteb-run')), []);
+  assert.equal(JSON.parse(readFileSync(w.file('mteb-run/oracle/no_revision_available/run.json'), 'utf8')).dataset_revision, `sha256:${hashFiles([w.file('qrels.tsv')])}`);
 });
 
 test('compare: MTEB and evaluate --json files side by side, one unit per chart', { skip }, () => {

@@ -1,4 +1,5 @@
 // inbatch train: in-batch negatives training with PaddleNLP's flag names (snake_case accepted).
+import { basename, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { Option } from '@commander-js/extra-typings';
 import { trainingCalibrationFile } from '../data/calibration-pairs.js';
@@ -112,7 +113,9 @@ export function addTrainCommand(program: Command): void {
     const lead = !processGroup || processGroup.rank === 0;
     // a sample of the training pairs goes into every saved model: hybrid retrieval calibrates on it
     const modelFiles = lead ? await trainingCalibrationFile(PreparedData.isPrepared(f.trainSet[0]!) ? data.manifest.sources.map((s) => s.path) : expandInputs(f.trainSet), f.seed) : {};
-    const trainer = new Trainer(model, data, trainOptions(f, maxLen), { evaluator: lead ? evaluator : undefined, signal: stopOnInterrupt(Boolean(processGroup)), processGroup, modelFiles });
+    const sources = PreparedData.isPrepared(f.trainSet[0]!) ? data.manifest.sources.map((s) => s.path) : expandInputs(f.trainSet);
+    const provenance = { command: commandLine(), baseModel: basename(resolve(f.model)), datasets: sources.map((p) => basename(p).replace(/\.(tsv|txt|csv|jsonl)(\.gz)?$/, '')) };
+    const trainer = new Trainer(model, data, trainOptions(f, maxLen), { evaluator: lead ? evaluator : undefined, signal: stopOnInterrupt(Boolean(processGroup)), processGroup, modelFiles, provenance });
     if (lead) console.error(`${data.rows} pairs (${data.manifest.bad_lines.count} bad line(s) skipped), about ${trainer.totalSteps} steps`);
     const result = await trainer.train();
     if (result.interrupted) process.exitCode = 130; // every rank: each node's launcher reports its own workers
@@ -145,4 +148,10 @@ function initialiseFrom(model: DualEncoder, path: string): void {
   T.noGrad(() => { for (const [name, p] of model.params) T.copy_(p, params.get(name)!); });
   for (const p of params.values()) p.dispose();
   console.error(`initialised weights from ${path}`);
+}
+
+/** The command as typed (shell-quoted where needed), for the model card. */
+function commandLine(): string {
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
+  return ['inbatch', ...process.argv.slice(2)].map(quote).join(' ');
 }

@@ -2,10 +2,11 @@
 // feature-extraction model (config.json, tokenizer files, onnx/model.onnx, onnx/model_fp16.onnx).
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { CALIBRATION_PAIRS_FILE } from '../data/calibration-pairs.js';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { embeddingSize } from '../model/config.js';
 import { checkDimension } from '../vectors/dimensions.js';
 import { EXPORT_SOURCE_FILE, modelFingerprint } from '../model/fingerprint.js';
+import { LOSS_CURVE_FILE, TRAINING_RECORD_FILE, writeModelCard } from '../model/model-card.js';
 import { readModelSource } from '../model/model-source.js';
 import { writeSentenceTransformersFiles } from '../model/sentence-transformers.js';
 import { weightProblems } from '../model/parameter-shapes.js';
@@ -75,11 +76,15 @@ export function exportModel(modelDir: string, outDir: string, options: ExportMod
     const source = { ...modelFingerprint(modelDir, config), ...(dimensions ? { dimensions } : {}) };
     writeFileSync(join(tmp, EXPORT_SOURCE_FILE), JSON.stringify(source, null, 2) + '\n');
     report.files.push('config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt', EXPORT_SOURCE_FILE);
-    // the sample of the training pairs travels with the model (serve's hybrid calibrates on it)
-    if (existsSync(join(modelDir, CALIBRATION_PAIRS_FILE))) {
-      copyFileSync(join(modelDir, CALIBRATION_PAIRS_FILE), join(tmp, CALIBRATION_PAIRS_FILE));
-      report.files.push(CALIBRATION_PAIRS_FILE);
+    // the sample of the training pairs travels with the model (serve's hybrid calibrates on it), and so does what
+    // training recorded: the export's card shows the same command, hyper-parameters and evaluations
+    for (const file of [CALIBRATION_PAIRS_FILE, TRAINING_RECORD_FILE, LOSS_CURVE_FILE]) {
+      if (!existsSync(join(modelDir, file))) continue;
+      copyFileSync(join(modelDir, file), join(tmp, file));
+      report.files.push(file);
     }
+    writeModelCard(tmp, exported, 'export', tokenizer.idToToken, basename(resolve(outDir)));
+    report.files.push('README.md');
   });
   return report;
 }

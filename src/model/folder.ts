@@ -8,6 +8,7 @@ import { writeTokenizerFiles } from '../text/tokenizer-files.js';
 import { writeSafetensors, type NamedArray } from '../weights/safetensors.js';
 import { writeDirAtomic } from '../util/atomic.js';
 import { writeWeightsDigest } from './fingerprint.js';
+import { writeModelCard } from './model-card.js';
 import type { InbatchSettings, ModelConfig } from './config.js';
 import { DualEncoder, initialParameter } from './dual-encoder.js';
 import { readModelSource, readWeightTensors, type ModelSource } from './model-source.js';
@@ -71,7 +72,7 @@ export function modelWeights(model: DualEncoder): Map<string, NamedArray> {
   return out;
 }
 
-/** Writes config.json, model.safetensors, vocab.txt and tokenizer.json into an existing folder. */
+/** Writes config.json, model.safetensors, vocab.txt, tokenizer.json and the model card (README.md) into an existing folder. */
 export function writeModelFiles(model: DualEncoder, dir: string, extraFiles: Record<string, string> = {}): void {
   for (const [name, content] of Object.entries(extraFiles)) writeFileSync(join(dir, name), content);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(model.config, null, 2) + '\n');
@@ -83,6 +84,7 @@ export function writeModelFiles(model: DualEncoder, dir: string, extraFiles: Rec
   const projection = weight && bias ? { weight: { shape: weight.shape, data: T.toFloat32(weight) }, bias: { shape: bias.shape, data: T.toFloat32(bias) } } : undefined;
   writeSentenceTransformersFiles(dir, model.config, projection);
   writeWeightsDigest(dir);
+  writeModelCard(dir, model.config, 'model', model.tokenizer.idToToken);
 }
 
 /** Saves a model folder atomically (with extra files, e.g. calibration pairs): a reader never sees a half-written model. */

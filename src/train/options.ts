@@ -113,6 +113,8 @@ export interface TrainHooks {
   onCheckpoint?: (step: number, dir: string) => void;
   /** files written into model_best and model_final beside the weights (name -> content) */
   modelFiles?: Record<string, string>;
+  /** what the model card says of where the run came from (the command, the base model, the data's names) */
+  provenance?: { command: string; baseModel?: string; datasets: string[] };
 }
 
 export interface TrainerState {

@@ -4,10 +4,11 @@
 // files: step.ts, workers.ts, checkpoint.ts, train-log.ts, best-model.ts, time-budget.ts, collapse-watch.ts.
 import { randomBytes } from 'node:crypto';
 import { freemem } from 'node:os';
-import { appendFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DualEncoder } from '../model/dual-encoder.js';
 import { saveModel } from '../model/folder.js';
+import { LOSS_CURVE_FILE, TRAINING_RECORD_FILE, type TrainingRecord } from '../model/model-card.js';
 import * as T from '../torch/index.js';
 import { removeStaleTemporaries } from '../util/atomic.js';
 import { UsageError } from '../util/errors.js';
@@ -283,10 +284,33 @@ export class Trainer {
     const isBest = run.best.consider(state.globalStep, result);
     Object.assign(state, { bestScore: run.best.bestScore, bestStep: run.best.bestStep });
     run.log.write({ event: 'eval', step: state.globalStep, epoch: state.epoch, scores: result.scores, best: isBest });
-    if (isBest) saveModel(this.model, join(this.options.saveDir, 'model_best'), this.hooks.modelFiles);
     writeTrainingCharts(this.options.saveDir);
+    if (isBest) saveModel(this.model, join(this.options.saveDir, 'model_best'), this.savedFiles(run));
     this.hooks.onEvaluate?.(state.globalStep, result, isBest);
     if (!run.quiet) process.stderr.write(`\neval step ${state.globalStep}: ${Object.entries(result.scores).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(' ')}${isBest ? ' (best)' : ''}\n`);
+  }
+
+  /** What a saved model carries beside its weights: the hooks' files, the training record its card is written from, the loss curve. */
+  private savedFiles(run: Run): Record<string, string> {
+    const o = this.options, { state } = run, c = this.model.config.inbatch;
+    const snake = (k: string) => k.replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`);
+    const hyper: TrainingRecord['hyper_parameters'] = { pooling: c.pooling, output_emb_size: c.output_emb_size, max_seq_length: c.max_seq_length, dropout: c.dropout };
+    for (const key of ['batchSize', 'learningRate', 'epochs', 'maxSteps', 'margin', 'scale', 'warmupProportion', 'weightDecay', 'maxGradNorm', 'seed', 'groupByLength',
+      'gradCacheChunkSize', 'falseNegativeMargin', 'logqCorrection', 'memoryBankSize', 'memoryBankWarmup', 'matryoshkaDims', 'matryoshkaWeights', 'timeBudgetSeconds'] as const) {
+      const v = o[key];
+      if (v !== undefined) hyper[snake(key)] = v as TrainingRecord['hyper_parameters'][string];
+    }
+    if (this.world > 1) hyper.global_batch_size = o.batchSize * this.world;
+    const record: TrainingRecord = {
+      command: this.hooks.provenance?.command ?? 'inbatch train (through the library)', base_model: this.hooks.provenance?.baseModel ?? null, datasets: this.hooks.provenance?.datasets ?? [],
+      hyper_parameters: hyper,
+      data: { pairs: this.data.rows, steps: state.globalStep, total_steps: this.totalSteps, epochs: state.epoch + (state.batchInEpoch > 0 ? 1 : 0), workers: this.world },
+      evaluations: run.evaluations, best: { metric: o.bestMetric, step: run.best.bestStep, score: run.best.bestScore },
+    };
+    const files: Record<string, string> = { ...this.hooks.modelFiles, [TRAINING_RECORD_FILE]: JSON.stringify(record, null, 2) + '\n' };
+    const loss = join(o.saveDir, 'loss.svg');
+    if (existsSync(loss)) files[LOSS_CURVE_FILE] = readFileSync(loss, 'utf8');
+    return files;
   }
 
   /** Refits the step count to the time budget; with workers rank 0's fit is the run's, or the ranks would stop at different steps. */
@@ -318,9 +342,9 @@ export class Trainer {
     run.progress.done(state.globalStep, { loss: run.lastLoss });
     const finalDir = join(o.saveDir, 'model_final');
     if (this.lead) {
-      saveModel(this.model, finalDir, this.hooks.modelFiles);
       run.log.write({ event: 'end', step: state.globalStep, best_step: state.bestStep, best_score: state.bestScore, best_metric: o.bestMetric });
       writeTrainingCharts(o.saveDir);
+      saveModel(this.model, finalDir, this.savedFiles(run));
     }
     return { state, finalLoss: run.lastLoss, sampler: this.samplerReport, evaluations: run.evaluations, finalDir };
   }

@@ -60,6 +60,63 @@ test('train: snake_case flags, checkpoints, evaluations, model_best and charts',
   assert.match(bad.err, /bad\.tsv:2: expected query<TAB>positive, found one column/);
 });
 
+/** The YAML front matter of a model card: scalars and lists of scalars (what the card writes). */
+function frontMatter(card: string): Record<string, string | string[]> {
+  const m = /^---\n([\s\S]*?)\n---\n/.exec(card);
+  assert.ok(m, 'the card opens with YAML front matter');
+  const out: Record<string, string | string[]> = {};
+  let list: string[] | undefined;
+  for (const line of m[1]!.split('\n')) {
+    const item = /^- (.*)$/.exec(line);
+    if (item && list) { list.push(JSON.parse(item[1]!)); continue; }
+    const kv = /^([a-z_]+):\s*(.*?)(\s+#.*)?$/.exec(line);
+    assert.ok(kv, `a YAML line: ${line}`);
+    if (kv[2] === '') out[kv[1]!] = list = [];
+    else { out[kv[1]!] = kv[2]!.startsWith('"') ? JSON.parse(kv[2]!) : kv[2]!; list = undefined; }
+  }
+  return out;
+}
+
+test('model card: every saved and exported model has a README.md (Hugging Face layout) with the command, hyper-parameters, data counts, Recall@N and the loss curve', { skip }, () => {
+  const card = readFileSync(w.file('run/model_final/README.md'), 'utf8');
+  const yaml = frontMatter(card);
+  assert.equal(yaml.library_name, 'sentence-transformers');
+  assert.equal(yaml.pipeline_tag, 'sentence-similarity');
+  assert.deepEqual(yaml.language, ['zh']);
+  assert.equal(yaml.license, 'other');
+  assert.equal(yaml.base_model, 'init');
+  assert.deepEqual(yaml.datasets, ['train']);
+  assert.deepEqual(yaml.metrics, ['recall']);
+  assert.ok((yaml.tags as string[]).includes('in-batch-negatives'));
+  assert.match(card, /^inbatch train --model \S+init --train_set \S+train\.tsv --save_dir \S+run --batch_size 16 --learning-rate 1e-3 --max-steps 30 /m);
+  assert.match(card, /\| batch_size \| 16 \|/);
+  assert.match(card, /\| learning_rate \| 0\.001 \|/);
+  assert.match(card, /\| margin \| 0\.2 \|\n\| scale \| 30 \|/);
+  const pairs = readFileSync(w.file('train.tsv'), 'utf8').trim().split('\n').length;
+  assert.match(card, new RegExp(`${pairs.toLocaleString('en-US')} training pairs, 30 of 30 steps`));
+  // the evaluations training recorded, each a row of the table
+  for (const e of trainSummary.evaluations) {
+    const row = new RegExp(`^\\| ${e.step}( \\(best\\))? \\| ${['1', '5', '10'].map((n) => e.scores[`success_at_${n}`]!.toFixed(2)).join(' \\| ')} \\|`, 'm');
+    assert.match(card, row, `step ${e.step}`);
+  }
+  assert.match(card, /!\[training loss\]\(loss_curve\.svg\)/);
+  assert.match(readFileSync(w.file('run/model_final/loss_curve.svg'), 'utf8'), /^<svg/);
+  assert.ok(existsSync(w.file('run/model_best/README.md')) && existsSync(w.file('run/model_best/training_record.json')));
+  // the export says the same, for its own consumers
+  const e = inbatch('export', '--model', w.file('run/model_final'), '--output', w.file('card-onnx'));
+  assert.equal(e.code, 0, e.err);
+  const exported = readFileSync(w.file('card-onnx/README.md'), 'utf8');
+  assert.equal(frontMatter(exported).pipeline_tag, 'feature-extraction');
+  assert.equal(frontMatter(exported).library_name, 'transformers.js');
+  assert.match(exported, /pipeline\('feature-extraction', "card-onnx"\)/);
+  for (const e of trainSummary.evaluations) assert.match(exported, new RegExp(`^\\| ${e.step}`, 'm'));
+  assert.ok(existsSync(w.file('card-onnx/loss_curve.svg')));
+  // a model nobody trained says what it is, and no training
+  const initCard = readFileSync(w.file('init/README.md'), 'utf8');
+  assert.equal(frontMatter(initCard).pipeline_tag, 'sentence-similarity');
+  assert.doesNotMatch(initCard, /## Training|## Evaluation/);
+});
+
 test('recall: query<TAB>text<TAB>cosine lines, an index folder, and reused embeddings give the same result', { skip }, () => {
   const lines = readFileSync(w.file('recall/recall_result.txt'), 'utf8').trim().split('\n');
   assert.equal(lines.length, w.heldOut.length * 10);

@@ -1,5 +1,6 @@
 // inbatch serve: the HTTP service over an exported model (and optionally a corpus index).
-import { basename, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Option } from '@commander-js/extra-typings';
 import { CorpusIndex } from '../retrieval/corpus-index.js';
 import { parseStoreUrl } from '../retrieval/pgvector-store.js';
@@ -63,7 +64,7 @@ export function addServeCommand(program: Command): void {
         }) : undefined;
       const app = buildServer({ embedder, index, retriever: f.retriever, hybrid: choice?.hybrid, hybridRanksBy: choice?.kind, fusion: choice?.fit, apiKey, maxConcurrentRequests: f.maxConcurrentRequests, maxBatchTokens: f.maxBatchTokens,
         corsAllowOrigin: f.corsAllowOrigin, allowUntrainedDimensions: f.allowUntrainedDimensions, modelName: f.modelName ?? basename(resolve(f.model)),
-        prompts: folderPromptTable(f.model), modelSha: exportedWeightsSha(f.model), logLevel: f.logLevel, maxTexts: f.maxTexts, bodyLimit: f.bodyLimit, maxK: DEFAULT_SERVER.maxK, logger: false,
+        prompts: folderPromptTable(f.model), modelSha: exportedWeightsSha(f.model), modelCard: readModelCard(f.model), logLevel: f.logLevel, maxTexts: f.maxTexts, bodyLimit: f.bodyLimit, maxK: DEFAULT_SERVER.maxK, logger: false,
         requestTimeoutMs: f.requestTimeout, connectionTimeoutMs: f.connectionTimeout, maxConnections: f.maxConnections });
       const address = await app.listen({ port: f.port, host: f.host });
       console.error(`inbatch serve: listening on ${address}`);
@@ -77,4 +78,10 @@ export function addServeCommand(program: Command): void {
       process.once('SIGTERM', () => void stop('SIGTERM'));
       process.once('SIGINT', () => void stop('SIGINT'));
     });
+}
+
+/** The served folder's README.md, when it has one of a sane size (GET /card). */
+function readModelCard(dir: string): string | undefined {
+  const path = join(dir, 'README.md');
+  return existsSync(path) && statSync(path).size <= 1 << 20 ? readFileSync(path, 'utf8') : undefined;
 }

@@ -62,6 +62,8 @@ export interface ServerOptions {
   allowUntrainedDimensions?: boolean;
   /** the name /v1/embeddings and /info report */
   modelName?: string;
+  /** the served folder's README.md (GET /card, shown by the playground) */
+  modelCard?: string;
   /** the sha256 of the served model's weights (/info's model_sha) */
   modelSha?: string;
   /** sentence-transformers prompts by name (config_sentence_transformers.json), for TEI's prompt_name */

@@ -8,6 +8,7 @@
 //   routes/tei.ts         POST /, /embed_all, /tokenize, /decode, GET /ping (the rest of TEI's API)
 //   routes/search.ts      POST /search
 //   routes/info.ts        GET /info, /health, /metrics
+//   routes/playground.ts  GET / (a search page for people), /playground.js, /card (the model card)
 //   routes/docs.ts        GET /openapi.json (generated from the route schemas), /docs (Swagger UI, served locally)
 // Plugins load in order: the OpenAPI collector, CORS (so that every answer, a 401 included, carries its
 // headers), authentication, then the routes.
@@ -20,6 +21,7 @@ import { cors } from './plugins/cors.js';
 import { lifecycle } from './plugins/lifecycle.js';
 import { docsRoutes, openApiCollector } from './routes/docs.js';
 import { teiRoutes } from './routes/tei.js';
+import { playgroundRoutes } from './routes/playground.js';
 import { embedRoutes } from './routes/embed.js';
 import { infoRoutes } from './routes/info.js';
 import { openAiRoutes } from './routes/openai.js';
@@ -49,7 +51,7 @@ export function buildServer(o: ServerOptions): ServerApp {
   if (o.apiKey) bearerAuth(app, o.apiKey);
   void app.register(async (scope) => {
     const routes = scope.withTypeProvider<JsonSchemaToTsProvider>();
-    for (const declare of [embedRoutes, openAiRoutes, similarityRoutes, teiRoutes, searchRoutes, infoRoutes, docsRoutes]) declare(routes, ctx);
+    for (const declare of [embedRoutes, openAiRoutes, similarityRoutes, teiRoutes, searchRoutes, infoRoutes, docsRoutes, playgroundRoutes]) declare(routes, ctx);
   });
   return app;
 }

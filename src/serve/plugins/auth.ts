@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import type { ServerApp } from '../context.js';
 import { fail } from '../errors.js';
 
-const OPEN_PATHS = /^\/(health|ping|metrics|openapi\.json|docs(\/.*)?)?$/;
+const OPEN_PATHS = /^\/(health|ping|metrics|openapi\.json|docs(\/.*)?|playground\.js)?$/;
 
 function isOpen(req: FastifyRequest): boolean {
   if (req.method === 'OPTIONS') return true;

@@ -18,7 +18,7 @@ test('save -> load gives identical embeddings and config', { skip: needsTorch },
       const out = join(dir, pooling);
       saveModel(model, out);
       const st = pooling === 'pooler' ? [] : ['1_Pooling', '2_Dense', '3_Normalize', 'config_sentence_transformers.json', 'modules.json', 'sentence_bert_config.json'];
-      assert.deepEqual(readdirSync(out).sort(), [...st, 'config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt', 'weights_sha256.json'].sort());
+      assert.deepEqual(readdirSync(out).sort(), [...st, 'config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt', 'weights_sha256.json', 'README.md'].sort());
       const { model: back, report } = loadModel(out);
       assert.deepEqual(report.initialised, []);
       assert.deepEqual(back.config, model.config);

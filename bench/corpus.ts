@@ -5,7 +5,8 @@
 //   formats   at --format-size texts: hnsw fp32, exact, int8 and binary with rescoring (oversample
 //             raised to --recall-target), pgvector through PGlite's socket: build seconds, bytes per
 //             text in memory, queries/s, recall of the exact top 10 (measured by index verify)
-//   npm run bench:corpus -- [--sizes 100000,1000000] [--format-size 100000] [--no-pgvector]
+//   npm run bench:corpus -- [--sizes 100000,1000000] [--workers 1,2] [--config tiny|small]
+//                           [--format-size 100000] [--no-pgvector] [--pipeline-only] [--no-resume]
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +22,8 @@ import { repoRoot, sharedData } from './common.js';
 
 const arg = (name: string, fallback: string) => { const i = process.argv.indexOf(`--${name}`); return i >= 0 ? process.argv[i + 1]! : fallback; };
 const sizes = arg('sizes', '100000,1000000').split(',').map(Number);
+const workerCounts = arg('workers', '1,2').split(',').map(Number);
+const config = arg('config', 'tiny');
 const formatSize = Number(arg('format-size', '100000'));
 const target = arg('recall-target', '0.97');
 const work = arg('work', '/tmp/inbatch-bench-corpus');
@@ -63,14 +66,14 @@ async function killHalfway(args: string[], out: string, chunks: number): Promise
 }
 
 async function pipeline(model: string): Promise<void> {
-  console.log(`\n## pipeline (tiny model, 64-d, --vectors binary so the index itself is small)\n`);
+  console.log(`\n## pipeline (${config} model, 64-d, --vectors binary so the index itself is small)\n`);
   console.log('| texts | workers | embed texts/s | wall s | peak RSS MB (of the command, workers apart) |');
   console.log('|---|---|---|---|---|');
-  const rss: Record<number, Array<[number, number]>> = { 1: [], 2: [] };
+  const rss: Record<number, Array<[number, number]>> = Object.fromEntries(workerCounts.map((w) => [w, []]));
   for (const n of sizes) {
     const corpus = join(work, `corpus-${n}.txt`);
     await writeCorpus(n, corpus);
-    for (const workers of [1, 2]) {
+    for (const workers of workerCounts) {
       const out = join(work, `index-${n}-${workers}`);
       rmSync(out, { recursive: true, force: true });
       const r = run(['index', '--model', model, '--corpus-file', corpus, '--output', out, '--vectors', 'binary', '--workers', String(workers), '--quiet', '--chunk-size', '8192']);
@@ -80,13 +83,14 @@ async function pipeline(model: string): Promise<void> {
       rmSync(out, { recursive: true, force: true });
     }
   }
-  for (const workers of [1, 2]) {
+  for (const workers of workerCounts) {
     const list = rss[workers]!;
     if (list.length < 2) continue;
     const [[n0, r0], [n1, r1]] = [list[0]!, list.at(-1)!];
     const perText = ((r1 - r0) * 1024 * 1024) / (n1 - n0);
-    console.log(`\nRSS growth ${n0} -> ${n1} texts, ${workers === 1 ? 'one process (the model embeds in it)' : 'the parent of 2 workers (the pipeline alone)'}: ${perText.toFixed(1)} bytes per text; the binary index holds 8, so ${(perText - 8).toFixed(1)} above the index's own`);
+    console.log(`\nRSS growth ${n0} -> ${n1} texts, ${workers === 1 ? 'one process (the model embeds in it)' : `the parent of ${workers} workers (the pipeline alone)`}: ${perText.toFixed(1)} bytes per text; the binary index holds 8, so ${(perText - 8).toFixed(1)} above the index's own`);
   }
+  if (process.argv.includes('--no-resume')) return;
   const n = sizes[0]!, corpus = join(work, `corpus-${n}.txt`), out = join(work, 'resume');
   rmSync(out, { recursive: true, force: true });
   const args = ['index', '--model', model, '--corpus-file', corpus, '--output', out, '--vectors', 'binary', '--quiet', '--chunk-size', '4096'];
@@ -114,7 +118,7 @@ function verifyRecall(args: string[]): string {
 async function formats(model: string): Promise<void> {
   const corpus = join(work, `corpus-${formatSize}.txt`);
   await writeCorpus(formatSize, corpus);
-  console.log(`\n## formats (${formatSize} texts, tiny model, 64-d; recall of the exact top 10 on 200 fresh pseudo-queries by index verify)\n`);
+  console.log(`\n## formats (${formatSize} texts, ${config} model, 64-d; recall of the exact top 10 on 200 fresh pseudo-queries by index verify)\n`);
   console.log('| store | build s (after embedding) | bytes/text in memory | queries/s | recall@10 of exact [95% CI] |');
   console.log('|---|---|---|---|---|');
   const base = join(work, 'formats-base');
@@ -150,12 +154,12 @@ async function formats(model: string): Promise<void> {
   }
 }
 
-const model = join(work, 'tiny');
+const model = join(work, config);
 if (!existsSync(join(sharedData, 'vocab.txt'))) {
   console.error('bench/corpus needs ../shared/data (vocab.txt, lcqmc-retrieval, zh-sim-pairs)');
   process.exit(1);
 }
-if (!existsSync(model)) run(['init', '--config', 'tiny', '--vocab', join(sharedData, 'vocab.txt'), '--output-emb-size', '64', '--max-seq-length', '64', '--save-dir', model]);
+if (!existsSync(model)) run(['init', '--config', config, '--vocab', join(sharedData, 'vocab.txt'), '--output-emb-size', '64', '--max-seq-length', '64', '--save-dir', model]);
 console.log(`# bench/corpus ${new Date().toISOString().slice(0, 10)}, ${(await import('node:os')).cpus().length} cores`);
 if (!process.argv.includes('--formats-only')) await pipeline(model);
-await formats(model);
+if (!process.argv.includes('--pipeline-only')) await formats(model);

@@ -25,6 +25,7 @@ import {
   paddleBaseOption, pathValue, poolingOption, queryPrefixOption, dimensionsOption, allowUntrainedDimensionsOption, UsageError,
 } from './flags.js';
 import { startChunkEmbedder } from './embed-workers.js';
+import { defaultWorkerCount } from './worker-count.js';
 import { addIndexVerifyCommand } from './index-verify.js';
 
 export function addIndexCommand(program: Command): void {
@@ -40,7 +41,7 @@ export function addIndexCommand(program: Command): void {
     .addOption(new Option('--work-dir <dir>', 'with --store: where the chunks and vectors are kept (default inbatch-work-TABLE)').argParser(pathValue))
     .addOption(new Option('--vectors <t>', 'float32 | float16 (HNSW or --exact over them) | int8 | binary (compressed codes, rescored with float32 from disk)').argParser(oneOf('float32', 'float16', 'int8', 'binary')).default('float32' as const))
     .addOption(new Option('--exact', 'float vectors: brute-force search instead of HNSW').default(false))
-    .addOption(new Option('--workers <n>', 'embedding processes (each with cores / n threads)').argParser(intIn(1, 64)).default(1))
+    .addOption(new Option('--workers <n>', 'embedding processes, each with cores / n threads (default: one per core, fewer where memory would not hold them)').argParser(intIn(1, 64)))
     .addOption(new Option('--shard <i/n>', 'embed only chunks c with c % n == i (several machines; a run without --shard assembles)').argParser(shardValue))
     .addOption(new Option('--chunk-size <n>', 'texts per resumable chunk').argParser(intIn(1, 1 << 20)).default(4096))
     .addOption(new Option('--recall-target <r>', 'raise ef / oversampling until the recall of the exact top 10 reaches r on the sample queries, or fail').argParser(numberWhere((v) => v > 0 && v <= 1, 'in (0, 1]')))
@@ -62,7 +63,8 @@ export function addIndexCommand(program: Command): void {
       const kind: StoreKind = f.vectors === 'int8' || f.vectors === 'binary' ? f.vectors : f.exact ? 'exact' : 'hnsw';
       const floatType = f.vectors === 'float16' ? 'float16' : 'float32';
       const started = Date.now();
-      const { embedder, fingerprint } = await startChunkEmbedder({ model: f.model, flags: f }, f.workers);
+      const workers: number = f.workers ?? defaultWorkerCount(f.model);
+      const { embedder, fingerprint } = await startChunkEmbedder({ model: f.model, flags: f }, workers);
       const plan: ChunkPlan = { files, format: f.corpusFormat, maxChars: f.maxTextChars, skipBad: f.skipBadLines, chunkSize: f.chunkSize, embedder: fingerprint };
       let assembled: { rows: number; dim: number; hasIds: boolean };
       try {
@@ -107,7 +109,7 @@ export function addIndexCommand(program: Command): void {
       writeManifest(workDir, manifest);
       removeWork(workDir);
       console.error(`${assembled.rows} texts indexed (${kind}, ${floatType} vectors.npy) in ${manifest.build_seconds!.toFixed(1)} s (embedding ${embedSeconds.toFixed(1)} s); ` +
-        `recall of the exact top ${CONTRACT_K}: ${describeContract(built.contract)}; ${manifest.memory_bytes_per_text} bytes per text in memory; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+        `recall of the exact top ${CONTRACT_K}: ${describeContract(built.contract)}; ${manifest.memory_bytes_per_text} bytes per text in memory; ${workers} embedding process${workers > 1 ? 'es' : ''}; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
       console.log(workDir);
     });
   addIndexVerifyCommand(index);

@@ -42,6 +42,7 @@ function trainCommand(program: Command) {
     .addOption(new Option('--false-negative-log <file>', 'with --false-negative-margin: JSON Lines of each step\'s 5 strongest masked suspects').argParser(pathValue))
     .addOption(new Option('--logq-correction', 'subtract log q(title) from every logit, q counted over the training titles: frequent titles stop dominating the negatives (skewed data)').default(false))
     .addOption(new Option('--memory-bank-size <n>', 'keep the last N titles of earlier steps as extra negatives (no gradient through them)').argParser(intIn(1, 1 << 24)))
+    .addOption(new Option('--memory-bank-queries', 'dual bank (ContAccum): keep each entry\'s query too, so this step\'s titles are negatives of earlier queries (2x the bank\'s memory)').default(false))
     .addOption(new Option('--memory-bank-warmup <steps>', 'steps before the bank is used (it fills meanwhile); default: 5 % of the run').argParser(intIn(0)))
     .addOption(new Option('--matryoshka-dims <list>', 'train these prefix dimensions too, largest (the output size) first, e.g. 256,128,64,32').argParser(listOf(intIn(1, 65536))))
     .addOption(new Option('--matryoshka-weights <list>', 'their weights in the loss (default 1 each)').argParser(listOf(nonNegative)))
@@ -134,7 +135,7 @@ function trainOptions(f: TrainFlags, maxLen: number): Partial<TrainOptions> & { 
   return {
     saveDir: f.saveDir, batchSize: f.batchSize, learningRate: f.learningRate, epochs: f.epochs, maxSteps: f.maxSteps,
     margin: f.margin, scale: f.scale, falseNegativeMargin: f.falseNegativeMargin, falseNegativeLog: f.falseNegativeLog,
-    logqCorrection: f.logqCorrection || undefined, memoryBankSize: f.memoryBankSize, memoryBankWarmup: f.memoryBankWarmup, matryoshkaDims: f.matryoshkaDims, matryoshkaWeights: f.matryoshkaWeights, saveSteps: f.saveSteps, warmupProportion: f.warmupProportion, weightDecay: f.weightDecay,
+    logqCorrection: f.logqCorrection || undefined, memoryBankSize: f.memoryBankSize, memoryBankWarmup: f.memoryBankWarmup, memoryBankQueries: f.memoryBankQueries || undefined, matryoshkaDims: f.matryoshkaDims, matryoshkaWeights: f.matryoshkaWeights, saveSteps: f.saveSteps, warmupProportion: f.warmupProportion, weightDecay: f.weightDecay,
     maxGradNorm: f.maxGradNorm, seed: f.seed, groupByLength: f.groupByLength && !f.padToMaxLength, padToMaxLength: f.padToMaxLength ? maxLen : undefined,
     loggingSteps: f.loggingSteps, keepCheckpoints: f.keepCheckpoints, evalSteps: f.evalSteps, timeBudgetSeconds: f.timeBudget,
     resume: f.resumeFrom ?? f.resume, overwrite: f.overwrite,

@@ -12,6 +12,8 @@ export interface BatchTexts {
   titleColumn: Int32Array;
   /** each title's text hash (equal texts, equal keys) */
   titleKeys: Float64Array;
+  /** each query's text hash */
+  queryKeys: Float64Array;
 }
 
 export function batchTexts(data: TrainingSource, rows: Uint32Array): BatchTexts {
@@ -23,7 +25,7 @@ export function batchTexts(data: TrainingSource, rows: Uint32Array): BatchTexts 
   const C = data.columns;
   const titleKeys = texts.map((_, r) => hashes[r * C + 1]!);
   for (let c = 2; c < C; c++) texts.forEach((t, r) => { if (t[c]!.length) { titles.push(t[c]!); titleRow.push(r); titleColumn.push(c); titleKeys.push(hashes[r * C + c]!); } });
-  return { queries: texts.map((t) => t[0]!), titles, titleRow: Int32Array.from(titleRow), titleColumn: Int32Array.from(titleColumn), titleKeys: Float64Array.from(titleKeys) };
+  return { queries: texts.map((t) => t[0]!), titles, titleRow: Int32Array.from(titleRow), titleColumn: Int32Array.from(titleColumn), titleKeys: Float64Array.from(titleKeys), queryKeys: Float64Array.from(texts, (_, r) => hashes[r * C]!) };
 }
 
 /** Real tokens of a batch (no padding). */

@@ -8,12 +8,15 @@
 //   falseNegatives  a negative j of row i is removed from the softmax denominator (its logit set to
 //            -inf: no loss, no gradient) when S[i][j] > S[i][i] + d (it scores above the positive by
 //            more than d: likely a text that also matches, Qwen3-Embedding's rule with d = 0.1), or
-//            when its text equals the positive's (same key); the positive column is never masked
+//            when its text equals the positive's or the query's own (same key); the positive column is
+//            never masked
 //   logQ     sampling-bias correction (Yi et al., RecSys 2019): every logit of column j, the positive's
 //            included, becomes scale · S[i][j] - log q_j, q_j how often title j is drawn, so a title that
 //            is drawn often stops dominating the negatives (title-frequency.ts)
 //   bank     negatives from earlier steps (memory-bank.ts): N more columns of detached title embeddings
-//            (no gradient through them); an entry holding the row's positive text is always masked
+//            (no gradient through them); an entry holding the row's positive or query text is always masked.
+//            A dual bank (ContAccum) adds its N detached queries as rows, each labelled with its own entry:
+//            loss = CE over all B + N rows (this step's titles get gradient as earlier queries' negatives)
 //   matryoshka  loss = Σ_k w_k · loss(prefix d_k): the first d_k dimensions of every embedding,
 //            renormalised, scored with the same masks and corrections (Kusupati et al. 2022)
 import * as T from '../torch/index.js';
@@ -32,17 +35,25 @@ export interface FalseNegativeStats {
   suspects: Array<{ row: number; column: number; score: number; positive: number }>;
 }
 
-/** Earlier steps' titles as extra negatives: embeddings [N, D] without gradient, with their keys and log q. */
+/**
+ * Earlier steps' titles as extra negatives: embeddings [N, D] without gradient, with their keys and log q.
+ * A dual bank (ContAccum) also gives each entry's query [N, D]: N more rows, each with its own entry as the
+ * positive, so this step's titles are negatives of earlier queries too.
+ */
 export interface BankNegatives {
   embeddings: Tensor;
   keys: Float64Array;
   logQ?: Float64Array;
+  queries?: Tensor;
+  queryKeys?: Float64Array;
 }
 
-/** The global batch's titles, after gathering: what a memory bank keeps. */
+/** The global batch after gathering: what a memory bank keeps (a dual bank the queries too). */
 export interface GlobalTitles {
   titles: Tensor;
   keys: Float64Array;
+  queries: Tensor;
+  queryKeys?: Float64Array;
 }
 
 export interface InBatchNegativesOptions {
@@ -51,6 +62,8 @@ export interface InBatchNegativesOptions {
   gather?: GatherOptions;
   /** a key per title of this rank (its text's hash): equal texts, equal keys (false negatives, the bank) */
   titleKeys?: Float64Array;
+  /** a key per query of this rank: a negative holding the query's own text is masked like the positive's */
+  queryKeys?: Float64Array;
   falseNegatives?: FalseNegativeOptions;
   /** log q per title of this rank, subtracted from its column's logits */
   titleLogQ?: Float64Array;
@@ -66,35 +79,53 @@ export interface InBatchNegativesOptions {
  * @param titles   L2-normalised [B + H, D]: the B positives first, then any H hard negatives
  */
 export function inBatchNegativesLoss(queries: Tensor, titles: Tensor, o: InBatchNegativesOptions): Tensor {
-  let keys = o.titleKeys, logQ = o.titleLogQ;
+  let keys = o.titleKeys, logQ = o.titleLogQ, queryKeys = o.queryKeys;
   if (o.gather) {
     if (keys) keys = gatheredColumn(o.gather, queries.shape[0]!, keys);
     if (logQ) logQ = gatheredColumn(o.gather, queries.shape[0]!, logQ);
+    if (queryKeys) queryKeys = gatheredQueryColumn(o.gather, titles.shape[0]!, queryKeys);
     ({ queries, titles } = gatherGlobalBatch(o.gather, queries, titles));
   }
-  if (o.onGlobalTitles && keys) o.onGlobalTitles({ titles, keys });
+  if (o.onGlobalTitles && keys) o.onGlobalTitles({ titles, keys, queries, queryKeys });
   const [B] = queries.shape as [number];
+  const titleCount = titles.shape[0]!;
+  const bankRows = o.bank?.queries;
+  const rows = bankRows ? T.cat([queries, bankRows], 0) : queries;
+  const R = rows.shape[0]!;
   const negatives = o.bank ? T.cat([titles, o.bank.embeddings], 0) : titles;
   const columns = negatives.shape[0]!;
+  // row i's positive: column i; a dual bank's row B + k: its own entry, column titleCount + k
+  const positiveColumn = (i: number) => (i < B ? i : titleCount + i - B);
   const dtype = queries.dtype === 'float64' ? 'float64' : 'float32';
-  const similarity = T.matmul(queries, T.transpose(negatives, 0, 1));
+  const similarity = T.matmul(rows, T.transpose(negatives, 0, 1));
   const columnKeys = keys && o.bank ? concat(keys, o.bank.keys) : keys;
+  const rowQueryKeys = queryKeys && bankRows ? concat(queryKeys, o.bank!.queryKeys ?? new Float64Array(R - B).fill(NaN)) : queryKeys;
   const columnLogQ = logQ && o.bank ? concat(logQ, o.bank.logQ ?? new Float64Array(o.bank.keys.length)) : logQ;
   const additive = o.falseNegatives || o.bank || columnLogQ
-    ? additiveTerms(similarity, B, columns, { d: o.falseNegatives?.margin, keys: columnKeys, bankFrom: o.bank ? titles.shape[0]! : undefined, logQ: columnLogQ, stats: o.falseNegatives?.stats })
+    ? additiveTerms(similarity, B, R, columns, positiveColumn, { d: o.falseNegatives?.margin, keys: columnKeys, queryKeys: rowQueryKeys, bankFrom: o.bank ? titleCount : undefined, logQ: columnLogQ, stats: o.falseNegatives?.stats })
     : undefined;
-  let marginMatrix = T.mul(T.eye(B, dtype), o.margin);
-  if (columns > B) marginMatrix = T.cat([marginMatrix, T.zeros([B, columns - B], dtype)], 1);
+  let marginMatrix: Tensor, labels: Tensor;
+  if (bankRows) {
+    const m = dtype === 'float64' ? new Float64Array(R * columns) : new Float32Array(R * columns);
+    const l = new BigInt64Array(R);
+    for (let i = 0; i < R; i++) { m[i * columns + positiveColumn(i)] = o.margin; l[i] = BigInt(positiveColumn(i)); }
+    marginMatrix = T.fromData(m, [R, columns]);
+    labels = T.fromData(l, [R]);
+  } else {
+    marginMatrix = T.mul(T.eye(B, dtype), o.margin);
+    if (columns > B) marginMatrix = T.cat([marginMatrix, T.zeros([B, columns - B], dtype)], 1);
+    labels = T.arange(B);
+  }
   const lossOf = (s: Tensor) => {
     let logits = T.mul(T.sub(s, marginMatrix), o.scale);
     if (additive) logits = T.add(logits, additive);
-    return T.crossEntropy(logits, T.arange(B));
+    return T.crossEntropy(logits, labels);
   };
   if (!o.matryoshka) return lossOf(similarity);
   const full = queries.shape[1]!;
   let total: Tensor | undefined;
   o.matryoshka.dims.forEach((d, k) => {
-    const s = d === full ? similarity : T.matmul(prefix(queries, d), T.transpose(prefix(negatives, d), 0, 1));
+    const s = d === full ? similarity : T.matmul(prefix(rows, d), T.transpose(prefix(negatives, d), 0, 1));
     const weighted = T.mul(lossOf(s), o.matryoshka!.weights[k]!);
     total = total ? T.add(total, weighted) : weighted;
   });
@@ -110,36 +141,42 @@ interface AdditiveOptions {
   /** false-negative margin (undefined: the score rule is off) */
   d?: number;
   keys?: Float64Array;
+  queryKeys?: Float64Array;
   /** first bank column (undefined: no bank); a bank entry with the positive's key is always masked */
   bankFrom?: number;
   logQ?: Float64Array;
   stats?: FalseNegativeStats;
 }
 
-/** Terms added to the scaled logits, computed without a graph: -inf where a negative is masked, -log q per column. */
-function additiveTerms(similarity: Tensor, B: number, columns: number, o: AdditiveOptions): Tensor {
+/**
+ * Terms added to the scaled logits, computed without a graph: -inf where a negative is masked, -log q per
+ * column. Rows from B on are a dual bank's (their texts are always compared; no suspects are recorded).
+ */
+function additiveTerms(similarity: Tensor, B: number, R: number, columns: number, positiveColumn: (i: number) => number, o: AdditiveOptions): Tensor {
   const s = T.toData(T.detach(similarity)) as Float32Array | Float64Array;
-  const out = similarity.dtype === 'float64' ? new Float64Array(B * columns) : new Float32Array(B * columns);
-  const { d, keys, bankFrom, logQ, stats } = o;
-  for (let i = 0; i < B; i++) {
-    const positive = s[i * columns + i]!;
+  const out = similarity.dtype === 'float64' ? new Float64Array(R * columns) : new Float32Array(R * columns);
+  const { d, keys, queryKeys, bankFrom, logQ, stats } = o;
+  for (let i = 0; i < R; i++) {
+    const p = positiveColumn(i);
+    const positive = s[i * columns + p]!;
+    const bankRow = i >= B;
     for (let j = 0; j < columns; j++) {
       const at = i * columns + j;
       if (logQ) out[at] = -logQ[j]!;
-      if (j === i) continue;
+      if (j === p) continue;
       const score = s[at]!;
-      const sameText = keys !== undefined && keys[j] === keys[i];
+      const sameText = keys !== undefined && (keys[j] === keys[p] || (queryKeys !== undefined && keys[j] === queryKeys[i]));
       const byScore = d !== undefined && score > positive + d;
-      const masked = byScore || (sameText && (d !== undefined || (bankFrom !== undefined && j >= bankFrom)));
+      const masked = byScore || (sameText && (d !== undefined || bankRow || (bankFrom !== undefined && j >= bankFrom)));
       if (!masked) continue;
       out[at] = -Infinity;
-      if (stats) {
+      if (stats && !bankRow) {
         stats.masked++;
         stats.suspects.push({ row: i, column: j, score, positive });
       }
     }
   }
-  return T.fromData(out, [B, columns]);
+  return T.fromData(out, [R, columns]);
 }
 
 function concat(a: Float64Array, b: Float64Array): Float64Array {
@@ -147,6 +184,15 @@ function concat(a: Float64Array, b: Float64Array): Float64Array {
   out.set(a);
   out.set(b, a.length);
   return out;
+}
+
+/** A per-query value in the gathered queries' order. */
+function gatheredQueryColumn(gather: GatherOptions, titleRows: number, values: Float64Array): Float64Array {
+  return T.noGrad(() => {
+    const q = T.fromData(Float64Array.from(values), [values.length, 1]);
+    const t = T.zeros([titleRows, 1], 'float64');
+    return Float64Array.from(T.toData(gatherGlobalBatch(gather, q, t).queries) as Float64Array);
+  });
 }
 
 /** A per-title value (a key, a log q) in the gathered titles' order (as gatherGlobalBatch orders the embeddings). */

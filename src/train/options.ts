@@ -21,6 +21,8 @@ export interface TrainOptions {
   memoryBankSize?: number;
   /** steps before the bank's entries are used (it fills meanwhile); by default 5 % of the run */
   memoryBankWarmup?: number;
+  /** dual bank (ContAccum): keep each entry's query too, as extra rows of the loss */
+  memoryBankQueries?: boolean;
   /** Matryoshka: train these prefix dimensions (the output size among them) */
   matryoshkaDims?: number[];
   /** their weights in the loss (default 1 each) */
@@ -169,6 +171,7 @@ export function validateTrainOptions(o: TrainOptions): void {
   int('memoryBankSize', 0);
   int('memoryBankWarmup', 0);
   if (o.memoryBankWarmup !== undefined && !o.memoryBankSize) throw new RangeError('memoryBankWarmup (--memory-bank-warmup) needs --memory-bank-size');
+  if (o.memoryBankQueries && !o.memoryBankSize) throw new RangeError('memoryBankQueries (--memory-bank-queries) needs --memory-bank-size');
   if (o.matryoshkaWeights && !o.matryoshkaDims) throw new RangeError('matryoshkaWeights (--matryoshka-weights) needs --matryoshka-dims');
   if (o.matryoshkaDims) matryoshkaPlan(o.matryoshkaDims, o.matryoshkaWeights);
 }
@@ -199,9 +202,9 @@ export function checkMatryoshkaDims(dims: number[], outputSize: number): void {
 }
 
 /** Refuses a bank that would take more than a quarter of the memory free now. */
-export function checkBankFits(size: number, dim: number, freeBytes: number): void {
-  const bytes = size * (dim * 4 + 8);
+export function checkBankFits(size: number, dim: number, freeBytes: number, dual = false): void {
+  const bytes = size * (dim * 4 + 8) * (dual ? 2 : 1);
   if (bytes > freeBytes / 4) {
-    throw new RangeError(`memoryBankSize (--memory-bank-size) ${size} x ${dim} dimensions needs ${(bytes / 2 ** 20).toFixed(0)} MiB (and its logits per step), more than a quarter of the ${(freeBytes / 2 ** 20).toFixed(0)} MiB free`);
+    throw new RangeError(`memoryBankSize (--memory-bank-size) ${size} x ${dim} dimensions${dual ? ' (titles and queries)' : ''} needs ${(bytes / 2 ** 20).toFixed(0)} MiB (and its logits per step), more than a quarter of the ${(freeBytes / 2 ** 20).toFixed(0)} MiB free`);
   }
 }

@@ -15,7 +15,7 @@ import { clipGradNorm } from './clip.js';
 import { allReduceGradients } from './gather.js';
 import { backwardInChunks } from './grad-cache.js';
 import { inBatchNegativesLoss, type FalseNegativeStats, type GlobalTitles } from './inbatch-negatives.js';
-import type { MemoryBank } from './memory-bank.js';
+import type { BankEntries, MemoryBank } from './memory-bank.js';
 import type { TitleFrequency } from './title-frequency.js';
 
 export interface StepOptions {
@@ -65,13 +65,14 @@ export function trainStep(model: DualEncoder, optimizer: AdamW, batch: BatchText
   const needKeys = falseNegatives !== undefined || o.bank !== undefined || o.titleFrequency !== undefined;
   const bank = o.bank && o.useBank && o.bank.size > 0 ? o.bank : undefined;
   const bankUsed = bank?.size;
-  let global: { titles: Float32Array; keys: Float64Array } | undefined;
-  const keep = o.bank ? (g: GlobalTitles) => { global = { titles: T.toFloat32(T.detach(g.titles)), keys: g.keys }; } : undefined;
+  let global: BankEntries | undefined;
+  const keep = o.bank ? (g: GlobalTitles) => { global = bankEntriesOf(g, o.bank!.dual); } : undefined;
   const lossOf = (q: Tensor, t: Tensor) => {
     const negatives = bank?.negatives(q.dtype === 'float64' ? 'float64' : 'float32');
     return inBatchNegativesLoss(q, t, {
       margin: o.margin, scale: o.scale, gather, falseNegatives, matryoshka: o.matryoshka, onGlobalTitles: keep,
       titleKeys: needKeys ? batch.titleKeys : undefined,
+      queryKeys: needKeys ? batch.queryKeys : undefined,
       titleLogQ: o.titleFrequency?.logQ(batch.titleKeys),
       bank: negatives && { ...negatives, logQ: o.titleFrequency?.logQ(negatives.keys) },
     });
@@ -79,12 +80,24 @@ export function trainStep(model: DualEncoder, optimizer: AdamW, batch: BatchText
   const { loss, replayMaxDiff } = o.chunkSize
     ? backwardInChunks(model, batch, { chunkSize: o.chunkSize, padId: o.padId, padTo: o.padTo }, lossOf)
     : { loss: backwardWhole(model, batch, o, lossOf), replayMaxDiff: undefined };
-  if (global) o.bank!.push(global.titles, global.keys);
+  if (global) o.bank!.push(global);
   if (group) allReduceGradients(group, optimizer);
   const gradNorm = clipGradNorm(optimizer.params.map(([, p]) => p), o.maxGradNorm);
   optimizer.update(o.lr);
   optimizer.zeroGrad();
   return { loss, gradNorm, tokens: batchTokens(batch), replayMaxDiff, falseNegatives: falseNegatives?.stats, bankNegatives: bankUsed };
+}
+
+/** What this step leaves in the bank: every global title, or (dual bank) each (query, positive) pair. */
+function bankEntriesOf(g: GlobalTitles, dual: boolean): BankEntries {
+  return T.noGrad(() => {
+    if (!dual) return { vectors: T.toFloat32(T.detach(g.titles)), keys: g.keys };
+    const B = g.queries.shape[0]!;
+    return {
+      vectors: T.toFloat32(T.detach(T.narrow(g.titles, 0, 0, B))), keys: g.keys.slice(0, B),
+      queries: T.toFloat32(T.detach(g.queries)), queryKeys: g.queryKeys ?? new Float64Array(B).fill(NaN),
+    };
+  });
 }
 
 function backwardWhole(model: DualEncoder, batch: BatchTexts, o: StepOptions, lossOf: (q: Tensor, t: Tensor) => Tensor): number {

@@ -46,7 +46,7 @@ export interface TrainResult {
 /** Options of the loss a resumed run must keep (and the flags that set them). */
 const LOSS_OPTIONS = [
   ['falseNegativeMargin', '--false-negative-margin'], ['logqCorrection', '--logq-correction'], ['memoryBankSize', '--memory-bank-size'],
-  ['memoryBankWarmup', '--memory-bank-warmup'], ['matryoshkaDims', '--matryoshka-dims'], ['matryoshkaWeights', '--matryoshka-weights'],
+  ['memoryBankWarmup', '--memory-bank-warmup'], ['memoryBankQueries', '--memory-bank-queries'], ['matryoshkaDims', '--matryoshka-dims'], ['matryoshkaWeights', '--matryoshka-weights'],
 ] as const;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -95,8 +95,8 @@ export class Trainer {
     // training without the option moves every prefix: what an earlier Matryoshka run measured no longer holds
     else delete model.config.inbatch.matryoshka;
     if (o.memoryBankSize) {
-      checkBankFits(o.memoryBankSize, model.dim, freemem());
-      this.bank = new MemoryBank(o.memoryBankSize, model.dim);
+      checkBankFits(o.memoryBankSize, model.dim, freemem(), o.memoryBankQueries);
+      this.bank = new MemoryBank(o.memoryBankSize, model.dim, o.memoryBankQueries);
     }
   }
 
@@ -296,7 +296,7 @@ export class Trainer {
     const snake = (k: string) => k.replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`);
     const hyper: TrainingRecord['hyper_parameters'] = { pooling: c.pooling, output_emb_size: c.output_emb_size, max_seq_length: c.max_seq_length, dropout: c.dropout };
     for (const key of ['batchSize', 'learningRate', 'epochs', 'maxSteps', 'margin', 'scale', 'warmupProportion', 'weightDecay', 'maxGradNorm', 'seed', 'groupByLength',
-      'gradCacheChunkSize', 'falseNegativeMargin', 'logqCorrection', 'memoryBankSize', 'memoryBankWarmup', 'matryoshkaDims', 'matryoshkaWeights', 'timeBudgetSeconds'] as const) {
+      'gradCacheChunkSize', 'falseNegativeMargin', 'logqCorrection', 'memoryBankSize', 'memoryBankWarmup', 'memoryBankQueries', 'matryoshkaDims', 'matryoshkaWeights', 'timeBudgetSeconds'] as const) {
       const v = o[key];
       if (v !== undefined) hyper[snake(key)] = v as TrainingRecord['hyper_parameters'][string];
     }

@@ -67,3 +67,25 @@ test('PaddleNLP flag names: aliases, --params_path with its base, ignored flags,
   assert.deepEqual(translatePaddleFlags(['train', '--train-set-file', 'a.tsv', '--log-steps', '5'], ['--train-set', '--logging-steps']).argv, ['train', '--train-set', 'a.tsv', '--logging-steps', '5']);
   assert.deepEqual(['gpu', 'gpu:1', 'cpu', 'cuda:0'].map(deviceName), ['cuda', 'cuda:1', 'cpu', 'cuda:0']);
 });
+
+test('index --workers default: one per core, fewer where memory would not hold a model each, one for an endpoint', async () => {
+  const { defaultWorkerCount } = await import('../../src/cli/worker-count.js');
+  const { mkdtempSync, mkdirSync, rmSync, truncateSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'inbatch-workers-'));
+  try {
+    writeFileSync(join(dir, 'model.safetensors'), '');
+    truncateSync(join(dir, 'model.safetensors'), 100 * 2 ** 20); // sparse: 100 MiB of weights
+    const GiB = 2 ** 30;
+    assert.equal(defaultWorkerCount(dir, 2, 20 * GiB), 2);
+    assert.equal(defaultWorkerCount(dir, 16, 20 * GiB), 14); // 10 GiB budget / (300 + 400 MiB)
+    assert.equal(defaultWorkerCount(dir, 16, 2 * GiB), 1);
+    mkdirSync(join(dir, 'onnx'));
+    writeFileSync(join(dir, 'onnx', 'model.onnx'), '');
+    truncateSync(join(dir, 'onnx', 'model.onnx'), 1024 * 2 ** 20); // an export's weights count too
+    assert.equal(defaultWorkerCount(dir, 16, 20 * GiB), 2);
+    assert.equal(defaultWorkerCount('http://127.0.0.1:9/v1', 16, 20 * GiB), 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

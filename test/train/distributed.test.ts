@@ -77,6 +77,16 @@ test('2 workers x --batch-size 16 end with the weights of 1 process x 32 after 1
     const bankUsed = (d: string) => readFileSync(join(dir, d, 'train_log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.bank_negatives !== undefined).map((e) => e.bank_negatives);
     assert.deepEqual(bankUsed('two-opts'), bankUsed('one-opts'));
     assert.ok(bankUsed('one-opts').at(-1) === 64, 'the bank is full and used by the end');
+    // a dual bank: the gathered queries and their keys too, the same on every rank
+    const dual = [...opts, '--memory-bank-queries'];
+    const oneDual = inbatch('train', ...common, ...dual, '--save-dir', join(dir, 'one-dual'), '--batch-size', '32');
+    assert.equal(oneDual.code, 0, oneDual.err);
+    const twoDual = inbatch('train', ...common, ...dual, '--save-dir', join(dir, 'two-dual'), '--batch-size', '16', '--nproc-per-node', '2', '--master-port', String(await freePort()));
+    assert.equal(twoDual.code, 0, twoDual.err);
+    const dDual = maxDiff(join(dir, 'one-dual', 'model_final', 'model.safetensors'), join(dir, 'two-dual', 'model_final', 'model.safetensors'));
+    const dualMoved = maxDiff(join(dir, 'one-opts', 'model_final', 'model.safetensors'), join(dir, 'one-dual', 'model_final', 'model.safetensors'));
+    console.log(`dual bank, 2 x 16 vs 1 x 32: max weight difference ${dDual} (the bank's queries moved weights by ${dualMoved})`);
+    assert.ok(dDual <= 5e-4 && dDual < dualMoved / 10, `dual bank: max weight difference ${dDual} (its queries moved weights by ${dualMoved})`);
     // and without gathering the negatives of the other worker, the runs would differ: the check can fail
     const half = inbatch('train', ...common, '--save-dir', join(dir, 'half'), '--batch-size', '16');
     assert.equal(half.code, 0, half.err);

@@ -24,24 +24,31 @@ import { SYNTHETIC_CHARS, syntheticPairs } from './synthetic.js';
 const tok = tokenizerOf(SYNTHETIC_CHARS);
 
 interface Ref {
-  margin: number; scale: number; d?: number; keys?: number[]; logQ?: number[];
-  bank?: number[][]; bankKeys?: number[]; bankLogQ?: number[]; dims?: number[]; weights?: number[];
+  margin: number; scale: number; d?: number; keys?: number[]; queryKeys?: number[]; logQ?: number[];
+  bank?: number[][]; bankKeys?: number[]; bankLogQ?: number[]; bankQueries?: number[][]; bankQueryKeys?: number[]; dims?: number[]; weights?: number[];
 }
 
 const dot = (a: number[], b: number[]) => a.reduce((s, x, k) => s + x * b[k]!, 0);
 const prefixOf = (v: number[], d: number) => { const p = v.slice(0, d); const n = Math.hypot(...p); return p.map((x) => x / n); };
 
-/** The loss written out in float64: masks from the full dimension, -log q per column, one term per prefix. */
+/**
+ * The loss written out in float64: masks from the full dimension, -log q per column, one term per prefix;
+ * a dual bank's queries are more rows, each with its own bank entry as the positive.
+ */
 function referenceLoss(q: number[][], t: number[][], o: Ref): number {
   const columns = [...t, ...(o.bank ?? [])];
+  const rows = [...q, ...(o.bankQueries ?? [])];
+  const positiveOf = (i: number) => (i < q.length ? i : t.length + i - q.length);
   const keys = o.keys ? [...o.keys, ...(o.bankKeys ?? [])] : undefined;
+  const queryKeys = o.queryKeys ? [...o.queryKeys, ...(o.bankQueryKeys ?? [])] : undefined;
   const logQ = o.logQ ? [...o.logQ, ...(o.bankLogQ ?? (o.bank ?? []).map(() => 0))] : undefined;
-  const full = q.map((qi) => columns.map((c) => dot(qi, c)));
+  const full = rows.map((qi) => columns.map((c) => dot(qi, c)));
   const kept = full.map((row, i) => row.map((s, j) => {
-    if (j === i) return true;
-    const sameText = keys !== undefined && keys[j] === keys[i];
-    const byScore = o.d !== undefined && s > row[i]! + o.d;
-    return !(byScore || (sameText && (o.d !== undefined || j >= t.length)));
+    const p = positiveOf(i);
+    if (j === p) return true;
+    const sameText = keys !== undefined && (keys[j] === keys[p] || keys[j] === queryKeys?.[i]);
+    const byScore = o.d !== undefined && s > row[p]! + o.d;
+    return !(byScore || (sameText && (o.d !== undefined || j >= t.length || i >= q.length)));
   }));
   const D = q[0]!.length;
   const dims = o.dims ?? [D], weights = o.weights ?? [1];
@@ -49,13 +56,14 @@ function referenceLoss(q: number[][], t: number[][], o: Ref): number {
   dims.forEach((d, k) => {
     const cut = (v: number[]) => (d === D ? v : prefixOf(v, d));
     let loss = 0;
-    q.forEach((qi, i) => {
-      const logits = columns.map((c, j) => o.scale * (dot(cut(qi), cut(c)) - (i === j ? o.margin : 0)) - (logQ ? logQ[j]! : 0));
+    rows.forEach((qi, i) => {
+      const p = positiveOf(i);
+      const logits = columns.map((c, j) => o.scale * (dot(cut(qi), cut(c)) - (p === j ? o.margin : 0)) - (logQ ? logQ[j]! : 0));
       const live = logits.filter((_, j) => kept[i]![j]);
       const max = Math.max(...live);
-      loss += max + Math.log(live.reduce((s, l) => s + Math.exp(l - max), 0)) - logits[i]!;
+      loss += max + Math.log(live.reduce((s, l) => s + Math.exp(l - max), 0)) - logits[p]!;
     });
-    total += weights[k]! * (loss / q.length);
+    total += weights[k]! * (loss / rows.length);
   });
   return total;
 }
@@ -82,20 +90,28 @@ test('logQ, the memory bank and Matryoshka, alone and together: loss and gradien
   const t = normalizedRows([[0.7, 0.1, 0.1, 0.6], [0, 1, 0, 0.1], [1, 0.2, 0.05, 0.1], [0.2, 0.9, 0.3, 0]]);
   const bank = normalizedRows([[0.5, 0.5, 0.1, 0.2], [0.1, 0.95, 0.05, 0.2], [0.2, 0.1, 0.9, 0.4]]);
   const keys = [11, 22, 33, 22], bankKeys = [44, 22, 55]; // bank entry 1 holds row 1's positive text
+  const queryKeys = [55, 33, 77]; // bank entry 2 holds row 0's query text; title 2 holds row 1's
+  const bankQueries = normalizedRows([[0.6, 0.4, 0.2, 0.1], [0.05, 0.9, 0.1, 0.3], [1, 0.25, 0.05, 0.1]]);
   const logQ = [Math.log(0.5), Math.log(0.1), Math.log(0.02), Math.log(0.1)], bankLogQ = [Math.log(0.3), Math.log(0.1), Math.log(0.01)];
   const cases: Array<[string, Ref]> = [
     ['logQ', { margin: 0.2, scale: 30, logQ }],
-    ['bank', { margin: 0.2, scale: 30, keys, bank, bankKeys }],
+    ['bank', { margin: 0.2, scale: 30, keys, queryKeys, bank, bankKeys }],
     ['matryoshka', { margin: 0.2, scale: 30, dims: [4, 2], weights: [1, 0.5] }],
-    ['all, with false-negative masking', { margin: 0.2, scale: 30, d: 0.1, keys, logQ, bank, bankKeys, bankLogQ, dims: [4, 3, 2], weights: [1, 1, 2] }],
+    // bank query 0 holds title 1's text, bank query 2 title 0's; bank entry 1 (its positive) repeats title 1 and 3
+    ['dual bank', { margin: 0.2, scale: 30, keys, queryKeys, bank, bankKeys, bankQueries, bankQueryKeys: [22, 88, 11] }],
+    ['dual bank, all options', { margin: 0.2, scale: 30, d: 0.1, keys, queryKeys, logQ, bank, bankKeys, bankLogQ, bankQueries, bankQueryKeys: [22, 88, 11], dims: [4, 2], weights: [1, 0.5] }],
+    ['all, with false-negative masking', { margin: 0.2, scale: 30, d: 0.1, keys, queryKeys, logQ, bank, bankKeys, bankLogQ, dims: [4, 3, 2], weights: [1, 1, 2] }],
   ];
   for (const [name, o] of cases) {
     const Q = leaf(q), Tt = leaf(t);
     const options: InBatchNegativesOptions = {
       margin: o.margin, scale: o.scale,
-      titleKeys: o.keys && Float64Array.from(o.keys), titleLogQ: o.logQ && Float64Array.from(o.logQ),
+      titleKeys: o.keys && Float64Array.from(o.keys), queryKeys: o.queryKeys && Float64Array.from(o.queryKeys), titleLogQ: o.logQ && Float64Array.from(o.logQ),
       falseNegatives: o.d === undefined ? undefined : { margin: o.d },
-      bank: o.bank && { embeddings: T.fromData(Float64Array.from(o.bank.flat()), [o.bank.length, 4]), keys: Float64Array.from(o.bankKeys!), logQ: o.bankLogQ && Float64Array.from(o.bankLogQ) },
+      bank: o.bank && {
+        embeddings: T.fromData(Float64Array.from(o.bank.flat()), [o.bank.length, 4]), keys: Float64Array.from(o.bankKeys!), logQ: o.bankLogQ && Float64Array.from(o.bankLogQ),
+        ...(o.bankQueries ? { queries: T.fromData(Float64Array.from(o.bankQueries.flat()), [o.bankQueries.length, 4]), queryKeys: Float64Array.from(o.bankQueryKeys!) } : {}),
+      },
       matryoshka: o.dims && { dims: o.dims, weights: o.weights! },
     };
     const ref = referenceLoss(q, t, o);
@@ -144,13 +160,13 @@ test('memory bank: a ring that keeps the newest N, read oldest first; saved and 
   const bank = new MemoryBank(5, 2);
   const rows = (from: number, n: number) => Float32Array.from({ length: n * 2 }, (_, i) => from + Math.floor(i / 2) + (i % 2) / 10);
   const keys = (from: number, n: number) => Float64Array.from({ length: n }, (_, i) => 2 ** 52 + from + i);
-  bank.push(rows(0, 3), keys(0, 3));
+  bank.push({ vectors: rows(0, 3), keys: keys(0, 3) });
   assert.deepEqual(Array.from(bank.contents().keys), [0, 1, 2].map((i) => 2 ** 52 + i));
-  bank.push(rows(3, 4), keys(3, 4));
+  bank.push({ vectors: rows(3, 4), keys: keys(3, 4) });
   const c = bank.contents();
   assert.deepEqual(Array.from(c.keys), [2, 3, 4, 5, 6].map((i) => 2 ** 52 + i));
   assert.deepEqual(Array.from(c.vectors), Array.from(rows(2, 5)));
-  bank.push(rows(10, 7), keys(10, 7)); // more than fit at once: the last 5
+  bank.push({ vectors: rows(10, 7), keys: keys(10, 7) }); // more than fit at once: the last 5
   assert.deepEqual(Array.from(bank.contents().keys), [12, 13, 14, 15, 16].map((i) => 2 ** 52 + i));
   const { dir, cleanup } = tempDir();
   try {
@@ -158,10 +174,26 @@ test('memory bank: a ring that keeps the newest N, read oldest first; saved and 
     const back = new MemoryBank(5, 2);
     back.restore(dir);
     assert.deepEqual(back.contents(), bank.contents());
-    back.push(rows(20, 1), keys(20, 1));
-    bank.push(rows(20, 1), keys(20, 1));
+    back.push({ vectors: rows(20, 1), keys: keys(20, 1) });
+    bank.push({ vectors: rows(20, 1), keys: keys(20, 1) });
     assert.deepEqual(back.contents(), bank.contents(), 'the restored ring continues where the saved one was');
     assert.throws(() => new MemoryBank(5, 3).restore(dir), /memory_bank\.safetensors: not a memory bank of dimension 3/);
+    assert.throws(() => new MemoryBank(5, 2, true).restore(dir), /not a dual memory bank of dimension 2/, 'a titles-only checkpoint has no queries');
+    // a dual bank keeps each entry's query beside its title, in the same ring order
+    const dual = new MemoryBank(4, 2, true);
+    const entries = (from: number, n: number) => ({ vectors: rows(from, n), keys: keys(from, n), queries: rows(100 + from, n), queryKeys: keys(100 + from, n) });
+    assert.throws(() => dual.push({ vectors: rows(0, 2), keys: keys(0, 2) }), /a dual bank needs 2 queries of 2/);
+    dual.push(entries(0, 3));
+    dual.push(entries(3, 3));
+    const d = dual.contents();
+    assert.deepEqual(Array.from(d.keys), [2, 3, 4, 5].map((i) => 2 ** 52 + i));
+    assert.deepEqual(Array.from(d.queryKeys!), [102, 103, 104, 105].map((i) => 2 ** 52 + i));
+    assert.deepEqual(Array.from(d.queries!), Array.from(rows(102, 4)));
+    assert.equal(dual.bytes, 2 * (4 * 2 * 4 + 4 * 8));
+    dual.save(dir);
+    const dualBack = new MemoryBank(4, 2, true);
+    dualBack.restore(dir);
+    assert.deepEqual(dualBack.contents(), dual.contents());
   } finally {
     cleanup();
   }
@@ -218,13 +250,13 @@ function maxWeightDiff(a: DualEncoder, b: DualEncoder): number {
   return d;
 }
 
-test('all options together: a resumed run (bank restored) ends with the uninterrupted run\'s weights; GradCache chunks end with the plain step\'s', { skip: needsTorch }, async () => {
+for (const dual of [false, true]) test(`all options together${dual ? ', dual bank' : ''}: a resumed run (bank restored) ends with the uninterrupted run's weights; GradCache chunks end with the plain step's`, { skip: needsTorch }, async () => {
   const data = skewedData();
   const { dir, cleanup } = tempDir();
   try {
     const o = {
       batchSize: 8, learningRate: 1e-3, epochs: 1, maxSteps: 10, seed: 3, quiet: true, saveSteps: 0,
-      logqCorrection: true, memoryBankSize: 20, memoryBankWarmup: 2, matryoshkaDims: [16, 8, 4], falseNegativeMargin: 0.3,
+      logqCorrection: true, memoryBankSize: 20, memoryBankWarmup: 2, memoryBankQueries: dual || undefined, matryoshkaDims: [16, 8, 4], falseNegativeMargin: 0.3,
     };
     // checkpoints hold float32 weights: the resume is compared in float32, as the plain resume test does
     const straight = DualEncoder.random(noDropout(), tok, 5);

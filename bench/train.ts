@@ -2,7 +2,7 @@
 // written directly in PyTorch (Debian python3-torch), measured in the same run on the same batches.
 // Also: length-grouped batching vs padding every batch to max_seq_length, on zh-sim-pairs.
 // And each loss option of #21 against the plain step (time per step, the option's own memory).
-//   npm run bench:train [-- --steps 10] [-- --loss-options-only]
+//   npm run bench:train [-- --steps 10] [-- --loss-options-only [--only SUBSTRING]]
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { planEpoch } from '../src/train/sampler.js';
 import type { TrainOptions } from '../src/train/options.js';
 import { collateRows } from '../src/train/batch.js';
 import { Trainer } from '../src/train/trainer.js';
+import type { MemoryBank } from '../src/train/memory-bank.js';
 import { numberArg, repoRoot, sharedData } from './common.js';
 
 const STEPS = numberArg('steps', 10), WARMUP = 2, BATCH = 32, MAX_LEN = 64;
@@ -33,6 +34,18 @@ const pairs: TextPair[] = readPairs(trainPath).pairs.slice(0, 20000);
 const config = presetConfig('small', tokenizer.vocabSize, { max_seq_length: MAX_LEN });
 const data = prepareTrainingData(pairs, tokenizer, MAX_LEN);
 
+/** A bank full from the first step (random unit rows, keys no text has), so its cost is the full bank's. */
+function fillBank(bank: MemoryBank): void {
+  const n = bank.capacity, d = bank.dim;
+  const rows = () => {
+    const v = Float32Array.from({ length: n * d }, () => Math.random() - 0.5);
+    for (let i = 0; i < n; i++) { const r = v.subarray(i * d, (i + 1) * d); const norm = Math.hypot(...r); r.forEach((x, j) => { r[j] = x / norm; }); }
+    return v;
+  };
+  const keys = () => Float64Array.from({ length: n }, (_, i) => -1 - i);
+  bank.push({ vectors: rows(), keys: keys(), ...(bank.dual ? { queries: rows(), queryKeys: keys() } : {}) });
+}
+
 /** Seconds per step over `steps` steps after `warmup` steps, plus pairs and real tokens seen. */
 async function timeTrainer(options: Partial<TrainOptions>, steps: number) {
   const model = DualEncoder.random(config, tokenizer, 1);
@@ -43,6 +56,7 @@ async function timeTrainer(options: Partial<TrainOptions>, steps: number) {
   const o = trainer.options;
   const plan = planEpoch(data, { batchSize: o.batchSize, seed: o.seed, groupByLength: o.groupByLength }, 0).batches;
   const collate = (rows: Uint32Array) => collateRows(data, rows, tokenizer.padId, o.padToMaxLength);
+  if (trainer.bank) fillBank(trainer.bank);
   let tokens = 0;
   for (const rows of plan.slice(WARMUP, WARMUP + steps)) {
     const { queries, titles } = collate(rows);
@@ -61,12 +75,15 @@ if (process.argv.includes('--loss-options-only')) {
     ['--false-negative-margin 0.1', { falseNegativeMargin: 0.1 }],
     ['--logq-correction', { logqCorrection: true }],
     ['--memory-bank-size 4096', { memoryBankSize: 4096, memoryBankWarmup: 0 }],
+    ['--memory-bank-size 4096 --memory-bank-queries', { memoryBankSize: 4096, memoryBankWarmup: 0, memoryBankQueries: true }],
+    ['--memory-bank-size 512 --memory-bank-queries', { memoryBankSize: 512, memoryBankWarmup: 0, memoryBankQueries: true }],
     ['--matryoshka-dims 256,128,64,32', { matryoshkaDims: [256, 128, 64, 32] }],
   ];
   const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   console.log(`bench/train loss options: small config, batch ${BATCH}, ${STEPS} timed steps after ${WARMUP}, ${T.getNumThreads()} threads; median of 3 alternating rounds`);
-  console.log(`${''.padEnd(34)}${'s/step'.padStart(10)}${'plain'.padStart(10)}${'ratio'.padStart(8)}${'state MiB'.padStart(11)}`);
-  for (const [name, o] of options) {
+  console.log(`${''.padEnd(48)}${'s/step'.padStart(10)}${'plain'.padStart(10)}${'ratio'.padStart(8)}${'state MiB'.padStart(11)}`);
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]! : '';
+  for (const [name, o] of options.filter(([n]) => n.includes(only))) {
     const plain: number[] = [], withOption: number[] = [];
     let bytes = 0;
     for (let round = 0; round < 3; round++) {
@@ -76,7 +93,7 @@ if (process.argv.includes('--loss-options-only')) {
       bytes = r.stateBytes;
     }
     const [a, b] = [median(withOption), median(plain)];
-    console.log(`${name.padEnd(34)}${a.toFixed(3).padStart(10)}${b.toFixed(3).padStart(10)}${(a / b).toFixed(2).padStart(8)}${(bytes / 2 ** 20).toFixed(1).padStart(11)}`);
+    console.log(`${name.padEnd(48)}${a.toFixed(3).padStart(10)}${b.toFixed(3).padStart(10)}${(a / b).toFixed(2).padStart(8)}${(bytes / 2 ** 20).toFixed(1).padStart(11)}`);
   }
   process.exit(0);
 }

@@ -8,12 +8,13 @@
 //   npm run bench:corpus -- [--sizes 100000,1000000] [--workers 1,2] [--config tiny|small]
 //                           [--format-size 100000] [--no-pgvector] [--pipeline-only] [--no-resume]
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 import { readCorpusTexts } from '../src/data/corpus-file.js';
 import { CorpusIndex } from '../src/retrieval/corpus-index.js';
+import { doneChunkCount } from '../src/retrieval/corpus-chunks.js';
 import { PgVectorStore } from '../src/retrieval/pgvector-store.js';
 import { NpyRows } from '../src/vectors/npy.js';
 import { sampleIds } from '../src/vectors/recall-contract.js';
@@ -56,8 +57,7 @@ async function writeCorpus(n: number, path: string): Promise<void> {
 async function killHalfway(args: string[], out: string, chunks: number): Promise<void> {
   const child = spawn(process.execPath, [cli, ...args], { stdio: 'ignore' });
   for (;;) {
-    const dir = join(out, 'chunks');
-    const n = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).length : 0;
+    const n = doneChunkCount(join(out, 'chunks'));
     if (n >= chunks / 2 || child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -13,7 +13,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs
 import { join, resolve } from 'node:path';
 import { corpusRows, type CorpusFormat, type CorpusStats } from '../data/corpus-rows.js';
 import { TextTableWriter } from '../data/text-table.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { writeFileAtomic, removeStaleTemporaries } from '../util/atomic.js';
 import { readJsonObject } from '../util/json-file.js';
 import { makeDir } from '../util/make-dir.js';
 import { Progress } from '../util/progress.js';
@@ -57,6 +57,10 @@ export interface ChunkRunReport {
 }
 
 const chunkName = (c: number) => String(c).padStart(6, '0');
+/** A done chunk's marker (not a killed writer's `.tmp-PID-NNNNNN.json`). */
+const CHUNK_MARKER = /^\d{6,}\.json$/;
+/** How many chunks of a work folder are done. */
+export const doneChunkCount = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((n) => CHUNK_MARKER.test(n)).length : 0);
 
 function describePlan(plan: ChunkPlan): object {
   return {
@@ -72,7 +76,7 @@ export function openWork(workDir: string, plan: ChunkPlan, overwrite = false): v
   if (existsSync(path) && !overwrite) {
     const had = readJsonObject(path) as Record<string, unknown>;
     const differs = Object.keys(wanted).filter((k) => JSON.stringify(had[k]) !== JSON.stringify((wanted as Record<string, unknown>)[k]));
-    const doneChunks = existsSync(join(workDir, 'chunks')) ? readdirSync(join(workDir, 'chunks')).filter((n) => n.endsWith('.json')).length : 0;
+    const doneChunks = doneChunkCount(join(workDir, 'chunks'));
     if (differs.length && doneChunks === 0) overwrite = true; // nothing embedded yet: nothing to lose
     else if (differs.length) {
       throw new Error(`${workDir} holds a build of another ${differs.join(', ')} (the corpus files or the model changed since it began; ${doneChunks} chunks done): ` +
@@ -92,6 +96,7 @@ function chunkTsv(rows: Array<{ id?: string; text: string }>): Buffer {
 export async function embedChunks(workDir: string, plan: ChunkPlan, embedder: ChunkEmbedder, o: ChunkRunOptions = {}): Promise<ChunkRunReport> {
   const started = Date.now();
   const dir = join(workDir, 'chunks');
+  removeStaleTemporaries(dir); // a killed run's half-written chunk files
   const stats: CorpusStats = { rows: 0, skipped: 0, examples: [] };
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
@@ -146,7 +151,7 @@ export async function embedChunks(workDir: string, plan: ChunkPlan, embedder: Ch
   if (failure) throw failure;
   if (!stats.rows) throw new Error(`${plan.files.join(', ')}: an empty corpus${stats.skipped ? ` (${stats.skipped} bad lines skipped)` : ''}`);
   progress.done(doneRows, { chunks: `${embedded + reused}/${chunk}` });
-  const done = readdirSync(dir).filter((n) => n.endsWith('.json')).length;
+  const done = doneChunkCount(dir);
   return { chunks: chunk, rows: stats.rows, embedded, reused, complete: done === chunk, hasIds: hasIds ?? false, stats, seconds: (Date.now() - started) / 1000 };
 }
 

@@ -77,11 +77,12 @@ if (process.argv.includes('--loss-options-only')) {
     ['--memory-bank-size 4096', { memoryBankSize: 4096, memoryBankWarmup: 0 }],
     ['--memory-bank-size 4096 --memory-bank-queries', { memoryBankSize: 4096, memoryBankWarmup: 0, memoryBankQueries: true }],
     ['--memory-bank-size 512 --memory-bank-queries', { memoryBankSize: 512, memoryBankWarmup: 0, memoryBankQueries: true }],
-    ['--matryoshka-dims 256,128,64,32', { matryoshkaDims: [256, 128, 64, 32] }],
+    ['--matryoshka-dims 256,128,64,32 (distill 1)', { matryoshkaDims: [256, 128, 64, 32] }],
+    ['--matryoshka-dims 256,128,64,32 --matryoshka-distill 0', { matryoshkaDims: [256, 128, 64, 32], matryoshkaDistill: 0 }],
   ];
   const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   console.log(`bench/train loss options: small config, batch ${BATCH}, ${STEPS} timed steps after ${WARMUP}, ${T.getNumThreads()} threads; median of 3 alternating rounds`);
-  console.log(`${''.padEnd(48)}${'s/step'.padStart(10)}${'plain'.padStart(10)}${'ratio'.padStart(8)}${'state MiB'.padStart(11)}`);
+  console.log(`${''.padEnd(56)}${'s/step'.padStart(10)}${'plain'.padStart(10)}${'ratio'.padStart(8)}${'state MiB'.padStart(11)}`);
   const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]! : '';
   for (const [name, o] of options.filter(([n]) => n.includes(only))) {
     const plain: number[] = [], withOption: number[] = [];
@@ -93,7 +94,7 @@ if (process.argv.includes('--loss-options-only')) {
       bytes = r.stateBytes;
     }
     const [a, b] = [median(withOption), median(plain)];
-    console.log(`${name.padEnd(48)}${a.toFixed(3).padStart(10)}${b.toFixed(3).padStart(10)}${(a / b).toFixed(2).padStart(8)}${(bytes / 2 ** 20).toFixed(1).padStart(11)}`);
+    console.log(`${name.padEnd(56)}${a.toFixed(3).padStart(10)}${b.toFixed(3).padStart(10)}${(a / b).toFixed(2).padStart(8)}${(bytes / 2 ** 20).toFixed(1).padStart(11)}`);
   }
   process.exit(0);
 }

@@ -39,6 +39,7 @@ function trainCommand(program: Command) {
     .addOption(poolingOption())
     .addOption(new Option('--margin <m>', 'subtracted from the positive\'s cosine').argParser(nonNegative).default(D.margin))
     .addOption(new Option('--false-negative-margin <d>', 'mask a negative scoring above its positive + d, or with the positive\'s text (likely a text that also matches); off by default').argParser(numberWhere((v) => v >= -1 && v <= 2, 'in [-1, 2]')))
+    .addOption(new Option('--false-negative-warmup <steps>', 'with --false-negative-margin: steps before the score rule applies (equal texts are masked from the start); default: 30 % of the run').argParser(intIn(0)))
     .addOption(new Option('--false-negative-log <file>', 'with --false-negative-margin: JSON Lines of each step\'s 5 strongest masked suspects').argParser(pathValue))
     .addOption(new Option('--logq-correction', 'subtract log q(title) from every logit, q counted over the training titles: frequent titles stop dominating the negatives (skewed data)').default(false))
     .addOption(new Option('--memory-bank-size <n>', 'keep the last N titles of earlier steps as extra negatives (no gradient through them)').argParser(intIn(1, 1 << 24)))
@@ -46,6 +47,7 @@ function trainCommand(program: Command) {
     .addOption(new Option('--memory-bank-warmup <steps>', 'steps before the bank is used (it fills meanwhile); default: 5 % of the run').argParser(intIn(0)))
     .addOption(new Option('--matryoshka-dims <list>', 'train these prefix dimensions too, largest (the output size) first, e.g. 256,128,64,32').argParser(listOf(intIn(1, 65536))))
     .addOption(new Option('--matryoshka-weights <list>', 'their weights in the loss (default 1 each)').argParser(listOf(nonNegative)))
+    .addOption(new Option('--matryoshka-distill <w>', 'self-distillation: each shorter prefix also learns the full embedding\'s softmax over the batch, KL weighted by w (default 1; 0: the prefixes\' in-batch losses only)').argParser(nonNegative))
     .addOption(new Option('--scale <s>', 'logit scale').argParser(positive).default(D.scale))
     .addOption(new Option('--save-steps <n>', 'checkpoint every N steps (0: only on interruption)').argParser(intIn(0)).default(D.saveSteps))
     .addOption(new Option('--warmup-proportion <p>', 'share of steps with linear warmup').argParser(proportion).default(D.warmupProportion))
@@ -135,7 +137,7 @@ function trainOptions(f: TrainFlags, maxLen: number): Partial<TrainOptions> & { 
   return {
     saveDir: f.saveDir, batchSize: f.batchSize, learningRate: f.learningRate, epochs: f.epochs, maxSteps: f.maxSteps,
     margin: f.margin, scale: f.scale, falseNegativeMargin: f.falseNegativeMargin, falseNegativeLog: f.falseNegativeLog,
-    logqCorrection: f.logqCorrection || undefined, memoryBankSize: f.memoryBankSize, memoryBankWarmup: f.memoryBankWarmup, memoryBankQueries: f.memoryBankQueries || undefined, matryoshkaDims: f.matryoshkaDims, matryoshkaWeights: f.matryoshkaWeights, saveSteps: f.saveSteps, warmupProportion: f.warmupProportion, weightDecay: f.weightDecay,
+    logqCorrection: f.logqCorrection || undefined, memoryBankSize: f.memoryBankSize, memoryBankWarmup: f.memoryBankWarmup, falseNegativeWarmup: f.falseNegativeWarmup, memoryBankQueries: f.memoryBankQueries || undefined, matryoshkaDims: f.matryoshkaDims, matryoshkaWeights: f.matryoshkaWeights, matryoshkaDistill: f.matryoshkaDistill, saveSteps: f.saveSteps, warmupProportion: f.warmupProportion, weightDecay: f.weightDecay,
     maxGradNorm: f.maxGradNorm, seed: f.seed, groupByLength: f.groupByLength && !f.padToMaxLength, padToMaxLength: f.padToMaxLength ? maxLen : undefined,
     loggingSteps: f.loggingSteps, keepCheckpoints: f.keepCheckpoints, evalSteps: f.evalSteps, timeBudgetSeconds: f.timeBudget,
     resume: f.resumeFrom ?? f.resume, overwrite: f.overwrite,

@@ -18,7 +18,10 @@
 //            A dual bank (ContAccum) adds its N detached queries as rows, each labelled with its own entry:
 //            loss = CE over all B + N rows (this step's titles get gradient as earlier queries' negatives)
 //   matryoshka  loss = Σ_k w_k · loss(prefix d_k): the first d_k dimensions of every embedding,
-//            renormalised, scored with the same masks and corrections (Kusupati et al. 2022)
+//            renormalised, scored with the same masks and corrections (Kusupati et al. 2022); with
+//            distill λ > 0 each shorter prefix also gets λ · w_k · KL(p_full || p_k), p the rows' softmax
+//            over the logits and p_full detached: the prefix learns the full embedding's ranking of every
+//            negative, not only which column is the positive (self-distillation, as 2DMSE and Starbucks do)
 import * as T from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import { gatherGlobalBatch, type GatherOptions } from './gather.js';
@@ -56,6 +59,13 @@ export interface GlobalTitles {
   queryKeys?: Float64Array;
 }
 
+export interface MatryoshkaPlan {
+  dims: number[];
+  weights: number[];
+  /** λ: weight of KL(full || prefix) per shorter prefix (0: the prefixes' in-batch losses only) */
+  distill: number;
+}
+
 export interface InBatchNegativesOptions {
   margin: number;
   scale: number;
@@ -68,8 +78,8 @@ export interface InBatchNegativesOptions {
   /** log q per title of this rank, subtracted from its column's logits */
   titleLogQ?: Float64Array;
   bank?: BankNegatives;
-  /** Matryoshka: prefix dimensions (the full one among them) and their weights */
-  matryoshka?: { dims: number[]; weights: number[] };
+  /** Matryoshka: prefix dimensions (the full one among them), their weights, and the self-distillation weight */
+  matryoshka?: MatryoshkaPlan;
   /** called with the global titles (and their keys) once they are known */
   onGlobalTitles?: (g: GlobalTitles) => void;
 }
@@ -116,20 +126,35 @@ export function inBatchNegativesLoss(queries: Tensor, titles: Tensor, o: InBatch
     if (columns > B) marginMatrix = T.cat([marginMatrix, T.zeros([B, columns - B], dtype)], 1);
     labels = T.arange(B);
   }
-  const lossOf = (s: Tensor) => {
-    let logits = T.mul(T.sub(s, marginMatrix), o.scale);
-    if (additive) logits = T.add(logits, additive);
-    return T.crossEntropy(logits, labels);
+  const logitsOf = (s: Tensor) => {
+    const logits = T.mul(T.sub(s, marginMatrix), o.scale);
+    return additive ? T.add(logits, additive) : logits;
   };
-  if (!o.matryoshka) return lossOf(similarity);
+  if (!o.matryoshka) return T.crossEntropy(logitsOf(similarity), labels);
+  const { dims, weights, distill } = o.matryoshka;
   const full = queries.shape[1]!;
+  const fullLogits = logitsOf(similarity);
+  const teacher = distill > 0 ? { p: T.detach(T.softmax(fullLogits, 1)), logP: T.detach(T.logSoftmax(fullLogits, 1)) } : undefined;
   let total: Tensor | undefined;
-  o.matryoshka.dims.forEach((d, k) => {
-    const s = d === full ? similarity : T.matmul(prefix(rows, d), T.transpose(prefix(negatives, d), 0, 1));
-    const weighted = T.mul(lossOf(s), o.matryoshka!.weights[k]!);
+  dims.forEach((d, k) => {
+    const logits = d === full ? fullLogits : logitsOf(T.matmul(prefix(rows, d), T.transpose(prefix(negatives, d), 0, 1)));
+    let loss = T.crossEntropy(logits, labels);
+    if (teacher && d !== full) loss = T.add(loss, T.mul(klDivergence(teacher, T.logSoftmax(logits, 1)), distill));
+    const weighted = T.mul(loss, weights[k]!);
     total = total ? T.add(total, weighted) : weighted;
   });
   return total!;
+}
+
+/**
+ * Mean over rows of KL(p || q) = Σ_j p_j (log p_j - log q_j), p given (detached) with its log. Masked columns have
+ * log p = log q = -inf; clamping them to a finite floor makes their term 0 · finite = 0 (and no gradient).
+ */
+function klDivergence(teacher: { p: Tensor; logP: Tensor }, logQ: Tensor): Tensor {
+  const floor = -1e4;
+  const { p, logP } = teacher;
+  const perRow = T.sum(T.mul(p, T.sub(T.clampMin(logP, floor), T.clampMin(logQ, floor))), [1]);
+  return T.mean(perRow);
 }
 
 /** The first d dimensions of every row, renormalised. */

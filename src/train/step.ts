@@ -14,7 +14,7 @@ import { batchTokens, type BatchTexts } from './batch.js';
 import { clipGradNorm } from './clip.js';
 import { allReduceGradients } from './gather.js';
 import { backwardInChunks } from './grad-cache.js';
-import { inBatchNegativesLoss, type FalseNegativeStats, type GlobalTitles } from './inbatch-negatives.js';
+import { inBatchNegativesLoss, type FalseNegativeStats, type GlobalTitles, type MatryoshkaPlan } from './inbatch-negatives.js';
 import type { BankEntries, MemoryBank } from './memory-bank.js';
 import type { TitleFrequency } from './title-frequency.js';
 
@@ -42,7 +42,7 @@ export interface StepOptions {
   bank?: MemoryBank;
   useBank?: boolean;
   /** Matryoshka prefix dimensions and weights */
-  matryoshka?: { dims: number[]; weights: number[] };
+  matryoshka?: MatryoshkaPlan;
 }
 
 export interface StepResult {

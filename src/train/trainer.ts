@@ -17,7 +17,7 @@ import { Progress } from '../util/progress.js';
 import type { TrainingSource } from '../data/training-source.js';
 import { AdamW } from './adamw.js';
 import { batchTexts, type BatchTexts } from './batch.js';
-import type { FalseNegativeStats } from './inbatch-negatives.js';
+import type { FalseNegativeStats, MatryoshkaPlan } from './inbatch-negatives.js';
 import { BestModelTracker } from './best-model.js';
 import { listCheckpoints, pruneCheckpoints, readCheckpointState, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { CollapseWatch } from './collapse-watch.js';
@@ -25,7 +25,7 @@ import { rankShare } from './gather.js';
 import { checkReplay } from './grad-cache.js';
 import { MemoryBank } from './memory-bank.js';
 import { TitleFrequency } from './title-frequency.js';
-import { checkBankFits, checkMatryoshkaDims, DEFAULT_TRAIN_OPTIONS, matryoshkaPlan, validateTrainOptions, type EvalResult, type StepLog, type TrainerState, type TrainHooks, type TrainOptions } from './options.js';
+import { checkBankFits, checkMatryoshkaDims, DEFAULT_TRAIN_OPTIONS, FALSE_NEGATIVE_WARMUP_SHARE, matryoshkaPlan, validateTrainOptions, type EvalResult, type StepLog, type TrainerState, type TrainHooks, type TrainOptions } from './options.js';
 import { EpochSampler, type SamplerReport } from './sampler.js';
 import { linearWarmupDecay } from './schedule.js';
 import { trainStep, type StepResult } from './step.js';
@@ -45,8 +45,8 @@ export interface TrainResult {
 
 /** Options of the loss a resumed run must keep (and the flags that set them). */
 const LOSS_OPTIONS = [
-  ['falseNegativeMargin', '--false-negative-margin'], ['logqCorrection', '--logq-correction'], ['memoryBankSize', '--memory-bank-size'],
-  ['memoryBankWarmup', '--memory-bank-warmup'], ['memoryBankQueries', '--memory-bank-queries'], ['matryoshkaDims', '--matryoshka-dims'], ['matryoshkaWeights', '--matryoshka-weights'],
+  ['falseNegativeMargin', '--false-negative-margin'], ['falseNegativeWarmup', '--false-negative-warmup'], ['logqCorrection', '--logq-correction'], ['memoryBankSize', '--memory-bank-size'],
+  ['memoryBankWarmup', '--memory-bank-warmup'], ['memoryBankQueries', '--memory-bank-queries'], ['matryoshkaDims', '--matryoshka-dims'], ['matryoshkaWeights', '--matryoshka-weights'], ['matryoshkaDistill', '--matryoshka-distill'],
 ] as const;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -78,7 +78,7 @@ export class Trainer {
   /** the loss options' state: title counts (logQ), the memory bank, the Matryoshka plan */
   private titleFrequency: TitleFrequency | undefined;
   readonly bank: MemoryBank | undefined;
-  private readonly matryoshka: { dims: number[]; weights: number[] } | undefined;
+  private readonly matryoshka: MatryoshkaPlan | undefined;
 
   constructor(readonly model: DualEncoder, readonly data: TrainingSource, options: Partial<TrainOptions> & { saveDir: string }, readonly hooks: TrainHooks = {}) {
     this.options = { ...DEFAULT_TRAIN_OPTIONS, ...options };
@@ -89,7 +89,7 @@ export class Trainer {
     this.totalSteps = o.maxSteps !== undefined ? Math.min(o.maxSteps, this.plannedSteps()) : this.plannedSteps();
     if (o.matryoshkaDims) {
       checkMatryoshkaDims(o.matryoshkaDims, model.dim);
-      this.matryoshka = matryoshkaPlan(o.matryoshkaDims, o.matryoshkaWeights);
+      this.matryoshka = matryoshkaPlan(o.matryoshkaDims, o.matryoshkaWeights, o.matryoshkaDistill);
       model.config.inbatch.matryoshka = { dims: [...this.matryoshka.dims] }; // saved with every checkpoint and model
     }
     // training without the option moves every prefix: what an earlier Matryoshka run measured no longer holds
@@ -113,6 +113,17 @@ export class Trainer {
   /** Steps before the memory bank's entries are used: as asked, or 5 % of the run. */
   private get bankWarmup(): number {
     return this.options.memoryBankWarmup ?? Math.floor(0.05 * this.totalSteps);
+  }
+
+  /** Steps before the false-negative score rule applies: as asked, or a share of the run. */
+  private get falseNegativeWarmup(): number {
+    return this.options.falseNegativeWarmup ?? Math.floor(FALSE_NEGATIVE_WARMUP_SHARE * this.totalSteps);
+  }
+
+  /** The margin the step masks with: during the warm-up +Infinity (no score reaches it; equal texts are still masked). */
+  private falseNegativeMarginAt(step: number): number | undefined {
+    const d = this.options.falseNegativeMargin;
+    return d === undefined || step >= this.falseNegativeWarmup ? d : Infinity;
   }
 
   private get world(): number { return this.hooks.processGroup?.worldSize ?? 1; }
@@ -190,7 +201,7 @@ export class Trainer {
     const batch = batchTexts(this.data, rows.subarray(from, to));
     const r = trainStep(this.model, this.optimizer, batch, {
       margin: o.margin, scale: o.scale, maxGradNorm: o.maxGradNorm, lr: this.lr(state.globalStep), stepSeed: o.seed * 7919 + state.globalStep,
-      padId: this.model.tokenizer.padId, padTo: o.padToMaxLength, chunkSize: o.gradCacheChunkSize, group, columns: this.data.columns, falseNegativeMargin: o.falseNegativeMargin,
+      padId: this.model.tokenizer.padId, padTo: o.padToMaxLength, chunkSize: o.gradCacheChunkSize, group, columns: this.data.columns, falseNegativeMargin: this.falseNegativeMarginAt(state.globalStep),
       titleFrequency: this.titleFrequency, bank: this.bank, useBank: state.globalStep >= this.bankWarmup, matryoshka: this.matryoshka,
     });
     if (r.falseNegatives && o.falseNegativeLog && this.lead) this.logSuspects(batch, r.falseNegatives, state.globalStep + 1, group !== undefined);
@@ -296,10 +307,11 @@ export class Trainer {
     const snake = (k: string) => k.replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`);
     const hyper: TrainingRecord['hyper_parameters'] = { pooling: c.pooling, output_emb_size: c.output_emb_size, max_seq_length: c.max_seq_length, dropout: c.dropout };
     for (const key of ['batchSize', 'learningRate', 'epochs', 'maxSteps', 'margin', 'scale', 'warmupProportion', 'weightDecay', 'maxGradNorm', 'seed', 'groupByLength',
-      'gradCacheChunkSize', 'falseNegativeMargin', 'logqCorrection', 'memoryBankSize', 'memoryBankWarmup', 'memoryBankQueries', 'matryoshkaDims', 'matryoshkaWeights', 'timeBudgetSeconds'] as const) {
+      'gradCacheChunkSize', 'falseNegativeMargin', 'falseNegativeWarmup', 'logqCorrection', 'memoryBankSize', 'memoryBankWarmup', 'memoryBankQueries', 'matryoshkaDims', 'matryoshkaWeights', 'matryoshkaDistill', 'timeBudgetSeconds'] as const) {
       const v = o[key];
       if (v !== undefined) hyper[snake(key)] = v as TrainingRecord['hyper_parameters'][string];
     }
+    if (this.matryoshka) hyper.matryoshka_distill = this.matryoshka.distill; // the default too: it is part of the loss
     if (this.world > 1) hyper.global_batch_size = o.batchSize * this.world;
     const record: TrainingRecord = {
       command: this.hooks.provenance?.command ?? 'inbatch train (through the library)', base_model: this.hooks.provenance?.baseModel ?? null, datasets: this.hooks.provenance?.datasets ?? [],

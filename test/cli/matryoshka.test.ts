@@ -26,6 +26,8 @@ test('train --matryoshka-dims 32,8 records the dimensions and their Recall@10; e
     assert.equal(config.inbatch.matryoshka.recall_at_10['32'], evaluation.success_at_10);
     assert.equal(config.inbatch.matryoshka.recall_at_10['8'], evaluation.success_at_10_dim_8);
     assert.deepEqual(JSON.parse(readFileSync(join(model, 'config_sentence_transformers.json'), 'utf8')).inbatch_matryoshka, config.inbatch.matryoshka);
+    const record = JSON.parse(readFileSync(join(model, 'training_record.json'), 'utf8'));
+    assert.equal(record.hyper_parameters.matryoshka_distill, 1, 'the default self-distillation weight is recorded with the run');
 
     // export: the full graph records the dimensions; --dimensions 8 bakes the prefix into the graph; 12 is refused
     assert.equal(inbatch('export', '--model', model, '--output', w.file('onnx')).code, 0);

@@ -25,45 +25,64 @@ const tok = tokenizerOf(SYNTHETIC_CHARS);
 
 interface Ref {
   margin: number; scale: number; d?: number; keys?: number[]; queryKeys?: number[]; logQ?: number[];
-  bank?: number[][]; bankKeys?: number[]; bankLogQ?: number[]; bankQueries?: number[][]; bankQueryKeys?: number[]; dims?: number[]; weights?: number[];
+  bank?: number[][]; bankKeys?: number[]; bankLogQ?: number[]; bankQueries?: number[][]; bankQueryKeys?: number[]; dims?: number[]; weights?: number[]; distill?: number;
 }
 
 const dot = (a: number[], b: number[]) => a.reduce((s, x, k) => s + x * b[k]!, 0);
 const prefixOf = (v: number[], d: number) => { const p = v.slice(0, d); const n = Math.hypot(...p); return p.map((x) => x / n); };
 
 /**
- * The loss written out in float64: masks from the full dimension, -log q per column, one term per prefix;
- * a dual bank's queries are more rows, each with its own bank entry as the positive.
+ * Each row's log-softmax at prefix dimension d, written out in float64: masks from the full dimension,
+ * -log q per column (-Infinity where masked). A dual bank's queries are more rows, each with its own bank
+ * entry as the positive.
  */
-function referenceLoss(q: number[][], t: number[][], o: Ref): number {
+function referenceLogSoftmax(q: number[][], t: number[][], o: Ref, d: number): number[][] {
   const columns = [...t, ...(o.bank ?? [])];
   const rows = [...q, ...(o.bankQueries ?? [])];
-  const positiveOf = (i: number) => (i < q.length ? i : t.length + i - q.length);
   const keys = o.keys ? [...o.keys, ...(o.bankKeys ?? [])] : undefined;
   const queryKeys = o.queryKeys ? [...o.queryKeys, ...(o.bankQueryKeys ?? [])] : undefined;
   const logQ = o.logQ ? [...o.logQ, ...(o.bankLogQ ?? (o.bank ?? []).map(() => 0))] : undefined;
   const full = rows.map((qi) => columns.map((c) => dot(qi, c)));
   const kept = full.map((row, i) => row.map((s, j) => {
-    const p = positiveOf(i);
+    const p = positiveOf(q, t, i);
     if (j === p) return true;
     const sameText = keys !== undefined && (keys[j] === keys[p] || keys[j] === queryKeys?.[i]);
     const byScore = o.d !== undefined && s > row[p]! + o.d;
     return !(byScore || (sameText && (o.d !== undefined || j >= t.length || i >= q.length)));
   }));
   const D = q[0]!.length;
+  const cut = (v: number[]) => (d === D ? v : prefixOf(v, d));
+  return rows.map((qi, i) => {
+    const p = positiveOf(q, t, i);
+    const logits = columns.map((c, j) => o.scale * (dot(cut(qi), cut(c)) - (p === j ? o.margin : 0)) - (logQ ? logQ[j]! : 0));
+    const live = logits.filter((_, j) => kept[i]![j]);
+    const max = Math.max(...live);
+    const logZ = max + Math.log(live.reduce((s, l) => s + Math.exp(l - max), 0));
+    return logits.map((l, j) => (kept[i]![j] ? l - logZ : -Infinity));
+  });
+}
+
+const positiveOf = (q: number[][], t: number[][], i: number) => (i < q.length ? i : t.length + i - q.length);
+
+/** The full dimension's softmax per row: Matryoshka self-distillation's (detached) teacher. */
+const teacherOf = (q: number[][], t: number[][], o: Ref) => referenceLogSoftmax(q, t, o, q[0]!.length).map((row) => row.map(Math.exp));
+
+/**
+ * The loss: one cross-entropy term per prefix; with distill, each shorter prefix adds distill · KL(p_full ||
+ * p_prefix) per row, p_full held constant (`teacher`: the loss detaches it, so gradients are taken with it fixed).
+ */
+function referenceLoss(q: number[][], t: number[][], o: Ref, teacher = teacherOf(q, t, o)): number {
+  const D = q[0]!.length;
   const dims = o.dims ?? [D], weights = o.weights ?? [1];
   let total = 0;
   dims.forEach((d, k) => {
-    const cut = (v: number[]) => (d === D ? v : prefixOf(v, d));
+    const logP = referenceLogSoftmax(q, t, o, d);
     let loss = 0;
-    rows.forEach((qi, i) => {
-      const p = positiveOf(i);
-      const logits = columns.map((c, j) => o.scale * (dot(cut(qi), cut(c)) - (p === j ? o.margin : 0)) - (logQ ? logQ[j]! : 0));
-      const live = logits.filter((_, j) => kept[i]![j]);
-      const max = Math.max(...live);
-      loss += max + Math.log(live.reduce((s, l) => s + Math.exp(l - max), 0)) - logits[p]!;
+    logP.forEach((row, i) => {
+      loss -= row[positiveOf(q, t, i)]!;
+      if (o.distill && d !== D) row.forEach((l, j) => { const p = teacher[i]![j]!; if (p > 0) loss += o.distill! * p * (Math.log(p) - l); });
     });
-    total += weights[k]! * (loss / rows.length);
+    total += weights[k]! * (loss / logP.length);
   });
   return total;
 }
@@ -71,10 +90,11 @@ function referenceLoss(q: number[][], t: number[][], o: Ref): number {
 /** Central differences of the reference with respect to every query and title value. */
 function numericGradients(q: number[][], t: number[][], o: Ref): { gq: number[][]; gt: number[][] } {
   const h = 1e-6;
+  const teacher = teacherOf(q, t, o);
   const along = (which: number[][], i: number, k: number) => {
     const v = which[i]![k]!;
-    which[i]![k] = v + h; const up = referenceLoss(q, t, o);
-    which[i]![k] = v - h; const down = referenceLoss(q, t, o);
+    which[i]![k] = v + h; const up = referenceLoss(q, t, o, teacher);
+    which[i]![k] = v - h; const down = referenceLoss(q, t, o, teacher);
     which[i]![k] = v;
     return (up - down) / (2 * h);
   };
@@ -101,6 +121,8 @@ test('logQ, the memory bank and Matryoshka, alone and together: loss and gradien
     ['dual bank', { margin: 0.2, scale: 30, keys, queryKeys, bank, bankKeys, bankQueries, bankQueryKeys: [22, 88, 11] }],
     ['dual bank, all options', { margin: 0.2, scale: 30, d: 0.1, keys, queryKeys, logQ, bank, bankKeys, bankLogQ, bankQueries, bankQueryKeys: [22, 88, 11], dims: [4, 2], weights: [1, 0.5] }],
     ['all, with false-negative masking', { margin: 0.2, scale: 30, d: 0.1, keys, queryKeys, logQ, bank, bankKeys, bankLogQ, dims: [4, 3, 2], weights: [1, 1, 2] }],
+    ['matryoshka, self-distilled', { margin: 0.2, scale: 30, dims: [4, 3, 2], weights: [1, 0.5, 2], distill: 0.7 }],
+    ['self-distilled, every option and a dual bank', { margin: 0.2, scale: 30, d: 0.1, keys, queryKeys, logQ, bank, bankKeys, bankLogQ, bankQueries, bankQueryKeys: [22, 88, 11], dims: [4, 2], weights: [1, 0.5], distill: 1.5 }],
   ];
   for (const [name, o] of cases) {
     const Q = leaf(q), Tt = leaf(t);
@@ -112,7 +134,7 @@ test('logQ, the memory bank and Matryoshka, alone and together: loss and gradien
         embeddings: T.fromData(Float64Array.from(o.bank.flat()), [o.bank.length, 4]), keys: Float64Array.from(o.bankKeys!), logQ: o.bankLogQ && Float64Array.from(o.bankLogQ),
         ...(o.bankQueries ? { queries: T.fromData(Float64Array.from(o.bankQueries.flat()), [o.bankQueries.length, 4]), queryKeys: Float64Array.from(o.bankQueryKeys!) } : {}),
       },
-      matryoshka: o.dims && { dims: o.dims, weights: o.weights! },
+      matryoshka: o.dims && { dims: o.dims, weights: o.weights!, distill: o.distill ?? 0 },
     };
     const ref = referenceLoss(q, t, o);
     T.tidy(() => {
@@ -128,6 +150,9 @@ test('logQ, the memory bank and Matryoshka, alone and together: loss and gradien
   // each option changes the loss (the reference is not of the plain loss in disguise)
   const plain = referenceLoss(q, t, { margin: 0.2, scale: 30 });
   for (const [name, o] of cases) assert.ok(Math.abs(referenceLoss(q, t, o) - plain) > 1e-3, `${name} changes the loss`);
+  // distillation adds to the prefixes' loss (KL >= 0, here > 0: the prefixes rank differently)
+  const distilled = cases.find(([n]) => n === 'matryoshka, self-distilled')![1];
+  assert.ok(referenceLoss(q, t, distilled) - referenceLoss(q, t, { ...distilled, distill: 0 }) > 1e-3);
   // logQ that is the same for every title is no correction: each row's softmax is shift-invariant
   T.tidy(() => {
     const flat = T.item(inBatchNegativesLoss(leaf(q), leaf(t), { margin: 0.2, scale: 30, titleLogQ: new Float64Array(4).fill(Math.log(0.25)) }));
@@ -256,7 +281,7 @@ for (const dual of [false, true]) test(`all options together${dual ? ', dual ban
   try {
     const o = {
       batchSize: 8, learningRate: 1e-3, epochs: 1, maxSteps: 10, seed: 3, quiet: true, saveSteps: 0,
-      logqCorrection: true, memoryBankSize: 20, memoryBankWarmup: 2, memoryBankQueries: dual || undefined, matryoshkaDims: [16, 8, 4], falseNegativeMargin: 0.3,
+      logqCorrection: true, memoryBankSize: 20, memoryBankWarmup: 2, memoryBankQueries: dual || undefined, matryoshkaDims: [16, 8, 4], matryoshkaDistill: 0.5, falseNegativeMargin: 0.3,
     };
     // checkpoints hold float32 weights: the resume is compared in float32, as the plain resume test does
     const straight = DualEncoder.random(noDropout(), tok, 5);
@@ -303,6 +328,8 @@ test('contradictory options are refused by name before training; a resume with o
     assert.throws(() => new Trainer(model(), data, { ...o, matryoshkaDims: [16, 4, 8] }), /must go from the output size down/);
     assert.throws(() => new Trainer(model(), data, { ...o, matryoshkaDims: [16, 8], matryoshkaWeights: [1] }), /--matryoshka-weights\) must be 2 non-negative numbers/);
     assert.throws(() => new Trainer(model(), data, { ...o, memoryBankWarmup: 5 }), /--memory-bank-warmup\) needs --memory-bank-size/);
+    assert.throws(() => new Trainer(model(), data, { ...o, matryoshkaDistill: 1 }), /--matryoshka-distill\) needs --matryoshka-dims/);
+    assert.throws(() => new Trainer(model(), data, { ...o, matryoshkaDims: [16, 8], matryoshkaDistill: -1 }), /--matryoshka-distill\) must be in \[0, 100\], got -1/);
     assert.throws(() => new Trainer(model(), data, { ...o, memoryBankSize: 1 << 30 }), /--memory-bank-size\) 1073741824 x 16 dimensions needs/);
     await new Trainer(model(), data, { ...o, memoryBankSize: 16 }).train();
     await assert.rejects(new Trainer(model(), data, { ...o, maxSteps: 4, resume: true, memoryBankSize: 32 }).train(), /was trained with --memory-bank-size 16, now 32: a resumed run must keep its loss options/);

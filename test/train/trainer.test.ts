@@ -165,6 +165,37 @@ test('a resume with other loss options (false-negative masking) is refused; a ba
     await assert.rejects(new Trainer(DualEncoder.random(microConfig(tok.vocabSize), tok, 1), data, { ...opts, maxSteps: 4, resume: true, falseNegativeMargin: 0.1 }).train(),
       /was trained with --false-negative-margin off, now 0\.1: a resumed run must keep its loss options/);
     assert.throws(() => new Trainer(DualEncoder.random(microConfig(tok.vocabSize), tok, 1), data, { ...opts, falseNegativeMargin: -1.5 }), /--false-negative-margin\) must be in \[-1, 2\]/);
+    assert.throws(() => new Trainer(DualEncoder.random(microConfig(tok.vocabSize), tok, 1), data, { ...opts, falseNegativeWarmup: 3 }), /--false-negative-warmup\) needs --false-negative-margin/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('--false-negative-warmup: the score rule waits that many steps (equal texts are masked from the first); the steps before are the equality-only run\'s', { skip: needsTorch }, async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { train } = syntheticPairs(10, 4, 3);
+    const data = prepareTrainingData(train, tok, 32);
+    const opts = { batchSize: 8, learningRate: 1e-3, epochs: 2, seed: 5, quiet: true, saveSteps: 3, maxSteps: 6, loggingSteps: 1 };
+    const masked = async (name: string, o: object) => {
+      const model = DualEncoder.random(microConfig(tok.vocabSize), tok, 1);
+      await new Trainer(model, data, { ...opts, ...o, saveDir: join(dir, name) }).train();
+      const counts = readFileSync(join(dir, name, 'train_log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.false_negatives_masked !== undefined).map((e) => e.false_negatives_masked as number);
+      return { counts, weights: weightsOf(model) };
+    };
+    // margin -1: after the warm-up nearly every negative scores above its positive - 1
+    const warm = await masked('warm', { falseNegativeMargin: -1, falseNegativeWarmup: 3 });
+    const equalOnly = await masked('equal', { falseNegativeMargin: 2 }); // no cosine is 2 above another: equal texts only
+    const cold = await masked('cold', { falseNegativeMargin: -1, falseNegativeWarmup: 0 });
+    const byDefault = await masked('default', { falseNegativeMargin: -1 }); // 30 % of 6 steps: 1
+    assert.equal(warm.counts.length, 6);
+    assert.deepEqual(warm.counts.slice(0, 3), equalOnly.counts.slice(0, 3));
+    assert.ok(warm.counts.slice(3).every((c, k) => c > 3 * equalOnly.counts[3 + k]! + 20), `after the warm-up the score rule masks: ${warm.counts} vs ${equalOnly.counts}`);
+    assert.ok(cold.counts[0]! > equalOnly.counts[0]! + 20, 'without a warm-up the rule masks from the first step');
+    assert.equal(byDefault.counts[0], equalOnly.counts[0]);
+    assert.ok(byDefault.counts[1]! > equalOnly.counts[1]! + 20, `by default the rule waits 30 % of the run: ${byDefault.counts}`);
+    await assert.rejects(new Trainer(DualEncoder.random(microConfig(tok.vocabSize), tok, 1), data, { ...opts, saveDir: join(dir, 'warm'), maxSteps: 8, resume: true, falseNegativeMargin: -1, falseNegativeWarmup: 4 }).train(),
+      /was trained with --false-negative-warmup 3, now 4/);
   } finally {
     cleanup();
   }

@@ -43,7 +43,7 @@ function trainCommand(program: Command) {
     .addOption(new Option('--false-negative-log <file>', 'with --false-negative-margin: JSON Lines of each step\'s 5 strongest masked suspects').argParser(pathValue))
     .addOption(new Option('--logq-correction', 'subtract log q(title) from every logit, q counted over the training titles: frequent titles stop dominating the negatives (skewed data)').default(false))
     .addOption(new Option('--memory-bank-size <n>', 'keep the last N titles of earlier steps as extra negatives (no gradient through them)').argParser(intIn(1, 1 << 24)))
-    .addOption(new Option('--memory-bank-queries', 'dual bank (ContAccum): keep each entry\'s query too, so this step\'s titles are negatives of earlier queries (2x the bank\'s memory)').default(false))
+    .addOption(new Option('--memory-bank-queries', 'dual bank (ContAccum): keep each entry\'s query too, so this step\'s titles are negatives of earlier queries (2x the bank\'s memory); the one to use when fine-tuning a trained encoder (README)').default(false))
     .addOption(new Option('--memory-bank-warmup <steps>', 'steps before the bank is used (it fills meanwhile); default: 5 % of the run').argParser(intIn(0)))
     .addOption(new Option('--matryoshka-dims <list>', 'train these prefix dimensions too, largest (the output size) first, e.g. 256,128,64,32').argParser(listOf(intIn(1, 65536))))
     .addOption(new Option('--matryoshka-weights <list>', 'their weights in the loss (default 1 each)').argParser(listOf(nonNegative)))
